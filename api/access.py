@@ -1,0 +1,73 @@
+"""Who is asking, and which cases they may see."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from api.auth import Role, read_token
+from api.context import ServiceContext
+from api.models import Case, User
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def ctx(request: Request) -> ServiceContext:
+    return request.app.state.ctx
+
+
+def db(request: Request):
+    with ctx(request).sessions() as session:
+        yield session
+
+
+Ctx = Annotated[ServiceContext, Depends(ctx)]
+DB = Annotated[Session, Depends(db)]
+
+
+def optional_user(
+    request: Request,
+    session: DB,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User | None:
+    if creds is None:
+        return None
+    user_id = read_token(creds.credentials, ctx(request).settings.secret_key)
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.active:
+        raise HTTPException(401, "登录已过期或无效，请重新登录")
+    return user
+
+
+def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    if user is None:
+        raise HTTPException(401, "请先登录")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+
+
+def require(user: User, *roles: Role) -> None:
+    if user.role not in roles:
+        raise HTTPException(403, "您的角色无权进行此操作")
+
+
+def visible(query: Select, user: User) -> Select:
+    """Limit a case query to what the user's role may see."""
+    if user.role in (Role.SUPERVISOR, Role.ANALYST):
+        return query
+    if user.role == Role.HANDLER:
+        return query.where(Case.unit_id == user.unit_id)
+    if user.role == Role.GRID_WORKER:
+        return query.where(Case.filed_by_id == user.id)
+    return query.where(False)
+
+
+def actor(user: User) -> str:
+    return f"user:{user.username}"

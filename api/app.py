@@ -1,0 +1,112 @@
+"""The case service: every channel files into and reads from here (FastAPI)."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import FastAPI
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.access import Ctx
+from api.context import ServiceContext
+from api.db import make_engine, migrate, session_factory
+from api.lifecycle import IllegalTransition
+from api.limits import BodySizeLimit
+from api.problems import install_problem_handlers, problem
+from api.routes import cases, office, open311, public
+from api.rules import load_rules
+from api.settings import Settings
+from api.triage import ModelHolder, TriageWorker
+from api.workflow import ActionRefused
+from classifiers.model import MAX_TEXT_CHARS
+from classifiers.taxonomy import load_taxonomy
+
+
+class ClassifyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)]
+
+
+class ClassifyResponse(BaseModel):
+    category: str
+    name: str
+    confidence: float
+    top: list[tuple[str, float]]
+    needs_review: bool
+    terms: list[str]
+
+
+def build_context(settings: Settings) -> ServiceContext:
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return ServiceContext(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        taxonomy=load_taxonomy(),
+        rules=load_rules(settings.rules_path),
+        model=ModelHolder(settings.model_path),
+    )
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> FastAPI:
+    context = build_context(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        worker = None
+        if run_worker:
+            worker = TriageWorker(
+                context.sessions,
+                context.model.classify,
+                context.taxonomy,
+                context.rules,
+                context.settings.triage_poll_seconds,
+            )
+            worker.start()
+        yield
+        if worker is not None:
+            worker.stop()
+        context.engine.dispose()
+
+    app = FastAPI(title="小微权力“监督一点通”热线 案件服务", version="0.2.0", lifespan=lifespan)
+    app.state.ctx = context
+    app.add_middleware(BodySizeLimit, max_bytes=context.settings.max_body_bytes)
+    install_problem_handlers(app)
+
+    @app.exception_handler(IllegalTransition)
+    async def illegal(_, exc: IllegalTransition):
+        return problem(409, str(exc))
+
+    @app.exception_handler(ActionRefused)
+    async def refused(_, exc: ActionRefused):
+        return problem(409, str(exc))
+
+    for router in (public.router, cases.router, office.router, open311.router):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz(ctx: Ctx) -> dict:
+        model_ready = ctx.model.path.exists()
+        return {"status": "ok", "model": model_ready, "database": ctx.engine.dialect.name}
+
+    @app.post("/api/v1/classify", response_model=ClassifyResponse, tags=["triage"])
+    def classify(body: ClassifyRequest, ctx: Ctx):
+        """Classify a text without filing it (the bot reads the item back before filing)."""
+        if not body.text.strip():
+            return problem(422, "投诉内容为空")
+        try:
+            model = ctx.model.get()
+        except FileNotFoundError:
+            return problem(503, "分类模型尚未训练，请先运行 hotline train")
+        pred = model.predict_one(body.text)
+        name = (
+            ctx.taxonomy.by_code[pred.category].name
+            if pred.category in ctx.taxonomy.by_code
+            else pred.category
+        )
+        return ClassifyResponse(name=name, **pred.as_dict())
+
+    return app

@@ -1,0 +1,110 @@
+"""Intake: a complaint is committed before anything else happens to it.
+
+The transaction that accepts a complaint writes the case, its reporter and its first history row
+and nothing else; classification, repeat detection and escalation follow in
+``api.triage.apply_triage``, retried until they succeed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.case_numbers import new_case_number
+from api.clock import now
+from api.history import record
+from api.lifecycle import State
+from api.models import Case, Reporter
+
+# Titles of village cadres: a complaint naming them must not be handled by their own village.
+_CADRE = re.compile(
+    r"书记|支书|村长|主任|村委|两委|会计|报账员|组长|村干部|委员|文书|网格长|监委会"
+)
+
+
+class IdempotencyConflict(ValueError):
+    """The idempotency key was already used for a different complaint."""
+
+
+def mentions_village_cadres(text: str) -> bool:
+    return bool(_CADRE.search(text))
+
+
+def _reporter_for(session: Session, phone: str | None, name: str | None) -> Reporter | None:
+    if phone is None and name is None:
+        return None
+    reporter = None
+    if phone:
+        reporter = session.scalars(
+            select(Reporter).where(Reporter.phone == phone).order_by(Reporter.id).limit(1)
+        ).first()
+    if reporter is None:
+        reporter = Reporter(phone=phone, name=name)
+        session.add(reporter)
+    elif name and not reporter.name:
+        reporter.name = name
+    return reporter
+
+
+def accept(
+    factory: sessionmaker[Session],
+    *,
+    text: str,
+    channel: str,
+    phone: str | None = None,
+    name: str | None = None,
+    anonymous: bool = False,
+    township: str | None = None,
+    village: str | None = None,
+    audio_url: str | None = None,
+    idempotency_key: str | None = None,
+    filed_by_id: int | None = None,
+    actor: str = "resident",
+) -> tuple[Case, bool]:
+    """Store a complaint; returns (case, created). A resent key returns the first case."""
+    for _attempt in range(5):
+        if idempotency_key:
+            with factory() as session:
+                existing = session.scalars(
+                    select(Case).where(Case.idempotency_key == idempotency_key)
+                ).first()
+                if existing is not None:
+                    if existing.text != text:
+                        raise IdempotencyConflict(idempotency_key)
+                    return existing, False
+        try:
+            with factory() as session, session.begin():
+                case = Case(
+                    number=new_case_number(),
+                    idempotency_key=idempotency_key,
+                    text=text,
+                    channel=channel,
+                    township=township,
+                    village=village,
+                    audio_url=audio_url,
+                    reporter=_reporter_for(session, phone, None if anonymous else name),
+                    anonymous=anonymous,
+                    filed_by_id=filed_by_id,
+                    received_at=now(),
+                    state=State.ACCEPTED,
+                    triage_status="pending",
+                    about_cadres=mentions_village_cadres(text),
+                )
+                session.add(case)
+                record(
+                    session,
+                    case,
+                    actor,
+                    "accepted",
+                    f"通过{channel}渠道受理",
+                    to_state=State.ACCEPTED,
+                )
+            return case, True
+        except IntegrityError:
+            # A concurrent resend with the same key won, or (rarely) the random number was
+            # taken: look again / draw again.
+            continue
+    raise RuntimeError("could not store the complaint after 5 attempts")

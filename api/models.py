@@ -1,0 +1,147 @@
+"""Tables of the case service. Contact details live apart from cases so that only roles allowed
+to see them ever load them, and every such read is written to the audit log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Unit(Base):
+    """A handling unit: a township office, a county bureau, or a village committee."""
+
+    __tablename__ = "units"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))  # a taxonomy unit kind or "village_committee"
+    township: Mapped[str | None] = mapped_column(String(50))
+    village: Mapped[str | None] = mapped_column(String(50))
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    display_name: Mapped[str] = mapped_column(String(50))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # supervisor, handler, grid_worker, analyst
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    township: Mapped[str | None] = mapped_column(String(50))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    unit: Mapped[Unit | None] = relationship()
+
+
+class Reporter(Base):
+    """Who complained: kept out of the case row; loaded only for roles that may see it."""
+
+    __tablename__ = "reporters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    name: Mapped[str | None] = mapped_column(String(50))
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(8), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(20))
+    township: Mapped[str | None] = mapped_column(String(50))
+    village: Mapped[str | None] = mapped_column(String(50))
+    audio_url: Mapped[str | None] = mapped_column(String(500))
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporters.id"))
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(20))
+    # Triage: the case exists (and is safe) before any classifier has looked at it.
+    triage_status: Mapped[str] = mapped_column(String(10), default="pending")  # pending/done
+    triage_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    triage_error: Mapped[str | None] = mapped_column(String(500))
+    triage_next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    category: Mapped[str | None] = mapped_column(String(10))  # the item in force
+    predicted_category: Mapped[str | None] = mapped_column(String(10))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    top: Mapped[list | None] = mapped_column(JSON)
+    terms: Mapped[list | None] = mapped_column(JSON)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=True)
+    category_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    about_cadres: Mapped[bool] = mapped_column(Boolean, default=False)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    referral_reason: Mapped[str | None] = mapped_column(String(500))
+    lead_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    rating: Mapped[str | None] = mapped_column(String(10))
+    unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])
+    reporter: Mapped[Reporter | None] = relationship()
+    history: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        Index("ix_cases_state_due", "state", "due_date"),
+        Index("ix_cases_triage", "triage_status", "triage_next_at"),
+        Index("ix_cases_received", "received_at"),
+    )
+
+
+class CaseEvent(Base):
+    """One row per change of a case: state moves, assignments, escalations, notes, ratings."""
+
+    __tablename__ = "case_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(60))  # "user:<name>", "resident", "system"
+    action: Mapped[str] = mapped_column(String(30))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    public: Mapped[bool] = mapped_column(Boolean, default=True)  # shown to the resident
+    case: Mapped[Case] = relationship(back_populates="history")
+
+
+class AuditEntry(Base):
+    """Every read of a complainant's contact details."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    detail: Mapped[str | None] = mapped_column(String(500))
+
+
+class Label(Base):
+    """A staff decision on a case's item: the training signal for retraining (issue 8)."""
+
+    __tablename__ = "labels"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    category: Mapped[str] = mapped_column(String(10))
+    previous: Mapped[str | None] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(10))  # confirm / correct
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,64 @@
+"""Errors as RFC 9457 problem details, with a Chinese message people can read."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+PROBLEM_TYPE = "application/problem+json"
+
+_TITLES = {
+    400: "请求有误",
+    401: "需要登录",
+    403: "没有权限",
+    404: "没有找到",
+    409: "状态冲突",
+    413: "内容过大",
+    415: "格式不支持",
+    422: "内容不符合要求",
+    503: "服务暂不可用",
+}
+
+
+# Framework messages that reach people, said in Chinese.
+_FRAMEWORK_MESSAGES = {
+    "There was an error parsing the body": "请求内容无法解析，请发送UTF-8编码的JSON",
+    "Not Found": "没有这个地址",
+    "Method Not Allowed": "不支持这种请求方法",
+    "Not authenticated": "请先登录",
+}
+
+
+def problem(status: int, detail: str, **extra) -> JSONResponse:
+    body = {"type": "about:blank", "title": _TITLES.get(status, "错误"), "status": status}
+    body["detail"] = detail
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Every error leaves the service as problem details, never as a bare 500 page."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = _FRAMEWORK_MESSAGES.get(str(exc.detail), str(exc.detail))
+        return problem(exc.status_code, detail)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return problem(500, "服务内部错误，已记录，请稍后再试")
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in err["loc"][1:]) or "body", "message": err["msg"]}
+            for err in exc.errors()
+        ]
+        fields = "、".join(e["field"] for e in errors)
+        return problem(422, f"请求内容不符合要求：{fields}", errors=errors)

@@ -1,0 +1,123 @@
+"""What residents and channels call without a staff login: intake, status, rating."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Response
+from sqlalchemy import select
+
+from api.access import DB, Ctx, OptionalUser, actor
+from api.auth import Role
+from api.case_numbers import parse_case_number
+from api.db import committing
+from api.intake import IdempotencyConflict, accept
+from api.models import Case
+from api.problems import problem
+from api.schemas import (
+    Channel,
+    ComplaintAccepted,
+    ComplaintIn,
+    RatingIn,
+    ResidentStatus,
+    StatusQuery,
+)
+from api.triage import triage_case
+from api.views import resident_status
+from api.workflow import rate
+
+router = APIRouter(prefix="/api/v1", tags=["residents"])
+_STAFF_CHANNELS = {
+    Channel.GRID_WORKER: {Role.GRID_WORKER, Role.SUPERVISOR},
+    Channel.STAFF: {Role.SUPERVISOR},
+}
+
+
+@router.post("/complaints", status_code=201, response_model=ComplaintAccepted)
+def file_complaint(
+    body: ComplaintIn,
+    context: Ctx,
+    session: DB,
+    response: Response,
+    user: OptionalUser,
+    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+):
+    """File a complaint. It is stored before anything else; classification follows (and is
+    retried if the classifier is down). Resending with the same idempotency key (body field or
+    `Idempotency-Key` header) returns the same case."""
+    allowed = _STAFF_CHANNELS.get(body.channel)
+    if allowed is not None and (user is None or user.role not in allowed):
+        raise HTTPException(403, "该渠道仅限登录的网格员或工作人员使用")
+    key = body.idempotency_key or idempotency_key
+    try:
+        case, created = accept(
+            context.sessions,
+            text=body.text,
+            channel=body.channel.value,
+            phone=body.phone,
+            name=body.name,
+            anonymous=body.anonymous,
+            township=body.township,
+            village=body.village,
+            audio_url=str(body.audio_url) if body.audio_url else None,
+            idempotency_key=key,
+            filed_by_id=user.id if user is not None else None,
+            actor=actor(user) if user is not None else "resident",
+        )
+    except IdempotencyConflict:
+        return problem(409, "这个幂等键已用于另一条不同内容的投诉")
+    if created:
+        triage_case(
+            context.sessions, case.id, context.model.classify, context.taxonomy, context.rules
+        )
+    else:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    session.expire_all()
+    case = session.get(Case, case.id)
+    lead = session.get(Case, case.lead_case_id) if case.lead_case_id else None
+    item = context.taxonomy.by_code.get(case.category or "")
+    message = f"已受理，案件号{case.number}"
+    if lead is not None:
+        message += f"。您此前反映的案件{lead.number}还在办理中，这次的反映已并入该案"
+    return ComplaintAccepted(
+        number=case.number,
+        state=case.state,
+        triage_status="待分类" if case.triage_status == "pending" else "已分类",
+        category=case.category,
+        category_name=item.name if item else None,
+        received_at=case.received_at,
+        due_date=case.due_date,
+        joined_case=lead.number if lead else None,
+        message=message,
+    )
+
+
+def _resident_case(session, number_raw: str, phone: str) -> Case:
+    """A resident sees a case only with its number and the phone it was filed from; a wrong
+    number and a wrong phone get the same answer, so numbers cannot be probed."""
+    number = parse_case_number(number_raw)
+    case = None
+    if number is not None:
+        case = session.scalars(select(Case).where(Case.number == number)).first()
+    if case is None or case.reporter is None or case.reporter.phone != phone:
+        raise HTTPException(404, "没有找到这个案件号和电话对应的案件，请核对后再试")
+    return case
+
+
+@router.post("/status", response_model=ResidentStatus)
+def case_status(body: StatusQuery, context: Ctx, session: DB):
+    """Where a case stands, told in plain Chinese (case number + the phone it was filed from)."""
+    case = _resident_case(session, body.number, body.phone)
+    lead = session.get(Case, case.lead_case_id) if case.lead_case_id else None
+    return resident_status(case, context.taxonomy, lead)
+
+
+@router.post("/rating", response_model=ResidentStatus)
+def rate_case(body: RatingIn, context: Ctx, session: DB):
+    """满意 / 基本满意 / 不满意 for a finished case; 不满意 reopens it."""
+    with committing(session):
+        case = _resident_case(session, body.number, body.phone)
+        lead = session.get(Case, case.lead_case_id) if case.lead_case_id else None
+        rate(session, lead or case, body.rating, body.comment)
+    return resident_status(case, context.taxonomy, lead)

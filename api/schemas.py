@@ -1,0 +1,211 @@
+"""Request and response bodies. Unknown fields are refused, so a forged ``role`` or ``state``
+in a body is an error rather than silently ignored."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
+
+from api.clock import aware
+from classifiers.model import MAX_TEXT_CHARS
+
+LocalDateTime = Annotated[datetime, AfterValidator(aware)]
+
+
+def _clean_phone(value: str) -> str:
+    digits = value.replace(" ", "").replace("-", "")
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    if not (digits.isascii() and digits.isdigit() and 7 <= len(digits) <= 12):
+        raise ValueError("电话号码应为7到12位数字")
+    return digits
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("内容不能为空")
+    return value.strip()
+
+
+Phone = Annotated[str, AfterValidator(_clean_phone)]
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), AfterValidator(_not_blank)]
+ShortText = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_not_blank)]
+Place = Annotated[str, Field(min_length=1, max_length=50)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    SMS = "sms"
+    VOICE = "voice"
+    GRID_WORKER = "grid_worker"
+    STAFF = "staff"
+
+
+class ComplaintIn(Strict):
+    text: Text
+    channel: Channel = Channel.WEB
+    phone: Phone | None = None
+    name: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    anonymous: bool = False
+    township: Place | None = None
+    village: Place | None = None
+    audio_url: HttpUrl | None = None
+    idempotency_key: Annotated[str, Field(min_length=8, max_length=100)] | None = None
+
+
+class ComplaintAccepted(BaseModel):
+    number: str
+    state: str
+    triage_status: str
+    category: str | None
+    category_name: str | None
+    received_at: LocalDateTime
+    due_date: date | None
+    joined_case: str | None = Field(None, description="案件号：与此前未办结案件为同一问题时")
+    message: str
+
+
+class Login(Strict):
+    username: Annotated[str, Field(min_length=1, max_length=50)]
+    password: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: LocalDateTime
+    role: str
+
+
+class HistoryOut(BaseModel):
+    at: LocalDateTime
+    actor: str
+    action: str
+    from_state: str | None
+    to_state: str | None
+    note: str | None
+    public: bool
+
+
+class UnitOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+    township: str | None
+    village: str | None
+
+
+class CaseOut(BaseModel):
+    """A case as staff see it: never the complainant's identity (see /contact for that)."""
+
+    number: str
+    text: str
+    channel: str
+    township: str | None
+    village: str | None
+    audio_url: str | None
+    state: str
+    triage_status: str
+    category: str | None
+    category_name: str | None
+    predicted_category: str | None
+    confidence: float | None
+    top: list | None
+    terms: list | None
+    needs_review: bool
+    category_confirmed: bool
+    about_cadres: bool
+    anonymous: bool
+    unit: UnitOut | None
+    received_at: LocalDateTime
+    due_date: date | None
+    overdue: bool
+    closed_at: LocalDateTime | None
+    escalation_level: int
+    lead_case: str | None
+    rating: str | None
+    referral_reason: str | None
+    history: list[HistoryOut] | None = None
+
+
+class CaseList(BaseModel):
+    total: int
+    items: list[CaseOut]
+
+
+class ContactOut(BaseModel):
+    number: str
+    anonymous: bool
+    name: str | None
+    phone: str | None
+
+
+class TransitionIn(Strict):
+    to: str
+    note: ShortText | None = None
+    reply: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
+
+
+class AssignIn(Strict):
+    unit_id: int
+    note: ShortText | None = None
+
+
+class ReferIn(Strict):
+    reason: ShortText
+
+
+class CategoryIn(Strict):
+    category: Annotated[str, Field(min_length=2, max_length=10)]
+
+
+class NoteIn(Strict):
+    note: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class EscalateIn(Strict):
+    reason: ShortText
+
+
+class MergeIn(Strict):
+    into: Annotated[str, Field(min_length=8, max_length=20)]
+
+
+class StatusQuery(Strict):
+    number: Annotated[str, Field(min_length=1, max_length=40)]
+    phone: Phone
+
+
+class RatingIn(Strict):
+    number: Annotated[str, Field(min_length=1, max_length=40)]
+    phone: Phone
+    rating: str
+    comment: Annotated[str, Field(max_length=500)] | None = None
+
+
+class ResidentStep(BaseModel):
+    at: LocalDateTime
+    what: str
+
+
+class ResidentStatus(BaseModel):
+    number: str
+    state: str
+    summary: str
+    handled_by: str | None
+    due_date: date | None
+    steps: list[ResidentStep]
+
+
+class UnitIn(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    kind: Annotated[str, Field(min_length=1, max_length=40)]
+    township: Place | None = None
+    village: Place | None = None

@@ -1,0 +1,233 @@
+"""Classification of stored cases, retried until it succeeds.
+
+Runs right after intake and again from a background worker for anything still 待分类 (pending):
+after a crash, while the model is missing or broken, or when a batch failed. A case is never
+dropped; it only waits.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.clock import local_date, now
+from api.deadlines import add_working_days
+from api.history import move, record
+from api.lifecycle import OPEN_STATES, State
+from api.models import Case
+from api.rules import Rules, escalation_reason
+from classifiers.model import Prediction, TriageModel
+from classifiers.taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
+Classify = Callable[[Sequence[str]], list[Prediction]]
+
+
+class ModelHolder:
+    """Loads the triage model lazily and again whenever the file changes (a promoted model is
+    picked up without a restart; a request in flight keeps the model it started with)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._model: TriageModel | None = None
+        self._mtime: float | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> TriageModel:
+        mtime = self.path.stat().st_mtime  # FileNotFoundError: no model yet, retry later
+        with self._lock:
+            if self._model is None or mtime != self._mtime:
+                self._model = TriageModel.load(self.path)
+                self._mtime = mtime
+            return self._model
+
+    def classify(self, texts: Sequence[str]) -> list[Prediction]:
+        return self.get().predict(texts)
+
+
+def set_due_date(case: Case, taxonomy: Taxonomy) -> None:
+    item = taxonomy.by_code.get(case.category or "")
+    if item is not None:
+        case.due_date = add_working_days(local_date(case.received_at), item.deadline_days)
+
+
+def apply_prediction(
+    session: Session, case: Case, pred: Prediction, taxonomy: Taxonomy, rules: Rules
+) -> None:
+    """Store the model's answer, set the deadline, and join the case to the reporter's open case
+    on the same matter (a repeat), escalating that case when the rules say so."""
+    case.predicted_category = pred.category
+    if not case.category_confirmed:
+        case.category = pred.category
+    case.confidence = pred.confidence
+    case.top = [[code, round(p, 4)] for code, p in pred.top]
+    case.terms = list(pred.terms)
+    case.needs_review = pred.needs_review
+    case.triage_status = "done"
+    case.triage_error = None
+    case.triage_next_at = None
+    set_due_date(case, taxonomy)
+    name = taxonomy.by_code[pred.category].name if pred.category in taxonomy.by_code else ""
+    record(
+        session,
+        case,
+        "system",
+        "triaged",
+        f"自动分类：{pred.category} {name}（置信度{pred.confidence:.2f}）",
+        public=False,
+    )
+    lead = find_open_case_of_reporter(session, case, rules)
+    if lead is not None:
+        join_repeat(session, case, lead, rules)
+
+
+def find_open_case_of_reporter(session: Session, case: Case, rules: Rules) -> Case | None:
+    if case.reporter_id is None or case.category is None or case.state != State.ACCEPTED:
+        return None
+    since = case.received_at - timedelta(days=rules.repeat_window_days)
+    query = (
+        select(Case)
+        .where(
+            Case.id != case.id,
+            Case.reporter_id == case.reporter_id,
+            Case.category == case.category,
+            Case.state.in_([s.value for s in OPEN_STATES]),
+            Case.lead_case_id.is_(None),
+            Case.received_at >= since,
+            Case.received_at <= case.received_at,
+        )
+        .order_by(Case.received_at)
+        .limit(1)
+    )
+    if case.village:
+        query = query.where(or_(Case.village == case.village, Case.village.is_(None)))
+    return session.scalars(query).first()
+
+
+def join_repeat(session: Session, case: Case, lead: Case, rules: Rules) -> None:
+    move(session, case, State.MERGED, "system", f"与案件{lead.number}为同一问题，合并办理")
+    case.lead_case_id = lead.id
+    case.repeat_of_id = lead.id
+    record(session, lead, "system", "repeat", f"群众再次反映（案件{case.number}）")
+    check_escalation(session, lead, case.reporter_id, rules)
+
+
+def check_escalation(session: Session, lead: Case, reporter_id: int | None, rules: Rules) -> None:
+    """Escalate (提级督办) when a repeat crosses a threshold; each threshold fires once."""
+    members = select(Case).where(or_(Case.id == lead.id, Case.lead_case_id == lead.id))
+    cases = session.scalars(members).all()
+    same = sum(1 for c in cases if reporter_id is not None and c.reporter_id == reporter_id)
+    distinct = len({c.reporter_id for c in cases if c.reporter_id is not None})
+    esc = rules.escalation
+    fired_same = same == esc.same_reporter_repeats
+    fired_distinct = distinct == esc.distinct_reporters and (
+        reporter_id is None or same == 1  # this reporter is the new distinct one
+    )
+    if fired_same or fired_distinct:
+        reason = escalation_reason(
+            esc, same if fired_same else 0, distinct if fired_distinct else 0
+        )
+        escalate(session, lead, "system", reason or "提级督办")
+
+
+def escalate(session: Session, case: Case, actor: str, reason: str) -> None:
+    case.escalation_level += 1
+    record(session, case, actor, "escalated", reason)
+
+
+def triage_case(
+    factory: sessionmaker[Session],
+    case_id: int,
+    classify: Classify,
+    taxonomy: Taxonomy,
+    rules: Rules,
+) -> bool:
+    """Classify one pending case now. Returns True when done; failures are kept for retry."""
+    with factory() as session, session.begin():
+        case = session.get(Case, case_id, with_for_update=True)
+        if case is None or case.triage_status != "pending":
+            return case is not None
+        try:
+            pred = classify([case.text])[0]
+        except Exception as exc:
+            _note_failure(case, exc)
+            return False
+        apply_prediction(session, case, pred, taxonomy, rules)
+        return True
+
+
+def _note_failure(case: Case, exc: Exception) -> None:
+    case.triage_attempts += 1
+    delay = min(2**case.triage_attempts, 300)
+    case.triage_next_at = now() + timedelta(seconds=delay)
+    case.triage_error = f"{type(exc).__name__}: {exc}"[:500]
+    log.warning("classification of case %s failed (%s); retry in %ss", case.number, exc, delay)
+
+
+def triage_pending(
+    factory: sessionmaker[Session],
+    classify: Classify,
+    taxonomy: Taxonomy,
+    rules: Rules,
+    batch: int = 100,
+) -> int:
+    """Classify a batch of pending cases whose retry time has come; returns how many succeeded."""
+    with factory() as session, session.begin():
+        due = or_(Case.triage_next_at.is_(None), Case.triage_next_at <= now())
+        cases = session.scalars(
+            select(Case)
+            .where(Case.triage_status == "pending", due)
+            .order_by(Case.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not cases:
+            return 0
+        try:
+            preds = classify([c.text for c in cases])
+        except Exception as exc:
+            for case in cases:
+                _note_failure(case, exc)
+            return 0
+        for case, pred in zip(cases, preds, strict=True):
+            apply_prediction(session, case, pred, taxonomy, rules)
+        return len(cases)
+
+
+def pending_count(session: Session) -> int:
+    return session.scalar(select(func.count()).where(Case.triage_status == "pending")) or 0
+
+
+class TriageWorker:
+    """A background thread that keeps classifying whatever is pending."""
+
+    def __init__(
+        self, factory, classify: Classify, taxonomy: Taxonomy, rules: Rules, poll_seconds: float
+    ) -> None:
+        self.args = (factory, classify, taxonomy, rules)
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="triage-worker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                done = triage_pending(*self.args)
+            except Exception:
+                log.exception("triage worker pass failed")
+                done = 0
+            if not done:
+                self._stop.wait(self.poll_seconds)

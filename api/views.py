@@ -1,0 +1,108 @@
+"""Turning cases into what each audience sees: staff views, and plain Chinese for residents."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from api.clock import today
+from api.lifecycle import OPEN_STATES, PLAIN, State
+from api.models import Case, CaseEvent
+from api.schemas import CaseOut, HistoryOut, ResidentStatus, ResidentStep, UnitOut
+from classifiers.taxonomy import Taxonomy
+
+
+def is_overdue(case: Case, on: date | None = None) -> bool:
+    return (
+        case.due_date is not None and case.state in OPEN_STATES and case.due_date < (on or today())
+    )
+
+
+def case_out(
+    case: Case, taxonomy: Taxonomy, lead_number: str | None, with_history: bool
+) -> CaseOut:
+    item = taxonomy.by_code.get(case.category or "")
+    unit = case.unit
+    return CaseOut(
+        number=case.number,
+        text=case.text,
+        channel=case.channel,
+        township=case.township,
+        village=case.village,
+        audio_url=case.audio_url,
+        state=case.state,
+        triage_status="待分类" if case.triage_status == "pending" else "已分类",
+        category=case.category,
+        category_name=item.name if item else None,
+        predicted_category=case.predicted_category,
+        confidence=case.confidence,
+        top=case.top,
+        terms=case.terms,
+        needs_review=case.needs_review,
+        category_confirmed=case.category_confirmed,
+        about_cadres=case.about_cadres,
+        anonymous=case.anonymous,
+        unit=UnitOut.model_validate(unit, from_attributes=True) if unit else None,
+        received_at=case.received_at,
+        due_date=case.due_date,
+        overdue=is_overdue(case),
+        closed_at=case.closed_at,
+        escalation_level=case.escalation_level,
+        lead_case=lead_number,
+        rating=case.rating,
+        referral_reason=case.referral_reason,
+        history=[HistoryOut.model_validate(e, from_attributes=True) for e in case.history]
+        if with_history
+        else None,
+    )
+
+
+def _plain_step(event: CaseEvent) -> str | None:
+    """One history row as a resident would understand it; internal rows are not shown."""
+    if not event.public:
+        return None
+    if event.action == "accepted":
+        return "收到您的反映，已登记"
+    if event.action == "state" and event.to_state:
+        words = PLAIN.get(State(event.to_state), event.to_state)
+        if event.to_state == State.REFERRED and event.note:
+            return f"{words}：{event.note}"
+        if event.to_state == State.ASSIGNED and event.note:
+            return event.note
+        return words
+    if event.action == "reply" and event.note:
+        return f"办理单位答复：{event.note}"
+    if event.action == "escalated":
+        return "上级纪委已提级督办"
+    if event.action == "repeat":
+        return "收到您（或其他群众）再次反映，已并入本案办理"
+    return None
+
+
+def resident_status(case: Case, taxonomy: Taxonomy, lead: Case | None) -> ResidentStatus:
+    shown = lead or case
+    item = taxonomy.by_code.get(shown.category or "")
+    state = State(shown.state)
+    parts = [f"您的案件{case.number}"]
+    if lead is not None:
+        parts.append(f"和案件{lead.number}是同一件事，合在一起办")
+    if item is not None:
+        parts.append(f"属于“{item.name}”")
+    parts.append(PLAIN[state])
+    if shown.unit is not None and state in OPEN_STATES:
+        parts.append(f"由{shown.unit.name}负责")
+    if shown.due_date and state in OPEN_STATES:
+        d = shown.due_date
+        parts.append(f"应在{d.year}年{d.month}月{d.day}日前办完")
+    steps = [
+        ResidentStep(at=e.at, what=text)
+        for e in shown.history
+        if (text := _plain_step(e)) is not None
+    ]
+    return ResidentStatus(
+        number=case.number,
+        state=shown.state,
+        summary="，".join(parts) + "。",
+        handled_by=shown.unit.name if shown.unit else None,
+        due_date=shown.due_date,
+        steps=steps,
+    )

@@ -1,0 +1,141 @@
+"""Staff actions on a case: assign, move through the lifecycle, confirm or correct the item,
+escalate, note, merge and split, and the resident's rating. Each writes history."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.clock import now
+from api.history import move, record
+from api.lifecycle import OPEN_STATES, State
+from api.models import Case, Label, Unit
+from api.rules import Rules
+from api.triage import check_escalation, escalate, set_due_date
+from classifiers.taxonomy import OUT_CODE, Taxonomy
+
+RATINGS = ("满意", "基本满意", "不满意")
+
+
+class ActionRefused(ValueError):
+    """A staff action that the office's rules forbid; the message says why (in Chinese)."""
+
+
+def assign(session: Session, case: Case, unit: Unit, actor: str, note: str | None) -> None:
+    """Hand the case to a unit. A complaint about a village's own cadres never goes to that
+    village's committee."""
+    if (
+        unit.kind == "village_committee"
+        and case.about_cadres
+        and case.village
+        and unit.village
+        and _same_place(unit.village, case.village)
+    ):
+        raise ActionRefused(f"该投诉反映{case.village}村干部问题，不能交由本村办理")
+    if case.category is None:
+        raise ActionRefused("案件尚未分类，不能转办")
+    if case.category == OUT_CODE:
+        raise ActionRefused("清单外事项请使用“清单外转办”")
+    target = State.ASSIGNED
+    if case.state == State.REOPENED and case.unit_id == unit.id:
+        target = State.IN_PROGRESS
+    move(session, case, target, actor, note or f"转交{unit.name}办理")
+    case.unit = unit
+    case.unit_id = unit.id
+
+
+def _same_place(a: str, b: str) -> bool:
+    strip = str.maketrans("", "", "村社区居委会")
+    return a.translate(strip) == b.translate(strip)
+
+
+def refer_out_of_list(session: Session, case: Case, reason: str, actor: str) -> None:
+    if not reason or not reason.strip():
+        raise ActionRefused("清单外转办需要写明转往何处及原因，会告知群众")
+    case.referral_reason = reason.strip()
+    move(session, case, State.REFERRED, actor, reason.strip())
+
+
+def set_category(
+    session: Session, case: Case, code: str, taxonomy: Taxonomy, user_id: int | None, actor: str
+) -> Label:
+    """Confirm or correct the item; each decision is kept as a training label."""
+    if code not in taxonomy.by_code:
+        raise ActionRefused(f"没有编号为{code}的监督事项")
+    previous = case.category
+    kind = "confirm" if code == previous else "correct"
+    label = Label(
+        case_id=case.id, category=code, previous=previous, kind=kind, user_id=user_id, at=now()
+    )
+    session.add(label)
+    case.category = code
+    case.category_confirmed = True
+    case.needs_review = False
+    if kind == "correct":
+        set_due_date(case, taxonomy)
+        record(
+            session,
+            case,
+            actor,
+            "category",
+            f"事项更正：{previous or '未分类'} → {code} {taxonomy.name_of(code)}",
+            public=False,
+        )
+    else:
+        record(session, case, actor, "category", f"事项确认：{code}", public=False)
+    return label
+
+
+def add_note(session: Session, case: Case, note: str, actor: str) -> None:
+    record(session, case, actor, "note", note, public=False)
+
+
+def reply(session: Session, case: Case, message: str, actor: str) -> None:
+    """A reply to the resident (shown in their status lookup)."""
+    record(session, case, actor, "reply", message, public=True)
+
+
+def escalate_case(session: Session, case: Case, reason: str, actor: str) -> None:
+    if case.state not in OPEN_STATES:
+        raise ActionRefused("只有未办结的案件可以提级督办")
+    escalate(session, case, actor, reason or "提级督办")
+
+
+def merge_into(session: Session, case: Case, lead: Case, actor: str, rules: Rules) -> None:
+    if lead.id == case.id:
+        raise ActionRefused("不能与自身合并")
+    if lead.lead_case_id is not None:
+        raise ActionRefused(f"案件{lead.number}本身已合并到其他案件，请合并到主案件")
+    move(session, case, State.MERGED, actor, f"与案件{lead.number}为同一问题，合并办理")
+    case.lead_case_id = lead.id
+    for member in session.scalars(select(Case).where(Case.lead_case_id == case.id)).all():
+        member.lead_case_id = lead.id  # the event keeps one lead
+    record(session, lead, actor, "merged", f"并入案件{case.number}", public=False)
+    check_escalation(session, lead, case.reporter_id, rules)
+
+
+def split_from_event(session: Session, case: Case, actor: str) -> None:
+    if case.lead_case_id is None:
+        raise ActionRefused("该案件没有合并到其他案件")
+    lead = session.get(Case, case.lead_case_id)
+    move(session, case, State.ACCEPTED, actor, "从合并事件中拆分，单独办理")
+    case.lead_case_id = None
+    case.repeat_of_id = None
+    if lead is not None:
+        record(session, lead, actor, "split", f"案件{case.number}已拆分出去", public=False)
+
+
+def rate(session: Session, case: Case, rating: str, comment: str | None) -> None:
+    """The resident's satisfaction; 不满意 reopens the case."""
+    if rating not in RATINGS:
+        raise ActionRefused("评价只能是：满意、基本满意、不满意")
+    if case.state not in (State.DONE, State.RATED):
+        raise ActionRefused("案件办结后才能评价")
+    case.rating = rating
+    note = f"群众评价：{rating}" + (f"（{comment}）" if comment else "")
+    if rating == "不满意":
+        move(session, case, State.REOPENED, "resident", note)
+    elif case.state == State.DONE:
+        move(session, case, State.RATED, "resident", note)
+    else:
+        record(session, case, "resident", "rating", note)

@@ -1,0 +1,1 @@
+"""Benchmarks printing their numbers; run through `hotline bench …`."""

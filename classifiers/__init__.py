@@ -1,0 +1,1 @@
+"""NLP core of the hotline: taxonomy, text normalisation, the triage classifier."""

@@ -1,0 +1,554 @@
+"""Incremental event clustering: many people, one event, reviewed jointly.
+
+Each new complaint is compared with the *open* events (last reported within the window) of the
+same or a related supervision item that share something identifying with it: an inverted index
+from village, township, person and rare-word keys to events gives the candidates, so the cost of
+one insert depends on how many events share those keys, not on how many cases exist. The best
+candidate at or above the threshold is joined; otherwise the complaint starts its own event.
+
+Staff decisions are constraints that outlive the run: ``merge(a, b)`` says cases a and b are one
+event, ``split(c)`` says c is not part of the event it was in. Both are applied at once and kept
+(``decisions``, ``to_state``); a clusterer restored from its state, or one given the decisions and
+fed the same complaints again, honours them: a case joins the event of a case it was merged with
+and never the event of a case it was split from.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from classifiers.cluster_features import Features, WordRarity, background_df, complaint_features
+from classifiers.cluster_score import (
+    Match,
+    Profile,
+    Weights,
+    best_match,
+    explain,
+    profile_of,
+    score_match,
+)
+from classifiers.entities import Lexicon
+from classifiers.taxonomy import Taxonomy
+
+STATE_FORMAT = 1
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    window_days: float = 180.0  # an event is open while reported within this many days
+    joint_review_reporters: int = 3  # distinct reporters that flag an event for joint review
+    max_candidates: int = 64  # events scored per complaint
+    scan_per_key: int = 48  # index entries read per key (most recent first)
+    rare_word_df: int = 30  # words seen at most this often are index keys
+    use_background: bool = True  # word rarity also from the labelled complaint corpus
+    weights: Weights = field(default_factory=Weights)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["weights"] = self.weights.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ClusterConfig:
+        data = dict(data)
+        weights = Weights.from_dict(data.pop("weights", {}))
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known, weights=weights)
+
+
+@dataclass(frozen=True)
+class Complaint:
+    """One complaint as the clusterer sees it. ``alternatives`` are further likely items when the
+    category was predicted with little confidence."""
+
+    id: str
+    text: str
+    category: str
+    reporter: str | None = None
+    received_at: datetime | None = None
+    alternatives: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where one complaint went, and why."""
+
+    case_id: str
+    event_id: str
+    matched: tuple[str, ...]  # the other cases of the event at this moment
+    score: float | None
+    why: str
+    reporters: int
+    joint_review: bool
+
+    def as_output(self) -> dict:
+        return {
+            "id": self.case_id,
+            "cluster": self.event_id if self.matched else None,
+            "matched": list(self.matched),
+            "why": self.why,
+            "score": None if self.score is None else round(self.score, 2),
+            "reporters": self.reporters,
+            "joint_review": self.joint_review,
+        }
+
+
+@dataclass(frozen=True)
+class EventView:
+    """An event as the case service stores it."""
+
+    id: str
+    members: tuple[str, ...]
+    categories: tuple[str, ...]
+    reporters: int
+    joint_review: bool
+    first_at: str
+    last_at: str
+    open: bool
+
+
+class _Case:
+    __slots__ = ("event", "features", "id", "items", "reporter", "t")
+
+    def __init__(self, case_id: str, event: str, t: float, reporter: str,
+                 items: tuple[str, ...], features: Features) -> None:
+        self.id, self.event, self.t, self.reporter = case_id, event, t, reporter
+        self.items, self.features = items, features
+
+
+class _Event:
+    __slots__ = ("first", "id", "items", "last", "members", "open", "profile", "reporters")
+
+    def __init__(self, event_id: str) -> None:
+        self.id = event_id
+        self.members: list[str] = []
+        self.reporters: Counter[str] = Counter()
+        self.items: Counter[str] = Counter()
+        self.first = float("inf")
+        self.last = float("-inf")
+        self.profile: Profile | None = None  # kept only for events of two or more cases
+        self.open = True
+
+
+def to_days(moment: datetime) -> float:
+    """Days since 1970 (naive times are taken as they are, in one consistent clock)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH).total_seconds() / 86400
+
+
+def _iso(days: float) -> str:
+    from datetime import timedelta
+
+    return (_EPOCH + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class EventClusterer:
+    """Groups complaints about the same event; see the module docstring."""
+
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        config: ClusterConfig | None = None,
+        *,
+        decisions: Iterable[dict] = (),
+    ) -> None:
+        self.taxonomy = taxonomy
+        self.config = config or ClusterConfig()
+        self.lexicon = Lexicon()
+        self.rarity = WordRarity(background_df() if self.config.use_background else None)
+        self._cases: dict[str, _Case] = {}
+        self._events: dict[str, _Event] = {}
+        self._alias: dict[str, str] = {}  # merged-away event id -> surviving id
+        self._postings: dict[str, list[str]] = {}
+        self._links: dict[str, dict[str, int]] = {}  # case -> other case -> +1 same / -1 apart
+        self._decisions: list[dict] = []
+        self._seq = 0
+        self._now = float("-inf")
+        self._inserts = 0
+        for decision in decisions:
+            self._record_links(decision)
+            self._decisions.append(dict(decision))
+
+    # -- public API ---------------------------------------------------------------------------
+    def add(self, complaint: Complaint) -> Assignment:
+        """Cluster one complaint (in arrival order) and say where it went."""
+        if complaint.id in self._cases:
+            raise ValueError(f"案件编号重复：{complaint.id}")
+        items = (complaint.category, *complaint.alternatives)
+        if complaint.category not in self.taxonomy.by_code:
+            raise ValueError(f"未知事项编码：{complaint.category}")
+        t = to_days(complaint.received_at) if complaint.received_at else self._default_time()
+        received = complaint.received_at.date() if complaint.received_at else None
+        features, entities = complaint_features(complaint.text, received, self.lexicon)
+        self.lexicon.learn(entities)
+        reporter = complaint.reporter or f"#{complaint.id}"
+        case = _Case(complaint.id, "", t, reporter,
+                     tuple(i for i in items if i in self.taxonomy.by_code), features)
+
+        forced, forbidden = self._constraints(case.id)
+        match: Match | None = None
+        if forced:
+            target = forced[0]
+            for other in forced[1:]:
+                target = self._merge_events(target, other)
+            event = self._events[target]
+        else:
+            scored = [
+                (ev.id, m) for ev in self._candidates(case) if ev.id not in forbidden
+                if (m := self._score(case, ev)) is not None
+            ]
+            best_id, match = best_match(scored, self.config.weights.threshold)
+            event = self._events[best_id] if best_id else self._new_event()
+        self._cases[case.id] = case
+        self._join(event, case)
+        self._index(event.id, case)
+        self.rarity.observe(features.word)
+        self._now = max(self._now, t)
+        self._inserts += 1
+        if self._inserts % 2000 == 0:
+            self._close_stale()
+        if self._inserts % 50000 == 0:
+            self._compact_postings()
+        return self._assignment(case, event, match, forced=bool(forced))
+
+    def merge(self, a: str, b: str, *, note: str = "") -> str:
+        """Staff: the events of cases ``a`` and ``b`` are one. Returns the surviving event id."""
+        ea, eb = self._event_of(a), self._event_of(b)
+        decision = {"op": "merge", "a": a, "b": b, "note": note,
+                    "at": datetime.now(UTC).isoformat(timespec="seconds")}
+        # A merge overrides earlier splits between the two sides.
+        for x in ea.members:
+            for y in eb.members:
+                if self._links.get(x, {}).get(y) == -1:
+                    self._links[x].pop(y, None)
+                    self._links[y].pop(x, None)
+        self._record_links(decision)
+        self._decisions.append(decision)
+        return ea.id if ea is eb else self._merge_events(ea.id, eb.id)
+
+    def split(self, case_id: str, *others: str, note: str = "") -> str:
+        """Staff: ``case_id`` (with ``others`` of the same event, if given) is not part of its
+        event. They become an event of their own; returns its id."""
+        event = self._event_of(case_id)
+        moving = [case_id, *others]
+        for other in others:
+            if self._event_of(other) is not event:
+                raise ValueError(f"{other} 不在 {case_id} 所在的事件中")
+        staying = [m for m in event.members if m not in moving]
+        decision = {"op": "split", "cases": moving, "from": staying, "note": note,
+                    "at": datetime.now(UTC).isoformat(timespec="seconds")}
+        self._record_links(decision)
+        self._decisions.append(decision)
+        if not staying:
+            return event.id
+        new = self._new_event()
+        self._rebuild(event, [self._cases[m] for m in staying])
+        self._rebuild(new, [self._cases[m] for m in moving])
+        for m in moving:
+            self._index(new.id, self._cases[m])
+        return new.id
+
+    def event_of(self, case_id: str) -> EventView:
+        return self._view(self._event_of(case_id))
+
+    def event(self, event_id: str) -> EventView:
+        return self._view(self._events[self._resolve(event_id)])
+
+    def events(self) -> Iterator[EventView]:
+        for ev in self._events.values():
+            yield self._view(ev)
+
+    def clusters(self) -> dict[str, str]:
+        """Case id -> event id, for every case."""
+        return {cid: case.event for cid, case in self._cases.items()}
+
+    @property
+    def decisions(self) -> list[dict]:
+        return [dict(d) for d in self._decisions]
+
+    def __len__(self) -> int:
+        return len(self._cases)
+
+    # -- persistence --------------------------------------------------------------------------
+    def to_state(self) -> dict:
+        """Everything needed to continue later: cases with their features, events, decisions."""
+        return {
+            "format": STATE_FORMAT,
+            "config": self.config.to_dict(),
+            "seq": self._seq,
+            "now": self._now if self._now != float("-inf") else None,
+            "cases": [
+                [c.id, c.event, c.t, c.reporter, list(c.items), c.features.to_list()]
+                for c in self._cases.values()
+            ],
+            "aliases": self._alias,
+            "decisions": self._decisions,
+            "lexicon": self.lexicon.to_dict(),
+            "rarity": {"n": self.rarity.n_seen, "seen": dict(self.rarity.seen)},
+        }
+
+    @classmethod
+    def from_state(cls, state: dict, taxonomy: Taxonomy) -> EventClusterer:
+        if state.get("format") != STATE_FORMAT:
+            raise ValueError("聚类状态文件格式不符，无法读取")
+        self = cls(taxonomy, ClusterConfig.from_dict(state["config"]),
+                   decisions=state.get("decisions", ()))
+        self._seq = int(state["seq"])
+        self._now = float(state["now"]) if state.get("now") is not None else float("-inf")
+        self._alias = dict(state.get("aliases", {}))
+        self.lexicon = Lexicon.from_dict(state.get("lexicon", {}))
+        self.rarity.n_seen = int(state["rarity"]["n"])
+        self.rarity.seen = Counter(state["rarity"]["seen"])
+        for cid, eid, t, reporter, items, feats in state["cases"]:
+            case = _Case(cid, "", float(t), reporter, tuple(items), Features.from_list(feats))
+            self._cases[cid] = case
+            event = self._events.get(eid)
+            if event is None:
+                event = self._events[eid] = _Event(eid)
+            self._join(event, case)
+        for event in self._events.values():
+            event.open = self._now - event.last <= self.config.window_days
+            if event.open:
+                for m in event.members:
+                    self._index(event.id, self._cases[m])
+            elif len(event.members) > 1:
+                event.profile = None
+        return self
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = json.dumps(self.to_state(), ensure_ascii=False).encode("utf-8")
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path, taxonomy: Taxonomy) -> EventClusterer:
+        raw = path.read_bytes()
+        if path.suffix == ".gz":
+            raw = gzip.decompress(raw)
+        return cls.from_state(json.loads(raw), taxonomy)
+
+    # -- internals ----------------------------------------------------------------------------
+    def _default_time(self) -> float:
+        if self._now != float("-inf"):
+            return self._now
+        return to_days(datetime.now(UTC))
+
+    def _resolve(self, event_id: str) -> str:
+        root = event_id
+        while root in self._alias:
+            root = self._alias[root]
+        while event_id in self._alias and self._alias[event_id] != root:
+            self._alias[event_id], event_id = root, self._alias[event_id]
+        return root
+
+    def _event_of(self, case_id: str) -> _Event:
+        if case_id not in self._cases:
+            raise KeyError(f"没有编号为 {case_id} 的案件")
+        return self._events[self._cases[case_id].event]
+
+    def _new_event(self) -> _Event:
+        self._seq += 1
+        event = _Event(f"E{self._seq:06d}")
+        self._events[event.id] = event
+        return event
+
+    def _groups(self, items: Iterable[str]) -> set[str]:
+        by_code = self.taxonomy.by_code
+        return {by_code[i].group for i in items if i in by_code}
+
+    def _keys(self, case: _Case, for_query: bool) -> list[str]:
+        f = case.features
+        keys = []
+        for group in sorted(self._groups(case.items)):
+            keys.extend(f"v|{group}|{k}" for k in f.village)
+            keys.extend(f"p|{group}|{k}" for k in f.person)
+            keys.extend(f"s|{group}|{k}" for k in f.surname if "/" in k)
+            keys.extend(f"t|{group}|{k}" for k in f.township)
+            words = f.word
+            if for_query:
+                words = tuple(w for w in words if self.rarity.df(w) <= self.config.rare_word_df)
+            keys.extend(f"w|{group}|{k}" for k in words)
+        return keys
+
+    def _index(self, event_id: str, case: _Case) -> None:
+        for key in self._keys(case, for_query=False):
+            postings = self._postings.setdefault(key, [])
+            if not postings or postings[-1] != event_id:
+                postings.append(event_id)
+
+    def _candidates(self, case: _Case) -> list[_Event]:
+        window = self.config.window_days
+        found: dict[str, _Event] = {}
+        for key in self._keys(case, for_query=True):
+            postings = self._postings.get(key)
+            if not postings:
+                continue
+            for event_id in reversed(postings[-self.config.scan_per_key :]):
+                event = self._events.get(self._resolve(event_id))
+                if event is None or not event.open or event.id in found:
+                    continue
+                if case.t - event.last > window or event.first - case.t > window:
+                    continue
+                found[event.id] = event
+                if len(found) >= self.config.max_candidates:
+                    return list(found.values())
+        return list(found.values())
+
+    def _score(self, case: _Case, event: _Event) -> Match | None:
+        if any(i in event.items for i in case.items):
+            relation = "item"
+        elif self._groups(case.items) & self._groups(event.items):
+            relation = "group"
+        else:
+            return None
+        profile = event.profile or profile_of([self._cases[event.members[0]].features])
+        gap = max(0.0, case.t - event.last, event.first - case.t)
+        labels = case.features.label
+        return score_match(case.features, profile, relation, gap, self.config.weights,
+                           self.rarity.idf, labels)
+
+    def _join(self, event: _Event, case: _Case) -> None:
+        case.event = event.id
+        event.members.append(case.id)
+        event.reporters[case.reporter] += 1
+        event.items.update(case.items[:1])
+        event.first = min(event.first, case.t)
+        event.last = max(event.last, case.t)
+        if len(event.members) == 2:
+            event.profile = profile_of(self._cases[m].features for m in event.members)
+        elif len(event.members) > 2 and event.profile is not None:
+            f = case.features
+            event.profile = {
+                k: (v | frozenset(getattr(f, k))) if getattr(f, k) else v
+                for k, v in event.profile.items()
+            }
+        event.open = True
+
+    def _rebuild(self, event: _Event, cases: list[_Case]) -> None:
+        event.members, event.reporters, event.items = [], Counter(), Counter()
+        event.first, event.last, event.profile = float("inf"), float("-inf"), None
+        for case in cases:
+            self._join(event, case)
+
+    def _merge_events(self, keep_id: str, other_id: str) -> str:
+        keep, other = self._events[self._resolve(keep_id)], self._events[self._resolve(other_id)]
+        if keep is other:
+            return keep.id
+        if (other.first, other.id) < (keep.first, keep.id):
+            keep, other = other, keep
+        cases = sorted((self._cases[m] for m in keep.members + other.members),
+                       key=lambda c: c.t)
+        self._rebuild(keep, cases)
+        self._alias[other.id] = keep.id
+        del self._events[other.id]
+        for m in keep.members:
+            self._index(keep.id, self._cases[m])
+        return keep.id
+
+    def _record_links(self, decision: dict) -> None:
+        def link(x: str, y: str, sign: int) -> None:
+            if x != y:
+                self._links.setdefault(x, {})[y] = sign
+                self._links.setdefault(y, {})[x] = sign
+
+        if decision.get("op") == "merge":
+            link(decision["a"], decision["b"], +1)
+        elif decision.get("op") == "split":
+            moving = list(decision.get("cases", ()))
+            for x in moving:
+                for y in decision.get("from", ()):
+                    link(x, y, -1)
+                for y in moving:
+                    link(x, y, +1)
+        else:
+            raise ValueError(f"未知的人工决定：{decision.get('op')!r}")
+
+    def _constraints(self, case_id: str) -> tuple[list[str], set[str]]:
+        """(events this case must join, events it must not join), from staff decisions."""
+        forced: list[str] = []
+        forbidden: set[str] = set()
+        for other, sign in self._links.get(case_id, {}).items():
+            if other not in self._cases:
+                continue
+            event_id = self._cases[other].event
+            if sign > 0 and event_id not in forced:
+                forced.append(event_id)
+            elif sign < 0:
+                forbidden.add(event_id)
+        return forced, forbidden - set(forced)
+
+    def _close_stale(self) -> None:
+        horizon = self._now - self.config.window_days
+        for event in self._events.values():
+            if event.open and event.last < horizon:
+                event.open = False
+                event.profile = None if len(event.members) > 1 else event.profile
+
+    def _compact_postings(self) -> None:
+        for key, postings in list(self._postings.items()):
+            kept: list[str] = []
+            for event_id in postings:
+                root = self._resolve(event_id)
+                event = self._events.get(root)
+                if event is not None and event.open and (not kept or kept[-1] != root):
+                    kept.append(root)
+            if kept:
+                self._postings[key] = kept
+            else:
+                del self._postings[key]
+
+    def _assignment(self, case: _Case, event: _Event, match: Match | None,
+                    forced: bool) -> Assignment:
+        others = tuple(m for m in event.members if m != case.id)
+        if forced:
+            why = "按人工合并决定归入此事件"
+        elif match is not None:
+            names = [self.taxonomy.name_of(i) for i in case.items[:1]]
+            why = explain(match, names[0] if names else "")
+            why = f"与{'、'.join(others[:3])}{'等' if len(others) > 3 else ''}同属一事：{why}"
+        else:
+            why = "未发现同一事件的其他反映"
+        reporters = len(event.reporters)
+        return Assignment(
+            case.id, event.id, others, None if match is None else match.score, why, reporters,
+            reporters >= self.config.joint_review_reporters,
+        )
+
+    def _view(self, event: _Event) -> EventView:
+        reporters = len(event.reporters)
+        return EventView(
+            event.id, tuple(event.members), tuple(c for c, _ in event.items.most_common()),
+            reporters, reporters >= self.config.joint_review_reporters,
+            _iso(event.first), _iso(event.last), event.open,
+        )
+
+
+def parse_time(value: object) -> datetime | None:
+    """ISO 8601 date or date-time (``2024-03-05``, ``2024-03-05T10:22:00+08:00``), or None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if not isinstance(value, str):
+        raise ValueError("received_at应为ISO格式的日期时间字符串")
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"received_at无法识别：{value!r}（应如 2024-03-05T10:22:00+08:00）") from exc
+
+
+def with_weights(config: ClusterConfig, **changes: float) -> ClusterConfig:
+    """A copy of ``config`` with some weights changed (for tuning on the dev set)."""
+    return replace(config, weights=replace(config.weights, **changes))

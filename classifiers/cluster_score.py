@@ -1,0 +1,214 @@
+"""How strongly a new complaint belongs to an open event: a sum of evidence staff can read.
+
+Agreement on what identifies an event (same village, same cadre, same pond, same sum, same year,
+the same rare detail such as 小舅子) adds; a contradiction subtracts (another village, another
+cadre, another year, a bridge where the event is about a road). Same-event complaints share few
+words, so words count only when they are rare, and never alone decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field, fields
+
+from classifiers.cluster_features import KINDS, Features
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Evidence weights and the joining threshold (tuned on nlu_data/events/dev.jsonl only)."""
+
+    same_item: float = 1.0
+    same_group: float = 0.3
+    village: float = 2.0
+    village_conflict: float = -4.0
+    township: float = 0.5
+    township_conflict: float = -2.0
+    group: float = 0.8
+    group_conflict: float = -0.5
+    full_name: float = 2.0
+    surname: float = 1.0
+    role: float = 0.3
+    person_conflict: float = -1.0
+    object: float = 1.0
+    object_conflict: float = -1.5
+    amount: float = 0.8
+    year: float = 0.3
+    year_conflict: float = -3.0
+    word_unit: float = 0.3  # per unit of rarity (idf above the floor) of each shared word
+    word_floor: float = 2.0
+    word_cap: float = 2.0
+    per_month: float = -0.1  # time since the event was last reported
+    threshold: float = 2.5
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, float]) -> Weights:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: float(v) for k, v in data.items() if k in names})
+
+
+Profile = dict[str, frozenset]
+
+
+def profile_of(members: Iterable[Features]) -> Profile:
+    """The union of the members' keys, per kind: what the event as a whole is known by."""
+    sets: dict[str, set] = {k: set() for k in KINDS}
+    for f in members:
+        for k in KINDS:
+            sets[k].update(getattr(f, k))
+    return {k: frozenset(v) for k, v in sets.items()}
+
+
+@dataclass
+class Match:
+    score: float
+    evidence: list[tuple[str, str, float]] = field(default_factory=list)  # (kind, detail, weight)
+
+    def add(self, kind: str, detail: str, weight: float) -> None:
+        if weight:
+            self.evidence.append((kind, detail, weight))
+            self.score += weight
+
+
+def _full_names(keys: Iterable[str]) -> set[str]:
+    return {k for k in keys if " " in k}
+
+
+def _close(a: int, b: int) -> bool:
+    return abs(a - b) <= 0.05 * max(a, b)
+
+
+def score_match(
+    new: Features,
+    event: Profile,
+    relation: str,
+    gap_days: float,
+    weights: Weights,
+    idf: Callable[[str], float],
+    label: Callable[[str, object], str] | None = None,
+) -> Match:
+    """Evidence that complaint ``new`` belongs to an event with profile ``event``. ``relation``
+    is "item" (same supervision item) or "group" (related item of the same group)."""
+    w = weights
+    show = label or (lambda kind, key: str(key))
+    match = Match(0.0)
+    match.add("item", relation, w.same_item if relation == "item" else w.same_group)
+
+    for kind, plus, minus in (
+        ("village", w.village, w.village_conflict),
+        ("township", w.township, w.township_conflict),
+        ("group", w.group, w.group_conflict),
+    ):
+        mine, theirs = set(getattr(new, kind)), event[kind]
+        if mine and theirs:
+            shared = mine & theirs
+            if shared:
+                match.add(kind, "、".join(show(kind, k) for k in sorted(shared)), plus)
+            else:
+                match.add(kind + "_conflict", "", minus)
+
+    _score_persons(new, event, w, show, match)
+
+    mine_objects, their_objects = set(new.object), event["object"]
+    families = {o.split("/", 1)[0] for o in mine_objects} & {
+        o.split("/", 1)[0] for o in their_objects
+    }
+    for family in sorted(families):
+        mine = {o for o in mine_objects if o.startswith(family + "/")}
+        theirs = {o for o in their_objects if o.startswith(family + "/")}
+        shared = mine & theirs
+        if shared:
+            match.add("object", "、".join(show("object", o) for o in sorted(shared)), w.object)
+        else:
+            match.add("object_conflict", family, w.object_conflict)
+
+    amounts = [a for a in new.amount if any(_close(a, b) for b in event["amount"])]
+    if amounts:
+        match.add("amount", "、".join(show("amount", a) for a in amounts[:3]), w.amount)
+
+    if new.year and event["year"]:
+        if set(new.year) & event["year"]:
+            match.add("year", "、".join(str(y) for y in sorted(set(new.year) & event["year"])),
+                      w.year)
+        else:
+            match.add("year_conflict", "", w.year_conflict)
+
+    shared_words = [(idf(k), k) for k in set(new.word) & event["word"]]
+    rarity = sum(max(0.0, v - w.word_floor) for v, _ in shared_words)
+    if rarity > 0:
+        top = [show("word", k) for v, k in sorted(shared_words, reverse=True) if v > w.word_floor]
+        match.add("word", "、".join(top[:4]), min(w.word_cap, w.word_unit * rarity))
+
+    if gap_days > 0:
+        match.add("time", f"{gap_days:.0f}", w.per_month * gap_days / 30)
+    return match
+
+
+def _score_persons(
+    new: Features, event: Profile, w: Weights, show: Callable[[str, object], str], match: Match
+) -> None:
+    mine_full, their_full = _full_names(new.person), _full_names(event["person"])
+    mine_surnames = {s for s in new.surname if "/" not in s}
+    their_surnames = {s for s in event["surname"] if "/" not in s}
+    if not (mine_surnames and their_surnames):
+        return
+    shared_full = mine_full & their_full
+    shared_surnames = mine_surnames & their_surnames
+    if shared_full:
+        match.add("full_name", "、".join(show("person", k) for k in sorted(shared_full)),
+                  w.full_name)
+    elif shared_surnames:
+        # Same surname but two different full names: two people (刘长贵 and 刘洪).
+        same_surname_full = {k for k in mine_full if k.split(" ")[0] in shared_surnames}
+        other_full = {k for k in their_full if k.split(" ")[0] in shared_surnames}
+        if same_surname_full and other_full:
+            match.add("person_conflict", "", w.person_conflict)
+            return
+        match.add("surname", "、".join(show("surname", s) for s in sorted(shared_surnames)),
+                  w.surname)
+    else:
+        match.add("person_conflict", "", w.person_conflict)
+        return
+    roles = {s for s in new.surname if "/" in s} & event["surname"]
+    if roles:
+        match.add("role", "", w.role)
+
+
+_KIND_NAMES = {
+    "item": "同一事项", "village": "同村", "township": "同乡镇", "group": "同组",
+    "full_name": "同一人员", "surname": "同姓人员", "role": "职务一致", "object": "同一对象",
+    "amount": "金额相近", "year": "年份一致", "word": "共同细节",
+}
+_CONFLICT_NAMES = {
+    "village_conflict": "村名不同", "township_conflict": "乡镇不同", "group_conflict": "组别不同",
+    "person_conflict": "涉及人员不同", "object_conflict": "对象不同", "year_conflict": "年份不同",
+    "time": "相隔天数",
+}
+
+
+def explain(match: Match, item_name: str = "") -> str:
+    """The evidence as staff read it: 同一事项（最低生活保障）；同村（河湾）；…"""
+    parts = []
+    for kind, detail, weight in match.evidence:
+        if kind == "item":
+            name = "同一事项" if detail == "item" else "相关事项"
+            parts.append(f"{name}（{item_name}）" if item_name else name)
+        elif kind in _KIND_NAMES:
+            parts.append(f"{_KIND_NAMES[kind]}（{detail}）" if detail else _KIND_NAMES[kind])
+        elif kind in _CONFLICT_NAMES:
+            parts.append(f"{_CONFLICT_NAMES[kind]}{detail and '（' + detail + '）'}{weight:+.1f}")
+    return "；".join(parts)
+
+
+def best_match(
+    scored: Sequence[tuple[str, Match]], threshold: float
+) -> tuple[str | None, Match | None]:
+    """The highest-scoring event at or above the threshold (ties: the most recent, listed last)."""
+    best_id, best = None, None
+    for event_id, m in scored:
+        if m.score >= threshold and (best is None or m.score >= best.score):
+            best_id, best = event_id, m
+    return best_id, best

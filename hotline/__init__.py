@@ -1,0 +1,1 @@
+"""The ``hotline`` command: one entry point for the project's jobs."""

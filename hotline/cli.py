@@ -1,0 +1,210 @@
+"""``hotline``: command-line entry for the project's jobs (classify, train, evaluate, bench …)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from classifiers.paths import PROJECT_ROOT, default_model_path, var_dir
+from hotline import service_commands
+
+
+def _load_model(path: str | None):
+    from classifiers.model import TriageModel
+
+    model_path = Path(path) if path else default_model_path()
+    try:
+        return TriageModel.load(model_path)
+    except (FileNotFoundError, ValueError) as exc:
+        sys.exit(f"hotline: {exc}")
+
+
+def classify_records(model, records: list[dict]) -> list[dict]:
+    """One output per record: the prediction, or an ``error`` for that record alone."""
+    from classifiers.model import TextTooLongError, check_length
+
+    results: list[dict | None] = [None] * len(records)
+    todo = []
+    for i, record in enumerate(records):
+        try:
+            check_length(record["text"])
+            todo.append(i)
+        except TextTooLongError as exc:
+            results[i] = {"id": record.get("id"), "error": str(exc)}
+    try:
+        predictions = model.predict([records[i]["text"] for i in todo])
+    except Exception as exc:
+        predictions = None
+        failure = f"分类失败：{type(exc).__name__}: {exc}"
+    for n, i in enumerate(todo):
+        if predictions is None:
+            results[i] = {"id": records[i].get("id"), "error": failure}
+        else:
+            results[i] = {"id": records[i].get("id"), **predictions[n].as_dict()}
+    return results  # type: ignore[return-value]
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from hotline.jsonl_stream import run_jsonl
+
+    model = _load_model(args.model)
+    ok, errors = run_jsonl(sys.stdin.buffer, sys.stdout, lambda recs: classify_records(model, recs))
+    print(f"classified {ok}, errors {errors}", file=sys.stderr)
+    return 0
+
+
+def _load_corpus(args: argparse.Namespace, split: str):
+    from classifiers.corpus import CorpusError, load_split
+    from classifiers.taxonomy import TaxonomyError, load_taxonomy
+
+    try:
+        taxonomy = load_taxonomy(args.taxonomy)
+        examples = load_split(Path(args.data) / split, taxonomy)
+    except (TaxonomyError, CorpusError) as exc:
+        sys.exit(f"hotline: {exc}")
+    return taxonomy, examples
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from classifiers.corpus import snapshot_hash
+    from classifiers.model import TrainParams, train_model
+
+    taxonomy, examples = _load_corpus(args, "train")
+    params = TrainParams(C=args.C)
+    model = train_model(
+        [e.text for e in examples],
+        [e.label for e in examples],
+        taxonomy,
+        params,
+        metadata={"data_hash": snapshot_hash(examples), "data": str(args.data)},
+    )
+    out = Path(args.out) if args.out else default_model_path()
+    model.save(out)
+    meta = model.metadata
+    print(
+        f"trained on {meta['n_examples']} examples, {meta['n_features']} features in "
+        f"{meta['train_seconds']} s; cross-validated accuracy {meta['cv_accuracy']:.3f}, "
+        f"macro-F1 {meta['cv_macro_f1']:.3f}; out-of-list floor {model.out_threshold}, "
+        f"review below {model.review_threshold}\nsaved to {out}"
+    )
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from classifiers.evaluate import evaluate_predictions, format_report, plot_confusion
+
+    taxonomy, examples = _load_corpus(args, args.split)
+    model = _load_model(args.model)
+    predictions = model.predict([e.text for e in examples])
+    ev = evaluate_predictions(
+        [e.label for e in examples],
+        [p.category for p in predictions],
+        [e.style for e in examples],
+        [p.needs_review for p in predictions],
+        taxonomy.codes,
+    )
+    names = {item.code: item.name for item in taxonomy.items}
+    print(format_report(ev, names))
+    png = Path(args.png) if args.png else var_dir() / "reports" / f"confusion-{args.split}.png"
+    print(f"confusion matrix: {plot_confusion(ev, png)}")
+    if args.errors:
+        for e, p in zip(examples, predictions, strict=True):
+            if e.label != p.category:
+                print(f"{e.source}\t{e.label}->{p.category} {p.confidence:.2f}\t{e.text[:60]}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(ev.summary(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_check_data(args: argparse.Namespace) -> int:
+    from classifiers.corpus import SPLITS, near_duplicate_pairs
+
+    failures = 0
+    for split in SPLITS:
+        if not (Path(args.data) / split).is_dir():
+            continue
+        taxonomy, examples = _load_corpus(args, split)
+        counts = {code: 0 for code in taxonomy.codes}
+        for e in examples:
+            counts[e.label] += 1
+        print(
+            f"{split}: {len(examples)} examples; " + " ".join(f"{c}={n}" for c, n in counts.items())
+        )
+        pairs = near_duplicate_pairs([e.text for e in examples])
+        for i, j, score in pairs:
+            failures += 1
+            print(f"  near-duplicate ({score:.2f}): {examples[i].source} ~ {examples[j].source}")
+    return 1 if failures else 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from benchmarks.classify import run as run_classify_bench
+
+    model_path = Path(args.model) if args.model else default_model_path()
+    run_classify_bench(model_path, n_batch=args.n)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    data_default = str(PROJECT_ROOT / "nlu_data" / "complaints")
+
+    def data_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data", default=data_default, help="corpus folder with train/ and test/")
+        p.add_argument("--taxonomy", default=None, help="taxonomy YAML (default: project's)")
+
+    p = sub.add_parser("classify", help="classify JSON Lines from stdin")
+    p.add_argument("--model", default=None)
+    p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("train", help="train the triage model from nlu_data/")
+    data_args(p)
+    p.add_argument("--out", default=None, help="where to save the model")
+    p.add_argument("--C", type=float, default=0.5, help="SVM regularisation")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="score the model on a labelled split")
+    data_args(p)
+    p.add_argument("--split", default="test", choices=["test", "blind", "train"])
+    p.add_argument("--model", default=None)
+    p.add_argument("--png", default=None, help="confusion-matrix PNG path")
+    p.add_argument("--json", default=None, help="also write the summary as JSON here")
+    p.add_argument("--errors", action="store_true", help="list misclassified examples")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("check-data", help="validate taxonomy and corpus, list near-duplicates")
+    data_args(p)
+    p.set_defaults(func=cmd_check_data)
+
+    p = sub.add_parser("bench", help="benchmarks")
+    p.add_argument("target", choices=["classify"])
+    p.add_argument("--model", default=None)
+    p.add_argument("--n", type=int, default=20000, help="texts in the batch-throughput run")
+    p.set_defaults(func=cmd_bench)
+
+    service_commands.register(sub)
+
+    p = sub.add_parser("serve", help="run the HTTP service")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,119 @@
+"""Start the real case service (`hotline serve`) on SQLite or PostgreSQL for tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from classifiers.paths import PROJECT_ROOT
+from tests.conftest import HOTLINE, free_port
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def create_pg_database() -> tuple[str, str]:
+    """A scratch database on the machine's PostgreSQL; returns (name, url)."""
+    name = f"hotline_test_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return name, f"{base}/{name}"
+
+
+def drop_pg_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Service:
+    home: Path
+    env: dict
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, **extra_env: str) -> Service:
+        env = {**self.env, **extra_env}
+        log = open(self.home / f"serve-{self.port}.log", "ab")  # noqa: SIM115 - lives with proc
+        self.proc = subprocess.Popen(
+            [HOTLINE, "serve", "--port", str(self.port)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError((self.home / f"serve-{self.port}.log").read_text())
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise RuntimeError("service did not start")
+
+    def kill(self) -> None:
+        """Hard kill, as a crash would (no shutdown handlers run)."""
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            self.proc = None
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [HOTLINE, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=PROJECT_ROOT,
+        )
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def login(self, username: str, password: str) -> str:
+        r = httpx.post(
+            self.url + "/api/v1/auth/token",
+            json={"username": username, "password": password},
+            timeout=30,
+        )
+        r.raise_for_status()
+        return r.json()["access_token"]
+
+
+def service_env(home: Path, model_path: Path, database_url: str | None) -> dict:
+    env = {
+        **os.environ,
+        "HOTLINE_VAR": str(home),
+        "HOTLINE_MODEL": str(model_path),
+        "HOTLINE_SECRET": secrets.token_hex(16),
+        "HOTLINE_TRIAGE_POLL": "0.3",
+    }
+    env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env

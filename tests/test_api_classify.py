@@ -1,0 +1,39 @@
+"""The classifier over real HTTP, as the case service and other tools will call it."""
+
+import httpx
+
+
+def test_classify_over_http(classifier_server):
+    r = httpx.post(
+        classifier_server + "/api/v1/classify",
+        json={"text": "村里修路的钱被村长拿走了一半，路到现在没修好"},
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert body["category"] == "S24"
+    assert body["name"] == "村级工程项目"
+    assert len(body["top"]) == 3 and body["terms"]
+
+
+def test_bad_requests_are_problem_details_in_chinese(classifier_server):
+    url = classifier_server + "/api/v1/classify"
+    cases = [
+        {"text": ""},
+        {"text": "x" * 4001},
+        {"text": 5},
+        {"text": "低保", "role": "admin"},
+        {},
+    ]
+    for body in cases:
+        r = httpx.post(url, json=body)
+        assert r.status_code == 422, body
+        assert r.headers["content-type"].startswith("application/problem+json")
+        problem = r.json()
+        assert problem["status"] == 422 and problem["title"] == "内容不符合要求"
+        assert "请求内容不符合要求" in problem["detail"]
+    r = httpx.post(url, content=b"\xff\xfe not json", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "UTF-8" in r.json()["detail"]
+    r = httpx.post(url, json={"text": "   "})
+    assert r.status_code == 422 and r.json()["detail"] == "投诉内容为空"
+    r = httpx.get(classifier_server + "/api/v1/nothing-here")
+    assert r.status_code == 404 and r.json()["title"] == "没有找到"

@@ -1,0 +1,31 @@
+from classifiers.features import analyze, display_term
+from classifiers.normalize import normalize_text
+from classifiers.segment import segment
+
+
+def test_domain_words_are_single_tokens():
+    words = segment("一事一议的钱没公示，四议两公开也没搞，雨露计划补贴没到")
+    for term in ("一事一议", "四议两公开", "雨露计划"):
+        assert term in words
+
+
+def test_homophone_errors_share_pinyin_features():
+    right = set(analyze(normalize_text("村里的低保给了书记亲戚")))
+    misheard = set(analyze(normalize_text("村里的滴保给了书记亲戚")))
+    assert "p:di bao" in right and "p:di bao" in misheard
+    assert "c:低保" in right and "c:低保" not in misheard
+    wubao = set(analyze(normalize_text("五包户的钱")))
+    assert "p:wu bao" in wubao
+
+
+def test_pinyin_features_display_as_the_texts_own_characters():
+    text = normalize_text("俺家滴保被取消了")
+    assert display_term("p:di bao", text) == "滴保"
+    assert display_term("c:低保名", text) == "低保名"
+    assert display_term("w:书记", text) == "书记"
+
+
+def test_numbers_are_folded():
+    features = analyze(normalize_text("发了三百元，又扣了150元"))
+    assert "w:<num>" in features
+    assert not any(f.startswith("w:") and f[2:].isdigit() for f in features)
