@@ -372,7 +372,7 @@ class EventClusterer:
         for group in sorted(self._groups(case.items)):
             keys.extend(f"v|{group}|{k}" for k in f.village)
             keys.extend(f"p|{group}|{k}" for k in f.person)
-            keys.extend(f"s|{group}|{k}" for k in f.surname if "/" in k)
+            keys.extend(f"s|{group}|{k}" for k in f.surname)
             keys.extend(f"t|{group}|{k}" for k in f.township)
             words = f.word
             if for_query:

@@ -23,12 +23,16 @@ from classifiers.entities import (
     content_words,
     extract_entities,
     sound_key,
+    stated_years,
 )
 from classifiers.normalize import normalize_text
 from classifiers.paths import PROJECT_ROOT, var_dir
 
 _intern = sys.intern
-KINDS = ("township", "village", "group", "person", "surname", "object", "amount", "year", "word")
+KINDS = (
+    "township", "village", "group", "person", "surname", "object", "amount", "year",
+    "stated_year", "era", "word",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +47,9 @@ class Features:
     surname: tuple[str, ...] = ()
     object: tuple[str, ...] = ()  # "family/kind"
     amount: tuple[int, ...] = ()
-    year: tuple[int, ...] = ()
+    year: tuple[int, ...] = ()  # years named, also as 去年/今年
+    stated_year: tuple[int, ...] = ()  # years written as numbers: 2021年
+    era: tuple[int, ...] = ()  # the stated years, or else the year it was received
     word: tuple[str, ...] = ()
     labels: tuple[tuple[str, str], ...] = ()  # (kind:key, text as written) for explanations
 
@@ -66,7 +72,9 @@ def _unique(values: Iterable) -> tuple:
     return tuple(dict.fromkeys(values))
 
 
-def build_features(entities: Entities, words: Iterable[str]) -> Features:
+def build_features(
+    entities: Entities, words: Iterable[str], received: date | None = None
+) -> Features:
     """The clustering record from extracted entities and the complaint's content words."""
     by_kind: dict[str, list] = {k: [] for k in KINDS}
     labels: list[tuple[str, str]] = []
@@ -97,6 +105,11 @@ def build_features(entities: Entities, words: Iterable[str]) -> Features:
         key = sound_key(word)
         by_kind["word"].append(key)
         labels.append((f"word:{key}", word))
+    by_kind["stated_year"] = sorted(stated_years(entities))
+    if by_kind["stated_year"]:
+        by_kind["era"] = list(by_kind["stated_year"])
+    elif received is not None:
+        by_kind["era"] = [received.year]
     return Features(
         **{k: _unique(_intern(v) if isinstance(v, str) else v for v in vals)
            for k, vals in by_kind.items()},
@@ -110,7 +123,7 @@ def complaint_features(
     """Normalise once, extract entities and words, and build the record."""
     norm = normalize_text(text)
     entities = extract_entities(norm, received, lexicon, normalized=True)
-    return build_features(entities, content_words(norm, normalized=True)), entities
+    return build_features(entities, content_words(norm, normalized=True), received), entities
 
 
 # -- word rarity --------------------------------------------------------------------------------

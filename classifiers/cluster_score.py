@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 
 from classifiers.cluster_features import KINDS, Features
+from classifiers.entities import WEAK_FAMILIES
 
 
 @dataclass(frozen=True)
@@ -19,25 +20,28 @@ class Weights:
     """Evidence weights and the joining threshold (tuned on nlu_data/events/dev.jsonl only)."""
 
     same_item: float = 1.0
-    same_group: float = 0.3
+    same_group: float = -1.0  # a related item of the same group needs more evidence
     village: float = 2.0
     village_conflict: float = -4.0
     township: float = 0.5
     township_conflict: float = -2.0
     group: float = 0.8
-    group_conflict: float = -0.5
+    group_conflict: float = -0.8
     full_name: float = 2.0
     surname: float = 1.0
-    role: float = 0.3
-    person_conflict: float = -1.0
+    role: float = 0.5  # with the surname: same office (书记 and 主任 count as one)
+    person_conflict: float = -1.5
     object: float = 1.0
     object_conflict: float = -1.5
+    wrongdoing: float = 0.3  # same kind of wrongdoing (索要好处, 冒领 …): a weak hint
+    wrongdoing_conflict: float = -1.0
     amount: float = 0.8
     year: float = 0.3
-    year_conflict: float = -3.0
-    word_unit: float = 0.3  # per unit of rarity (idf above the floor) of each shared word
-    word_floor: float = 2.0
-    word_cap: float = 2.0
+    year_conflict: float = -3.0  # two or more years apart
+    near_year_conflict: float = -1.0  # one year apart: 去年收的 2023年度 premium is one matter
+    word_unit: float = 0.2  # per unit of rarity (idf above the floor) of each shared word
+    word_floor: float = 2.5
+    word_cap: float = 1.0
     per_month: float = -0.1  # time since the event was last reported
     threshold: float = 2.5
 
@@ -120,21 +124,27 @@ def score_match(
         mine = {o for o in mine_objects if o.startswith(family + "/")}
         theirs = {o for o in their_objects if o.startswith(family + "/")}
         shared = mine & theirs
+        weak = family in WEAK_FAMILIES
         if shared:
-            match.add("object", "、".join(show("object", o) for o in sorted(shared)), w.object)
+            match.add("object", "、".join(show("object", o) for o in sorted(shared)),
+                      w.wrongdoing if weak else w.object)
         else:
-            match.add("object_conflict", family, w.object_conflict)
+            match.add("object_conflict", family,
+                      w.wrongdoing_conflict if weak else w.object_conflict)
 
     amounts = [a for a in new.amount if any(_close(a, b) for b in event["amount"])]
     if amounts:
         match.add("amount", "、".join(show("amount", a) for a in amounts[:3]), w.amount)
 
-    if new.year and event["year"]:
-        if set(new.year) & event["year"]:
-            match.add("year", "、".join(str(y) for y in sorted(set(new.year) & event["year"])),
-                      w.year)
-        else:
-            match.add("year_conflict", "", w.year_conflict)
+    # A year written in the new complaint (2020年) must fit the years of the event: those its
+    # complaints write, or else the years they were received in (2020年发大水 is not this
+    # summer's flood). 去年/今年 only ever add: they often date something else (去年走了).
+    shared_years = set(new.year) & event["year"]
+    if shared_years:
+        match.add("year", "、".join(str(y) for y in sorted(shared_years)), w.year)
+    elif new.stated_year and event["era"] and not set(new.stated_year) & event["era"]:
+        gap = min(abs(a - b) for a in new.stated_year for b in event["era"])
+        match.add("year_conflict", "", w.year_conflict if gap > 1 else w.near_year_conflict)
 
     shared_words = [(idf(k), k) for k in set(new.word) & event["word"]]
     rarity = sum(max(0.0, v - w.word_floor) for v, _ in shared_words)
@@ -147,33 +157,56 @@ def score_match(
     return match
 
 
+# Offices that may be one person: 书记 and 主任 often are (一肩挑), a candidate runs for them.
+_OFFICE = {
+    "secretary": "head", "director": "head", "candidate": "head", "accountant": "staff",
+    "clerk": "staff", "group_leader": "group_leader", "township_head": "township_head",
+    "official": "official", "contractor": "contractor", "doctor": "doctor",
+}
+
+
+def _officials(keys: Iterable[str]) -> dict[str, set[str]]:
+    """surname -> offices, for persons named with a title (刘主任, 会计姓赵)."""
+    out: dict[str, set[str]] = {}
+    for key in keys:
+        surname, _, role = key.partition("/")
+        if role in _OFFICE:
+            out.setdefault(surname, set()).add(_OFFICE[role])
+    return out
+
+
 def _score_persons(
     new: Features, event: Profile, w: Weights, show: Callable[[str, object], str], match: Match
 ) -> None:
+    """Same full name or same surname adds; different officials (刘主任 and 黄会计), or two
+    different full names of one surname, subtract. Names without a title (relatives, 王某) only
+    add: the same event may name a cadre in one complaint and his relative in another."""
     mine_full, their_full = _full_names(new.person), _full_names(event["person"])
     mine_surnames = {s for s in new.surname if "/" not in s}
     their_surnames = {s for s in event["surname"] if "/" not in s}
-    if not (mine_surnames and their_surnames):
-        return
+    mine_off, their_off = _officials(new.surname), _officials(event["surname"])
     shared_full = mine_full & their_full
-    shared_surnames = mine_surnames & their_surnames
+    shared = mine_surnames & their_surnames
     if shared_full:
         match.add("full_name", "、".join(show("person", k) for k in sorted(shared_full)),
                   w.full_name)
-    elif shared_surnames:
-        # Same surname but two different full names: two people (刘长贵 and 刘洪).
-        same_surname_full = {k for k in mine_full if k.split(" ")[0] in shared_surnames}
-        other_full = {k for k in their_full if k.split(" ")[0] in shared_surnames}
-        if same_surname_full and other_full:
-            match.add("person_conflict", "", w.person_conflict)
+    elif shared:
+        mine_same = {k for k in mine_full if k.split(" ")[0] in shared}
+        their_same = {k for k in their_full if k.split(" ")[0] in shared}
+        offices_differ = all(
+            mine_off.get(s) and their_off.get(s) and not mine_off[s] & their_off[s]
+            for s in shared
+        )
+        if (mine_same and their_same) or offices_differ:
+            match.add("person_conflict", "", w.person_conflict)  # 刘长贵 vs 刘洪, 刘会计 vs 刘主任
             return
-        match.add("surname", "、".join(show("surname", s) for s in sorted(shared_surnames)),
-                  w.surname)
-    else:
+        match.add("surname", "、".join(show("surname", s) for s in sorted(shared)), w.surname)
+    elif mine_off and their_off:
         match.add("person_conflict", "", w.person_conflict)
         return
-    roles = {s for s in new.surname if "/" in s} & event["surname"]
-    if roles:
+    else:
+        return
+    if any(mine_off.get(s, set()) & their_off.get(s, set()) for s in shared):
         match.add("role", "", w.role)
 
 

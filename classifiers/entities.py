@@ -87,14 +87,16 @@ _VILLAGE_TAIL = "庄营圩郢集寨湾岗店楼洼屯铺"
 _VILLAGE_SUFFIXES = ("村民委员会", "村委会", "社区", "居委会", "村")
 _TOWNSHIP_SUFFIXES = ("街道", "镇", "乡")
 
-# Objects and projects that tell events apart. Kinds in the same family conflict: a complaint
-# about a road and one about a bridge in the same village are different events. Multi-character
-# words are matched by sound (光福电站 is 光伏电站); single characters only as written.
+# What a complaint is about, beyond its item: objects and projects, the programme within the item,
+# crops, causes, livestock, machines and the kind of wrongdoing. Kinds of one family conflict: a
+# complaint about a road and one about a bridge in the same village are different events, and so
+# are 保洁员 wages and the choice of 护林员, or 冒领 and 索要好处. Multi-character words are matched
+# by sound (光福电站 is 光伏电站), single characters only as written.
 OBJECT_FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
     "facility": {
         "pond": ("鱼塘", "水塘", "池塘", "大塘", "塘口", "当家塘", "塘坝", "水面", "塘"),
         "reservoir": ("水库",),
-        "forest": ("山林", "林地", "荒山", "后山", "林子", "山场", "林场", "公益林", "退耕还林"),
+        "forest": ("山林", "林地", "荒山", "后山", "林子", "山场", "林场"),
         "highway": ("高速", "高速公路", "省道", "国道"),
         "road": ("水泥路", "通组路", "通村路", "村道", "道路", "公路", "马路", "主路", "路面",
                  "机耕路", "修路", "路基", "柏油路", "泥巴路", "硬化路"),
@@ -110,8 +112,41 @@ OBJECT_FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         "school": ("学校", "小学", "中学"),
         "industrial_park": ("工业园", "开发区"),
         "farmland": ("高标准农田",),
-        "farm": ("养殖场", "养鸡场", "养猪场", "养羊", "养鸡", "养猪"),
+        "farm": ("养殖场", "养鸡场", "养猪场"),
         "cooperative": ("合作社",),
+        "fuel_station": ("加油站",),
+        "vacant_land": ("空地", "荒地"),
+        "homestead": ("宅基地",),
+        "nursing_home": ("敬老院", "养老院"),
+        "clinic": ("卫生室", "卫生院"),
+    },
+    "programme": {
+        "cleaner": ("保洁员", "保洁", "扫马路", "打扫卫生"),
+        "forest_ranger": ("护林员",),
+        "road_keeper": ("护路员",),
+        "yulu": ("雨露计划", "职高", "职校", "中职"),
+        "school_meals": ("营养餐",),
+        "student_aid": ("助学金", "学生资助", "贫困生补助"),
+        "public_forest": ("公益林",),
+        "grain_for_green": ("退耕还林",),
+        "fishing_ban": ("禁捕", "退捕"),
+        "health_insurance": ("医保", "参保", "医保费", "新农合", "合作医疗"),
+        "medical_assistance": ("医疗救助",),
+        "pension_insurance": ("养老保险",),
+        "pension_benefit": ("养老金",),
+        "care_subsidy": ("护理补贴",),
+        "living_subsidy": ("生活补贴",),
+        "monitoring": ("监测户",),
+        "microcredit": ("小额信贷",),
+        "old_age_allowance": ("高龄津贴", "高龄补贴"),
+        "family_planning": ("独生子女", "计生"),
+    },
+    "livestock": {
+        "sheep": ("养羊", "羊"),
+        "chicken": ("养鸡", "养鸡场"),
+        "pig": ("养猪", "养猪场", "生猪"),
+        "cattle": ("养牛",),
+        "fish": ("养鱼",),
     },
     "crop": {
         "wheat": ("小麦", "麦子"),
@@ -119,12 +154,14 @@ OBJECT_FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         "rice": ("水稻", "稻子"),
         "grape": ("葡萄",),
     },
-    "disaster": {
+    "cause": {
         "hail": ("冰雹",),
         "flood": ("洪水", "发大水", "洪灾", "水灾", "淹"),
         "drought": ("旱灾", "干旱", "受旱", "旱"),
         "fire": ("火灾", "着火", "失火"),
         "pest": ("虫灾",),
+        "illness": ("重病", "大病", "白血病", "癌症", "尿毒症"),
+        "accident": ("车祸",),
     },
     "machine": {
         "harvester": ("收割机",),
@@ -133,23 +170,47 @@ OBJECT_FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         "transplanter": ("插秧机",),
         "excavator": ("挖掘机",),
     },
+    "matter": {
+        "election": ("换届", "选举", "贿选", "拉票", "买票", "选票", "投票", "候选人"),
+        "party_membership": ("入党", "发展党员", "预备党员", "党员大会"),
+    },
+    "wrongdoing": {
+        "favouritism": ("优亲厚友", "关系保", "人情保", "亲戚", "亲属", "关系户", "走后门"),
+        "extortion": ("好处费", "送礼", "请客", "红包", "表示表示", "意思意思", "索要", "工本费",
+                      "押金", "手续费", "跑腿钱", "服务费", "乱收费"),
+        "fraud": ("冒领", "虚报", "吃空饷", "骗补", "套取", "虚开", "假证明"),
+        "gambling": ("打麻将", "搓麻将", "打牌", "赌博"),
+        "drinking": ("喝酒", "喝多", "醉醺醺", "酒驾"),
+        "abuse": ("骂人", "打人", "动手"),
+        "poor_work": ("偷工减料", "钢筋", "标号", "不合格", "豆腐渣"),
+        "illegal_building": ("违建", "违规建", "基本农田", "占耕地"),
+    },
 }
 OBJECT_FAMILY_OF = {kind: fam for fam, kinds in OBJECT_FAMILIES.items() for kind in kinds}
+# Families whose kinds are what a complaint is *about* strongly enough to tell events apart; the
+# kind of wrongdoing is a weaker hint (one reporter sees favouritism, another a fee).
+WEAK_FAMILIES = frozenset({"wrongdoing"})
 
 
 @lru_cache(maxsize=1)
-def _object_tables() -> tuple[dict[tuple[str, ...], tuple[str, str]], dict[str, str], int]:
-    """(sound sequence -> (kind, word)) for words, (character -> kind) for single characters,
-    and the longest word in syllables."""
-    by_sound: dict[tuple[str, ...], tuple[str, str]] = {}
-    by_char: dict[str, str] = {}
+def _object_tables() -> tuple[
+    dict[tuple[str, ...], tuple[str, tuple[str, ...]]], dict[str, tuple[str, ...]], int
+]:
+    """(sound sequence -> (word, kinds)) for words, (character -> kinds) for single characters,
+    and the longest word in syllables. A word may name kinds of several families: 养鸡场 is a
+    farm and it is about chickens."""
+    kinds_of: dict[str, list[str]] = {}
     for kinds in OBJECT_FAMILIES.values():
         for kind, words in kinds.items():
             for word in words:
-                if len(word) == 1:
-                    by_char[word] = kind
-                else:
-                    by_sound[tuple(sound_key(word).split(" "))] = (kind, word)
+                kinds_of.setdefault(word, []).append(kind)
+    by_sound: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = {}
+    by_char: dict[str, tuple[str, ...]] = {}
+    for word, kinds in kinds_of.items():
+        if len(word) == 1:
+            by_char[word] = tuple(kinds)
+        else:
+            by_sound[tuple(sound_key(word).split(" "))] = (word, tuple(kinds))
     return by_sound, by_char, max(len(k) for k in by_sound)
 
 
@@ -220,36 +281,44 @@ def _word_freq(word: str) -> int:
     return tokenizer().FREQ.get(word, 0) or 0
 
 
-# Parts of speech (jieba's dictionary tags) a place name never has (verbs, adverbs, pronouns …)
-# and those place names do have (place, person, proper noun, attributive: 河湾 ns, 大兴 b).
-_NOT_NAME_TAGS = frozenset(["v", "vd", "vn", "d", "p", "c", "u", "r", "m", "q", "t", "f", "ad", "y", "e", "o"])
-_PLACE_TAGS = frozenset(["ns", "nr", "nz", "nrt", "nrfg", "b"])
+# Parts of speech (jieba's dictionary tags): function words never name a place, verbs rarely do
+# (but 前进村, 跃进村 exist), place, person and proper-noun tags often do (河湾 ns, 大兴 b).
+_FUNCTION_TAGS = frozenset("d p c u r m q t f ad y e o".split())
+_VERB_TAGS = frozenset("v vd vn".split())
+_PLACE_TAGS = frozenset("ns nr nz nrt nrfg b".split())
+# Words starting with 村 after which the preceding word is usually not a village: 宴请村民 …
+_LOOSE_AFTER = ("村民", "村里", "村干部", "村级", "村子")
 
 
 @lru_cache(maxsize=1)
-def _tagged_words() -> tuple[frozenset[str], frozenset[str]]:
-    """(words that cannot be a place name, words that look like one), from jieba's dictionary."""
+def _tagged_words() -> dict[str, str]:
+    """word -> "function" | "verb" | "place" for the dictionary words of 1-3 characters whose tag
+    says something about being a place name."""
     import jieba
 
-    not_name, place_like = set(), set()
+    classes: dict[str, str] = {}
     path = Path(jieba.__file__).resolve().parent / "dict.txt"
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             parts = line.split()
             if len(parts) == 3 and len(parts[0]) <= 3:
-                if parts[2] in _NOT_NAME_TAGS:
-                    not_name.add(parts[0])
-                elif parts[2] in _PLACE_TAGS:
-                    place_like.add(parts[0])
-    return frozenset(not_name), frozenset(place_like)
+                tag = parts[2]
+                if tag in _FUNCTION_TAGS:
+                    classes[parts[0]] = "function"
+                elif tag in _VERB_TAGS:
+                    classes[parts[0]] = "verb"
+                elif tag in _PLACE_TAGS:
+                    classes[parts[0]] = "place"
+    return classes
 
 
 def _could_be_place(name: str, strict: bool) -> bool:
-    """Not a verb or function word; when ``strict``, also a place-like or unknown word."""
-    not_name, place_like = _tagged_words()
-    if name in not_name:
-        return False
-    return not strict or name in place_like or not _word_freq(name)
+    """Whether a word may name a place. Single characters and loose contexts (``strict``) need a
+    place-like or unknown word; otherwise anything but a function word will do."""
+    cls = _tagged_words().get(name)
+    if strict or len(name) == 1:
+        return cls == "place" or (cls is None and not _word_freq(name))
+    return cls != "function"
 
 
 def _tokens(text: str) -> list[tuple[int, int]]:
@@ -278,7 +347,7 @@ def _name_before(text: str, suffix: int, tokens: list[tuple[int, int]]) -> str:
     if k is None or suffix < 2:
         return ""
     begin, end = tokens[k]
-    glued_after = begin == suffix and end - begin > 1  # 村民, 村长, 村里 …
+    glued_after = begin == suffix and text[begin:end].startswith(_LOOSE_AFTER)
     if begin < suffix:  # jieba kept the name and the suffix together: 周营村, 石门镇, 本村
         name = text[begin:suffix]
     elif k > 0:
@@ -293,14 +362,14 @@ def _name_before(text: str, suffix: int, tokens: list[tuple[int, int]]) -> str:
         b, e = tokens[k - 1] if k > 0 else (0, 0)
         if 0 < e - b <= 2:
             name = text[b:e] + name  # 柳|集乡 -> 柳集
-        elif not _could_be_place(name, strict=False):
+        elif not _could_be_place(name, strict=True):
             return ""
     if not _valid_name(name) and len(name) == 3 and name[0] in _NAME_STOP:
         name = name[1:]  # 过周郢 -> 周郢
     if not _valid_name(name):
         return ""
-    if glued_after and not _could_be_place(name, strict=True):
-        return ""  # 宴请村民, 时候村干部: a word before 村民, not a village
+    if not _could_be_place(name, strict=glued_after):
+        return ""  # 宴请村民, 时候村干部, 未经村委会: not a village
     return name
 
 
@@ -489,22 +558,22 @@ def _object_mentions(text: str, masked: list[tuple[int, int]]) -> list[Mention]:
     found: dict[str, Mention] = {}
     i = 0
     while i < len(chars):
-        hit = None
+        hit: tuple[tuple[str, ...], int] | None = None
         for n in range(min(longest, len(chars) - i), 1, -1):
             seq = tuple(sounds[i : i + n])
             entry = by_sound.get(seq) if "" not in seq else None
             if entry:
-                same = sum(a == b for a, b in zip(chars[i : i + n], entry[1], strict=True))
+                same = sum(a == b for a, b in zip(chars[i : i + n], entry[0], strict=True))
                 if 2 * same >= n:
-                    hit = (entry[0], n)
+                    hit = (entry[1], n)
                     break
         if hit is None and chars[i] in by_char:
             hit = (by_char[chars[i]], 1)
         if hit:
-            kind, n = hit
-            found.setdefault(
-                kind, Mention("object", "".join(chars[i : i + n]), kind, OBJECT_FAMILY_OF[kind])
-            )
+            kinds, n = hit
+            written = "".join(chars[i : i + n])
+            for kind in kinds:
+                found.setdefault(kind, Mention("object", written, kind, OBJECT_FAMILY_OF[kind]))
             i += n
         else:
             i += 1
@@ -576,6 +645,11 @@ def _year_mentions(text: str, received: date | None) -> list[Mention]:
                 continue  # 今年七十六了: an age, not the year of the event
             years.setdefault(received.year + _RELATIVE_YEARS[word], word)
     return [Mention("year", label, str(y)) for y, label in years.items()]
+
+
+def stated_years(entities: Entities) -> set[int]:
+    """Years written as numbers (2021年), not worked out from 去年 or 今年."""
+    return {int(m.key) for m in entities.of("year") if m.text[:1].isdigit()}
 
 
 def extract_entities(

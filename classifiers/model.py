@@ -22,12 +22,13 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.svm import LinearSVC
 
-from classifiers.features import analyze, display_term
+from classifiers.features import analyze, display_term, han_syllables
 from classifiers.normalize import normalize_text
+from classifiers.scoring import CalibratedLinear
 from classifiers.taxonomy import OUT_CODE, Taxonomy
 
 MAX_TEXT_CHARS = 4000
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class TextTooLongError(ValueError):
@@ -66,7 +67,7 @@ class TriageModel:
     """Everything needed to classify: features, classifier, thresholds and where it came from."""
 
     vectorizer: TfidfVectorizer
-    classifier: CalibratedClassifierCV
+    scorer: CalibratedLinear
     out_threshold: float
     review_threshold: float
     metadata: dict = field(default_factory=dict)
@@ -74,7 +75,7 @@ class TriageModel:
 
     @property
     def classes(self) -> list[str]:
-        return [str(c) for c in self.classifier.classes_]
+        return list(self.scorer.classes)
 
     # -- prediction ---------------------------------------------------------------------------
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
@@ -83,16 +84,18 @@ class TriageModel:
             check_length(text)
         normalized = [normalize_text(t) for t in texts]
         matrix = self.vectorizer.transform(normalized)
-        probabilities = self.classifier.predict_proba(matrix)
+        probabilities = self.scorer.predict_proba(matrix)
         return [
-            self._decide(probabilities[i], matrix.getrow(i), normalized[i])
+            self._decide(probabilities[i], _row(matrix, i), normalized[i])
             for i in range(len(texts))
         ]
 
     def predict_one(self, text: str) -> Prediction:
         return self.predict([text])[0]
 
-    def _decide(self, proba: np.ndarray, row, text: str) -> Prediction:
+    def _decide(
+        self, proba: np.ndarray, row: tuple[np.ndarray, np.ndarray], text: str
+    ) -> Prediction:
         classes = self.classes
         order = np.argsort(proba)[::-1]
         top = [(classes[k], float(proba[k])) for k in order[:3]]
@@ -101,17 +104,12 @@ class TriageModel:
             best = OUT_CODE
             confidence = float(proba[classes.index(OUT_CODE)])
         needs_review = best == OUT_CODE or confidence < self.review_threshold
-        terms = top_terms(row, self.coef[classes.index(best)], self.feature_names, text)
+        terms = top_terms(row, self.scorer.coef[classes.index(best)], self.feature_names, text)
         return Prediction(best, confidence, top, needs_review, terms)
 
     @cached_property
-    def coef(self) -> np.ndarray:
-        """Per-class weights of the SVM fitted on all data (the calibration wraps this one)."""
-        return self.classifier.calibrated_classifiers_[0].estimator.coef_
-
-    @cached_property
-    def feature_names(self) -> np.ndarray:
-        return self.vectorizer.get_feature_names_out()
+    def feature_names(self) -> list[str]:
+        return [str(name) for name in self.vectorizer.get_feature_names_out()]
 
     # -- persistence --------------------------------------------------------------------------
     def save(self, path: Path) -> None:
@@ -138,16 +136,33 @@ def check_length(text: str) -> None:
         )
 
 
-def top_terms(row, class_coef: np.ndarray, names: np.ndarray, text: str, k: int = 5) -> list[str]:
+def _row(matrix, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """(values, feature indices) of one row of a CSR matrix, without building a new matrix."""
+    start, end = matrix.indptr[i], matrix.indptr[i + 1]
+    return matrix.data[start:end], matrix.indices[start:end]
+
+
+def top_terms(
+    row: tuple[np.ndarray, np.ndarray],
+    class_coef: np.ndarray,
+    names: list[str],
+    text: str,
+    k: int = 5,
+) -> list[str]:
     """The few features that pushed this text towards the chosen class, as staff would read them."""
-    if row.nnz == 0:
+    values, indices = row
+    if not len(values):
         return []
-    contributions = row.data * class_coef[row.indices]
+    contributions = values * class_coef[indices]
     terms: list[str] = []
+    pairs = None
     for idx in np.argsort(contributions)[::-1]:
         if contributions[idx] <= 0 or len(terms) >= k:
             break
-        term = display_term(str(names[row.indices[idx]]), text)
+        feature = names[indices[idx]]
+        if pairs is None and feature.startswith("p:"):
+            pairs = han_syllables(text)
+        term = display_term(feature, text, pairs)
         if term == "<num>" or any(term in t or t in term for t in terms):
             continue
         terms.append(term)
@@ -228,6 +243,7 @@ def train_model(
         label_index, proba, classes, params.review_precision
     )
     classifier = _estimator(params).fit(matrix, y)
+    scorer = CalibratedLinear.from_calibrated(classifier, check_on=matrix[:200])
     meta = dict(metadata or {})
     meta.update(
         trained_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -239,4 +255,4 @@ def train_model(
         train_seconds=round(time.perf_counter() - started, 2),
         **report,
     )
-    return TriageModel(vectorizer, classifier, out_t, review_t, meta)
+    return TriageModel(vectorizer, scorer, out_t, review_t, meta)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import cn2an
 import opencc
@@ -45,6 +46,22 @@ def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _traditional_chars() -> frozenset[str]:
+    """Every character the traditional-to-simplified tables can change. Most complaints contain
+    none, and checking first skips a conversion that costs a fifth of the prediction time."""
+    folder = Path(opencc.__file__).resolve().parent / "dictionary"
+    chars: set[str] = set()
+    for name in ("TSCharacters.txt", "TSPhrases.txt"):
+        for line in (folder / name).read_text(encoding="utf-8").splitlines():
+            key, _, values = line.partition("\t")
+            target = values.split(" ")[0]
+            for k, (src, dst) in enumerate(zip(key, target + " " * len(key), strict=False)):
+                if src != dst or len(key) != len(target) or k >= len(target):
+                    chars.add(src)
+    return frozenset(chars)
+
+
 def _convert_numeral(match: re.Match[str]) -> str:
     prefix, run, following = match.group(1), match.group(2), match.group(3)
     has_units = any(ch in _UNITS for ch in run)
@@ -69,6 +86,8 @@ def convert_numerals(text: str) -> str:
 
 def to_simplified(text: str) -> str:
     """Convert traditional characters to simplified ones."""
+    if _traditional_chars().isdisjoint(text):
+        return text
     return _t2s().convert(text)
 
 
