@@ -20,6 +20,7 @@ from api.settings import Settings
 from api.triage import ModelHolder, TriageWorker
 from api.workflow import ActionRefused
 from classifiers.model import MAX_TEXT_CHARS
+from classifiers.paths import var_dir
 from classifiers.taxonomy import load_taxonomy
 
 
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
                 context.taxonomy,
                 context.rules,
                 context.settings.triage_poll_seconds,
+                lock_path=var_dir() / "triage-worker.lock",
             )
             worker.start()
         yield

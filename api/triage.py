@@ -12,8 +12,9 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import IO
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.clock import local_date, now
@@ -141,25 +142,35 @@ def escalate(session: Session, case: Case, actor: str, reason: str) -> None:
     record(session, case, actor, "escalated", reason)
 
 
+def _claim(session: Session, case_id: int) -> Case | None:
+    """Lock a still-pending case for this transaction (a row lock on PostgreSQL, the write lock on
+    SQLite) so two classifiers never both apply a result; None when someone already did."""
+    claimed = session.execute(
+        update(Case)
+        .where(Case.id == case_id, Case.triage_status == "pending")
+        .values(triage_attempts=Case.triage_attempts)
+    ).rowcount
+    return session.get(Case, case_id, populate_existing=True) if claimed else None
+
+
 def triage_case(
-    factory: sessionmaker[Session],
-    case_id: int,
-    classify: Classify,
-    taxonomy: Taxonomy,
+    factory: sessionmaker[Session], case_id: int, classify: Classify, taxonomy: Taxonomy,
     rules: Rules,
-) -> bool:
-    """Classify one pending case now. Returns True when done; failures are kept for retry."""
+) -> Case | None:
+    """Classify one pending case now. Returns the case as stored afterwards (classified, or
+    still pending after a failure the worker will retry), or None if another classifier holds
+    or has already applied it."""
     with factory() as session, session.begin():
-        case = session.get(Case, case_id, with_for_update=True)
-        if case is None or case.triage_status != "pending":
-            return case is not None
+        case = _claim(session, case_id)
+        if case is None:
+            return None
         try:
             pred = classify([case.text])[0]
         except Exception as exc:
             _note_failure(case, exc)
-            return False
+            return case
         apply_prediction(session, case, pred, taxonomy, rules)
-        return True
+        return case
 
 
 def _note_failure(case: Case, exc: Exception) -> None:
@@ -180,13 +191,14 @@ def triage_pending(
     """Classify a batch of pending cases whose retry time has come; returns how many succeeded."""
     with factory() as session, session.begin():
         due = or_(Case.triage_next_at.is_(None), Case.triage_next_at <= now())
-        cases = session.scalars(
-            select(Case)
+        ids = session.scalars(
+            select(Case.id)
             .where(Case.triage_status == "pending", due)
             .order_by(Case.id)
             .limit(batch)
             .with_for_update(skip_locked=True)
         ).all()
+        cases = [case for case_id in ids if (case := _claim(session, case_id)) is not None]
         if not cases:
             return 0
         try:
@@ -200,18 +212,40 @@ def triage_pending(
         return len(cases)
 
 
+def retry_pending_now(factory: sessionmaker[Session]) -> int:
+    """Forget the backoff of every pending case: after a restart (often with a repaired model
+    or database) they should be tried at once, not minutes later."""
+    with factory() as session, session.begin():
+        return session.execute(
+            update(Case).where(Case.triage_status == "pending").values(triage_next_at=None)
+        ).rowcount
+
+
 def pending_count(session: Session) -> int:
     return session.scalar(select(func.count()).where(Case.triage_status == "pending")) or 0
 
 
 class TriageWorker:
-    """A background thread that keeps classifying whatever is pending."""
+    """A background thread that keeps classifying whatever is pending.
+
+    With several service processes on one machine, a lock file elects one of them to run the
+    loop (another takes over if it dies); across machines on PostgreSQL, SKIP LOCKED and the
+    per-case claim keep workers from doing the same case twice."""
 
     def __init__(
-        self, factory, classify: Classify, taxonomy: Taxonomy, rules: Rules, poll_seconds: float
+        self,
+        factory,
+        classify: Classify,
+        taxonomy: Taxonomy,
+        rules: Rules,
+        poll_seconds: float,
+        lock_path: Path | None = None,
     ) -> None:
         self.args = (factory, classify, taxonomy, rules)
         self.poll_seconds = poll_seconds
+        self.lock_path = lock_path
+        self._lock_file: IO[str] | None = None
+        self._elected = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="triage-worker", daemon=True)
 
@@ -221,13 +255,33 @@ class TriageWorker:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+        if self._lock_file is not None:
+            self._lock_file.close()  # releases the lock for another process
+
+    def _is_runner(self) -> bool:
+        if self._elected:
+            return True
+        if self.lock_path is not None:
+            import fcntl
+
+            handle = open(self.lock_path, "a")  # noqa: SIM115 - held for the process's life
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                return False
+            self._lock_file = handle
+        self._elected = True
+        retry_pending_now(self.args[0])
+        return True
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            done = 0
             try:
-                done = triage_pending(*self.args)
+                if self._is_runner():
+                    done = triage_pending(*self.args)
             except Exception:
                 log.exception("triage worker pass failed")
-                done = 0
             if not done:
                 self._stop.wait(self.poll_seconds)

@@ -16,18 +16,19 @@ and never the event of a case it was split from.
 from __future__ import annotations
 
 import gzip
+import heapq
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from classifiers.cluster_config import ClusterConfig
 from classifiers.cluster_features import Features, WordRarity, background_df, complaint_features
 from classifiers.cluster_score import (
     Match,
     Profile,
-    Weights,
     best_match,
     explain,
     profile_of,
@@ -38,29 +39,6 @@ from classifiers.taxonomy import Taxonomy
 
 STATE_FORMAT = 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class ClusterConfig:
-    window_days: float = 180.0  # an event is open while reported within this many days
-    joint_review_reporters: int = 3  # distinct reporters that flag an event for joint review
-    max_candidates: int = 64  # events scored per complaint
-    scan_per_key: int = 48  # index entries read per key (most recent first)
-    rare_word_df: int = 30  # words seen at most this often are index keys
-    use_background: bool = True  # word rarity also from the labelled complaint corpus
-    weights: Weights = field(default_factory=Weights)
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["weights"] = self.weights.to_dict()
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ClusterConfig:
-        data = dict(data)
-        weights = Weights.from_dict(data.pop("weights", {}))
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known, weights=weights)
 
 
 @dataclass(frozen=True)
@@ -133,7 +111,7 @@ class _Event:
         self.items: Counter[str] = Counter()
         self.first = float("inf")
         self.last = float("-inf")
-        self.profile: Profile | None = None  # kept only for events of two or more cases
+        self.profile: Profile | None = None  # built when first scored, dropped when closed
         self.open = True
 
 
@@ -145,8 +123,6 @@ def to_days(moment: datetime) -> float:
 
 
 def _iso(days: float) -> str:
-    from datetime import timedelta
-
     return (_EPOCH + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -167,12 +143,13 @@ class EventClusterer:
         self._cases: dict[str, _Case] = {}
         self._events: dict[str, _Event] = {}
         self._alias: dict[str, str] = {}  # merged-away event id -> surviving id
-        self._postings: dict[str, list[str]] = {}
+        self._postings: dict[str, list[str]] = {}  # index key -> event ids, oldest first
+        self._expiry: list[tuple[float, str]] = []  # (last report, event id): a heap
         self._links: dict[str, dict[str, int]] = {}  # case -> other case -> +1 same / -1 apart
         self._decisions: list[dict] = []
         self._seq = 0
         self._now = float("-inf")
-        self._inserts = 0
+        self.stats = Counter()  # "scored": candidate events scored, over all inserts
         for decision in decisions:
             self._record_links(decision)
             self._decisions.append(dict(decision))
@@ -186,6 +163,9 @@ class EventClusterer:
         if complaint.category not in self.taxonomy.by_code:
             raise ValueError(f"未知事项编码：{complaint.category}")
         t = to_days(complaint.received_at) if complaint.received_at else self._default_time()
+        if t > to_days(datetime.now(UTC)) + 1:
+            # One wrong clock would close every open event: refuse it.
+            raise ValueError(f"received_at在未来：{complaint.received_at}")
         received = complaint.received_at.date() if complaint.received_at else None
         features, entities = complaint_features(complaint.text, received, self.lexicon)
         self.lexicon.learn(entities)
@@ -205,18 +185,20 @@ class EventClusterer:
                 (ev.id, m) for ev in self._candidates(case) if ev.id not in forbidden
                 if (m := self._score(case, ev)) is not None
             ]
+            self.stats["scored"] += len(scored)
             best_id, match = best_match(scored, self.config.weights.threshold)
-            event = self._events[best_id] if best_id else self._new_event()
+            if best_id:
+                event = self._events[best_id]
+                match = self._score(case, event, explain=True)  # with the details for staff
+            else:
+                event = self._new_event()
         self._cases[case.id] = case
         self._join(event, case)
         self._index(event.id, case)
         self.rarity.observe(features.word)
-        self._now = max(self._now, t)
-        self._inserts += 1
-        if self._inserts % 2000 == 0:
+        if complaint.received_at is not None:  # only real times move the clock
+            self._now = max(self._now, t)
             self._close_stale()
-        if self._inserts % 50000 == 0:
-            self._compact_postings()
         return self._assignment(case, event, match, forced=bool(forced))
 
     def merge(self, a: str, b: str, *, note: str = "") -> str:
@@ -265,6 +247,12 @@ class EventClusterer:
     def events(self) -> Iterator[EventView]:
         for ev in self._events.values():
             yield self._view(ev)
+
+    def case_category(self, case_id: str) -> str:
+        """The item the case was clustered under."""
+        if case_id not in self._cases:
+            raise KeyError(f"没有编号为 {case_id} 的案件")
+        return self._cases[case_id].items[0]
 
     def clusters(self) -> dict[str, str]:
         """Case id -> event id, for every case."""
@@ -316,11 +304,9 @@ class EventClusterer:
             self._join(event, case)
         for event in self._events.values():
             event.open = self._now - event.last <= self.config.window_days
-            if event.open:
-                for m in event.members:
-                    self._index(event.id, self._cases[m])
-            elif len(event.members) > 1:
-                event.profile = None
+        for case in self._cases.values():  # in arrival order, as the index was built
+            if self._events[case.event].open:
+                self._index(case.event, case)
         return self
 
     def save(self, path: Path) -> None:
@@ -381,10 +367,13 @@ class EventClusterer:
         return keys
 
     def _index(self, event_id: str, case: _Case) -> None:
+        keep = self.config.scan_per_key
         for key in self._keys(case, for_query=False):
             postings = self._postings.setdefault(key, [])
             if not postings or postings[-1] != event_id:
                 postings.append(event_id)
+                if len(postings) > 2 * keep:
+                    del postings[:-keep]  # only the most recent are ever read
 
     def _candidates(self, case: _Case) -> list[_Event]:
         window = self.config.window_days
@@ -404,18 +393,40 @@ class EventClusterer:
                     return list(found.values())
         return list(found.values())
 
-    def _score(self, case: _Case, event: _Event) -> Match | None:
+    def _score(self, case: _Case, event: _Event, explain: bool = False) -> Match | None:
+        """The evidence for ``case`` joining ``event``; None when it cannot: an unrelated item, or
+        another village (the same item elsewhere is another event)."""
         if any(i in event.items for i in case.items):
             relation = "item"
         elif self._groups(case.items) & self._groups(event.items):
             relation = "group"
         else:
             return None
-        profile = event.profile or profile_of([self._cases[event.members[0]].features])
+        profile = self._profile(event)
+        villages = case.features.village
+        if villages and profile["village"] and profile["village"].isdisjoint(villages):
+            return None
         gap = max(0.0, case.t - event.last, event.first - case.t)
-        labels = case.features.label
         return score_match(case.features, profile, relation, gap, self.config.weights,
-                           self.rarity.idf, labels)
+                           self.rarity.idf, self._labeller(case, event) if explain else None)
+
+    def _labeller(self, case: _Case, event: _Event) -> Callable[[str, object], str]:
+        """How a shared key reads to staff: as the event first wrote it, and as this complaint
+        does when that differs (河湾/和湾, 刘/流)."""
+        members = [self._cases[m].features for m in event.members[:20]]
+
+        def label(kind: str, key: object) -> str:
+            mine = case.features.label(kind, key)
+            wanted = f"{kind}:{key}"
+            theirs = next((text for f in members for k, text in f.labels if k == wanted), mine)
+            return theirs if theirs == mine else f"{theirs}/{mine}"
+
+        return label
+
+    def _profile(self, event: _Event) -> Profile:
+        if event.profile is None:
+            event.profile = profile_of(self._cases[m].features for m in event.members)
+        return event.profile
 
     def _join(self, event: _Event, case: _Case) -> None:
         case.event = event.id
@@ -423,10 +434,10 @@ class EventClusterer:
         event.reporters[case.reporter] += 1
         event.items.update(case.items[:1])
         event.first = min(event.first, case.t)
-        event.last = max(event.last, case.t)
-        if len(event.members) == 2:
-            event.profile = profile_of(self._cases[m].features for m in event.members)
-        elif len(event.members) > 2 and event.profile is not None:
+        if case.t > event.last or not event.open:  # (re)schedule its closing
+            event.last = max(event.last, case.t)
+            heapq.heappush(self._expiry, (event.last, event.id))
+        if event.profile is not None:
             f = case.features
             event.profile = {
                 k: (v | frozenset(getattr(f, k))) if getattr(f, k) else v
@@ -488,24 +499,15 @@ class EventClusterer:
         return forced, forbidden - set(forced)
 
     def _close_stale(self) -> None:
+        """Close the events last reported before the window (their profiles are dropped; the
+        index forgets them as it goes)."""
         horizon = self._now - self.config.window_days
-        for event in self._events.values():
-            if event.open and event.last < horizon:
+        while self._expiry and self._expiry[0][0] < horizon:
+            _, event_id = heapq.heappop(self._expiry)
+            event = self._events.get(event_id)
+            if event is not None and event.open and event.last < horizon:
                 event.open = False
-                event.profile = None if len(event.members) > 1 else event.profile
-
-    def _compact_postings(self) -> None:
-        for key, postings in list(self._postings.items()):
-            kept: list[str] = []
-            for event_id in postings:
-                root = self._resolve(event_id)
-                event = self._events.get(root)
-                if event is not None and event.open and (not kept or kept[-1] != root):
-                    kept.append(root)
-            if kept:
-                self._postings[key] = kept
-            else:
-                del self._postings[key]
+                event.profile = None
 
     def _assignment(self, case: _Case, event: _Event, match: Match | None,
                     forced: bool) -> Assignment:
@@ -546,9 +548,6 @@ def parse_time(value: object) -> datetime | None:
     try:
         return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ValueError(f"received_at无法识别：{value!r}（应如 2024-03-05T10:22:00+08:00）") from exc
-
-
-def with_weights(config: ClusterConfig, **changes: float) -> ClusterConfig:
-    """A copy of ``config`` with some weights changed (for tuning on the dev set)."""
-    return replace(config, weights=replace(config.weights, **changes))
+        raise ValueError(
+            f"received_at无法识别：{value!r}（应如 2024-03-05T10:22:00+08:00）"
+        ) from exc

@@ -17,13 +17,14 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from classifiers.cluster_vocab import sound_key
 from classifiers.entities import (
     Entities,
     Lexicon,
     content_words,
     extract_entities,
-    sound_key,
     stated_years,
+    tokenize,
 )
 from classifiers.normalize import normalize_text
 from classifiers.paths import PROJECT_ROOT, var_dir
@@ -122,18 +123,20 @@ def complaint_features(
 ) -> tuple[Features, Entities]:
     """Normalise once, extract entities and words, and build the record."""
     norm = normalize_text(text)
-    entities = extract_entities(norm, received, lexicon, normalized=True)
-    return build_features(entities, content_words(norm, normalized=True), received), entities
+    words = tokenize(norm)
+    entities = extract_entities(norm, received, lexicon, normalized=True, words=words)
+    return build_features(entities, content_words(words), received), entities
 
 
 # -- word rarity --------------------------------------------------------------------------------
 
-BACKGROUND_DIR = PROJECT_ROOT / "nlu_data" / "complaints"
+# The training split only: test and blind splits stay unread.
+BACKGROUND_DIR = PROJECT_ROOT / "nlu_data" / "complaints" / "train"
 
 
 def _background_texts(folder: Path) -> list[str]:
     texts = []
-    for path in sorted(folder.glob("*/*.jsonl")):
+    for path in sorted(folder.glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 try:
@@ -147,8 +150,8 @@ def _background_texts(folder: Path) -> list[str]:
 
 @lru_cache(maxsize=4)
 def background_df(folder: Path = BACKGROUND_DIR) -> tuple[int, dict[str, int]]:
-    """(number of texts, document frequency of each word key) over the labelled complaint corpus:
-    how common a word is in complaints in general (低保 is everywhere, 小舅子 is not). Cached under
+    """(number of texts, document frequency of each word key) over the training complaints: how
+    common a word is in complaints in general (低保 is everywhere, 小舅子 is not). Cached under
     var/cache, keyed by the corpus content."""
     texts = _background_texts(folder) if folder.is_dir() else []
     digest = hashlib.sha1("\n".join(texts).encode()).hexdigest()[:12]
@@ -158,7 +161,7 @@ def background_df(folder: Path = BACKGROUND_DIR) -> tuple[int, dict[str, int]]:
         return data["n"], data["df"]
     df: Counter[str] = Counter()
     for text in texts:
-        df.update({sound_key(w) for w in content_words(text)})
+        df.update({sound_key(w) for w in content_words(tokenize(normalize_text(text)))})
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".tmp")
     tmp.write_text(json.dumps({"n": len(texts), "df": df}, ensure_ascii=False), encoding="utf-8")

@@ -9,50 +9,11 @@ words, so words count only when they are rare, and never alone decide.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 
+from classifiers.cluster_config import Weights
 from classifiers.cluster_features import KINDS, Features
-from classifiers.entities import WEAK_FAMILIES
-
-
-@dataclass(frozen=True)
-class Weights:
-    """Evidence weights and the joining threshold (tuned on nlu_data/events/dev.jsonl only)."""
-
-    same_item: float = 1.0
-    same_group: float = -1.0  # a related item of the same group needs more evidence
-    village: float = 2.0
-    village_conflict: float = -4.0
-    township: float = 0.5
-    township_conflict: float = -2.0
-    group: float = 0.8
-    group_conflict: float = -0.8
-    full_name: float = 2.0
-    surname: float = 1.0
-    role: float = 0.5  # with the surname: same office (书记 and 主任 count as one)
-    person_conflict: float = -1.5
-    object: float = 1.0
-    object_conflict: float = -1.5
-    wrongdoing: float = 0.3  # same kind of wrongdoing (索要好处, 冒领 …): a weak hint
-    wrongdoing_conflict: float = -1.0
-    amount: float = 0.8
-    year: float = 0.3
-    year_conflict: float = -3.0  # two or more years apart
-    near_year_conflict: float = -1.0  # one year apart: 去年收的 2023年度 premium is one matter
-    word_unit: float = 0.2  # per unit of rarity (idf above the floor) of each shared word
-    word_floor: float = 2.5
-    word_cap: float = 1.0
-    per_month: float = -0.1  # time since the event was last reported
-    threshold: float = 2.5
-
-    def to_dict(self) -> dict[str, float]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, float]) -> Weights:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: float(v) for k, v in data.items() if k in names})
-
+from classifiers.cluster_vocab import WEAK_FAMILIES
 
 Profile = dict[str, frozenset]
 
@@ -97,7 +58,11 @@ def score_match(
     """Evidence that complaint ``new`` belongs to an event with profile ``event``. ``relation``
     is "item" (same supervision item) or "group" (related item of the same group)."""
     w = weights
-    show = label or (lambda kind, key: str(key))
+
+    def show(kind: str, keys: Iterable) -> str:
+        """Details for the explanation, only when asked for (``label`` given)."""
+        return "" if label is None else "、".join(label(kind, k) for k in keys)
+
     match = Match(0.0)
     match.add("item", relation, w.same_item if relation == "item" else w.same_group)
 
@@ -110,7 +75,7 @@ def score_match(
         if mine and theirs:
             shared = mine & theirs
             if shared:
-                match.add(kind, "、".join(show(kind, k) for k in sorted(shared)), plus)
+                match.add(kind, show(kind, sorted(shared)), plus)
             else:
                 match.add(kind + "_conflict", "", minus)
 
@@ -126,15 +91,15 @@ def score_match(
         shared = mine & theirs
         weak = family in WEAK_FAMILIES
         if shared:
-            match.add("object", "、".join(show("object", o) for o in sorted(shared)),
+            match.add(f"object:{family}", show("object", sorted(shared)),
                       w.wrongdoing if weak else w.object)
         else:
-            match.add("object_conflict", family,
+            match.add(f"object_conflict:{family}", "",
                       w.wrongdoing_conflict if weak else w.object_conflict)
 
     amounts = [a for a in new.amount if any(_close(a, b) for b in event["amount"])]
     if amounts:
-        match.add("amount", "、".join(show("amount", a) for a in amounts[:3]), w.amount)
+        match.add("amount", show("amount", amounts[:3]), w.amount)
 
     # A year written in the new complaint (2020年) must fit the years of the event: those its
     # complaints write, or else the years they were received in (2020年发大水 is not this
@@ -146,14 +111,14 @@ def score_match(
         gap = min(abs(a - b) for a in new.stated_year for b in event["era"])
         match.add("year_conflict", "", w.year_conflict if gap > 1 else w.near_year_conflict)
 
-    shared_words = [(idf(k), k) for k in set(new.word) & event["word"]]
-    rarity = sum(max(0.0, v - w.word_floor) for v, _ in shared_words)
-    if rarity > 0:
-        top = [show("word", k) for v, k in sorted(shared_words, reverse=True) if v > w.word_floor]
-        match.add("word", "、".join(top[:4]), min(w.word_cap, w.word_unit * rarity))
+    shared_words = [(v, k) for k in set(new.word) & event["word"] if (v := idf(k)) > w.word_floor]
+    if shared_words:
+        rarity = sum(v - w.word_floor for v, _ in shared_words)
+        top = [k for v, k in sorted(shared_words, reverse=True)[:4] if v >= w.word_floor + 2]
+        match.add("word", show("word", top), min(w.word_cap, w.word_unit * rarity))
 
-    if gap_days > 0:
-        match.add("time", f"{gap_days:.0f}", w.per_month * gap_days / 30)
+    if gap_days > w.grace_days:
+        match.add("time", f"{gap_days:.0f}", w.per_month * (gap_days - w.grace_days) / 30)
     return match
 
 
@@ -176,7 +141,7 @@ def _officials(keys: Iterable[str]) -> dict[str, set[str]]:
 
 
 def _score_persons(
-    new: Features, event: Profile, w: Weights, show: Callable[[str, object], str], match: Match
+    new: Features, event: Profile, w: Weights, show: Callable[[str, Iterable], str], match: Match
 ) -> None:
     """Same full name or same surname adds; different officials (刘主任 and 黄会计), or two
     different full names of one surname, subtract. Names without a title (relatives, 王某) only
@@ -188,8 +153,7 @@ def _score_persons(
     shared_full = mine_full & their_full
     shared = mine_surnames & their_surnames
     if shared_full:
-        match.add("full_name", "、".join(show("person", k) for k in sorted(shared_full)),
-                  w.full_name)
+        match.add("full_name", show("person", sorted(shared_full)), w.full_name)
     elif shared:
         mine_same = {k for k in mine_full if k.split(" ")[0] in shared}
         their_same = {k for k in their_full if k.split(" ")[0] in shared}
@@ -200,7 +164,7 @@ def _score_persons(
         if (mine_same and their_same) or offices_differ:
             match.add("person_conflict", "", w.person_conflict)  # 刘长贵 vs 刘洪, 刘会计 vs 刘主任
             return
-        match.add("surname", "、".join(show("surname", s) for s in sorted(shared)), w.surname)
+        match.add("surname", show("surname", sorted(shared)), w.surname)
     elif mine_off and their_off:
         match.add("person_conflict", "", w.person_conflict)
         return
@@ -211,14 +175,20 @@ def _score_persons(
 
 
 _KIND_NAMES = {
-    "item": "同一事项", "village": "同村", "township": "同乡镇", "group": "同组",
-    "full_name": "同一人员", "surname": "同姓人员", "role": "职务一致", "object": "同一对象",
-    "amount": "金额相近", "year": "年份一致", "word": "共同细节",
+    "village": "同村", "township": "同乡镇", "group": "同组", "full_name": "同一人员",
+    "surname": "同姓人员", "role": "职务相同", "amount": "金额相近", "year": "年份一致",
+    "word": "共同细节",
+    "object:facility": "同一对象", "object:programme": "同一项目", "object:livestock": "同一养殖",
+    "object:crop": "同一作物", "object:cause": "同一起因", "object:machine": "同一农机",
+    "object:matter": "同一事由", "object:wrongdoing": "同类问题",
 }
 _CONFLICT_NAMES = {
     "village_conflict": "村名不同", "township_conflict": "乡镇不同", "group_conflict": "组别不同",
-    "person_conflict": "涉及人员不同", "object_conflict": "对象不同", "year_conflict": "年份不同",
-    "time": "相隔天数",
+    "person_conflict": "涉及人员不同", "year_conflict": "年份不同",
+    "object_conflict:facility": "对象不同", "object_conflict:programme": "项目不同",
+    "object_conflict:livestock": "养殖品种不同", "object_conflict:crop": "作物不同",
+    "object_conflict:cause": "起因不同", "object_conflict:machine": "农机不同",
+    "object_conflict:matter": "事由不同", "object_conflict:wrongdoing": "问题性质不同",
 }
 
 
@@ -229,10 +199,15 @@ def explain(match: Match, item_name: str = "") -> str:
         if kind == "item":
             name = "同一事项" if detail == "item" else "相关事项"
             parts.append(f"{name}（{item_name}）" if item_name else name)
+        elif kind == "time":
+            if weight <= -0.1:
+                parts.append(f"相隔{detail}天{weight:+.1f}")
+        elif kind == "word" and not detail:
+            continue
         elif kind in _KIND_NAMES:
             parts.append(f"{_KIND_NAMES[kind]}（{detail}）" if detail else _KIND_NAMES[kind])
         elif kind in _CONFLICT_NAMES:
-            parts.append(f"{_CONFLICT_NAMES[kind]}{detail and '（' + detail + '）'}{weight:+.1f}")
+            parts.append(f"{_CONFLICT_NAMES[kind]}{weight:+.1f}")
     return "；".join(parts)
 
 

@@ -22,12 +22,15 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.svm import LinearSVC
 
-from classifiers.features import analyze, display_term, han_syllables
+from classifiers.features import analyze, display_term, han_syllables, is_han
 from classifiers.normalize import normalize_text
 from classifiers.scoring import CalibratedLinear
 from classifiers.taxonomy import OUT_CODE, Taxonomy
 
 MAX_TEXT_CHARS = 4000
+# Fewer Han characters than this cannot carry a decidable complaint ("村里的事", "有个事"): such
+# texts always go to a person, however confident the model is.
+MIN_AUTO_HAN_CHARS = 5
 FORMAT_VERSION = 2
 
 
@@ -103,7 +106,11 @@ class TriageModel:
         if best != OUT_CODE and confidence < self.out_threshold:
             best = OUT_CODE
             confidence = float(proba[classes.index(OUT_CODE)])
-        needs_review = best == OUT_CODE or confidence < self.review_threshold
+        needs_review = (
+            best == OUT_CODE
+            or confidence < self.review_threshold
+            or sum(map(is_han, text)) < MIN_AUTO_HAN_CHARS
+        )
         terms = top_terms(row, self.scorer.coef[classes.index(best)], self.feature_names, text)
         return Prediction(best, confidence, top, needs_review, terms)
 

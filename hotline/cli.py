@@ -140,17 +140,32 @@ def cmd_check_data(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from benchmarks.classify import run as run_classify_bench
-
     model_path = Path(args.model) if args.model else default_model_path()
-    run_classify_bench(model_path, n_batch=args.n)
+    if args.target == "classify":
+        from benchmarks.classify import run as run_classify_bench
+
+        run_classify_bench(model_path, n_batch=args.n or 20000)
+    elif args.target == "service":
+        from benchmarks.service import run as run_service_bench
+
+        backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+        run_service_bench(model_path, backends, seconds=args.seconds)
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
 
-    uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port)
+    from api.db import make_engine, migrate
+    from api.settings import Settings
+
+    engine = make_engine(Settings().database_url)
+    migrate(engine)  # once, before the worker processes start
+    engine.dispose()
+    workers = args.workers or min(4, os.cpu_count() or 1)
+    uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port, workers=workers)
     return 0
 
 
@@ -187,9 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check_data)
 
     p = sub.add_parser("bench", help="benchmarks")
-    p.add_argument("target", choices=["classify"])
+    p.add_argument("target", choices=["classify", "service"])
     p.add_argument("--model", default=None)
-    p.add_argument("--n", type=int, default=20000, help="texts in the batch-throughput run")
+    p.add_argument("--n", type=int, default=None, help="texts in the batch run (classify)")
+    p.add_argument("--seconds", type=int, default=15, help="length of each load phase (service)")
+    p.add_argument("--backend", default="both", choices=["sqlite", "postgresql", "both"])
     p.set_defaults(func=cmd_bench)
 
     service_commands.register(sub)
@@ -197,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the HTTP service")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=None, help="processes (default: CPUs, max 4)")
+    p.add_argument("--access-log", action="store_true", help="log every request")
     p.set_defaults(func=cmd_serve)
     return parser
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,8 +14,7 @@ from classifiers.corpus import CORPUS_DIR, load_split, snapshot_hash
 from classifiers.model import TrainParams, TriageModel, train_model
 from classifiers.paths import PROJECT_ROOT, default_model_path
 from classifiers.taxonomy import load_taxonomy
-
-HOTLINE = str(Path(sys.executable).with_name("hotline"))
+from hotline.processes import HOTLINE, free_port
 
 
 @pytest.fixture(scope="session")
@@ -60,12 +57,6 @@ def model(model_path) -> TriageModel:
     return TriageModel.load(model_path)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def classifier_server(model_path):
     """A real `hotline serve` process on a free port."""
@@ -97,7 +88,7 @@ def classifier_server(model_path):
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def service(request, model_path, tmp_path_factory):
     """The real case service with demo accounts, on SQLite and on PostgreSQL."""
-    from tests.service_harness import (
+    from hotline.processes import (
         Service,
         create_pg_database,
         drop_pg_database,

@@ -12,7 +12,7 @@ import yaml
 from classifiers.corpus import CORPUS_DIR
 from classifiers.model import TriageModel
 from classifiers.taxonomy import DEFAULT_TAXONOMY_PATH
-from tests.conftest import HOTLINE
+from hotline.processes import HOTLINE
 
 
 def _run(args, stdin: bytes = b"", env=None, timeout=300) -> subprocess.CompletedProcess:

@@ -5,7 +5,7 @@ import time
 
 import httpx
 
-from tests.service_harness import Service, create_pg_database, drop_pg_database, service_env
+from hotline.processes import Service, create_pg_database, drop_pg_database, service_env
 
 
 def _wait_classified(svc: Service, token: str, number: str, seconds: float = 30) -> dict:

@@ -1,11 +1,14 @@
-"""Start the real case service (`hotline serve`) on SQLite or PostgreSQL for tests."""
+"""Run the real case service (`hotline serve`) as a subprocess, on SQLite or on a scratch
+PostgreSQL database: for the tests and the benchmarks."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import signal
+import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +17,15 @@ import httpx
 import psycopg
 
 from classifiers.paths import PROJECT_ROOT
-from tests.conftest import HOTLINE, free_port
+
+HOTLINE = str(Path(sys.executable).with_name("hotline"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -53,6 +64,7 @@ class Service:
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its worker processes share a group we can signal
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -66,19 +78,20 @@ class Service:
         raise RuntimeError("service did not start")
 
     def kill(self) -> None:
-        """Hard kill, as a crash would (no shutdown handlers run)."""
+        """Hard kill of the supervisor and its workers, as a crash would (no shutdown runs)."""
         if self.proc is not None:
-            self.proc.send_signal(signal.SIGKILL)
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
             self.proc = None
 
     def stop(self) -> None:
         if self.proc is not None:
-            self.proc.terminate()
+            os.killpg(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
             self.proc = None
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:

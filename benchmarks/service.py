@@ -1,0 +1,148 @@
+"""Case-service benchmark: complaint intake and resident status lookups per second, with p95
+latency, against the real service (`hotline serve`, one process per core) on SQLite and on
+PostgreSQL. Target (issue 3): at least 200 intakes/s and 1,000 lookups/s on PostgreSQL on this
+machine.
+
+Load comes from wrk (Debian package `wrk`, installed by `make bench`): a Python client on the
+same two cores would use more CPU than the service and measure itself.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from classifiers.corpus import CORPUS_DIR
+from hotline.processes import Service, create_pg_database, drop_pg_database, service_env
+
+_REPORT = """
+done = function(summary, latency, requests)
+  local errors = summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout
+  io.write(string.format('{"requests": %d, "seconds": %.3f, "p95_ms": %.2f, "errors": %d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(95) / 1000, errors))
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid Lua string here
+
+
+def _intake_script(texts: list[str]) -> str:
+    bodies = ",\n".join(_lua_string(json.dumps(t, ensure_ascii=False)) for t in texts)
+    return (
+        f"""
+local texts = {{{bodies}}}
+local n = 0
+local id = math.random(1, 9999)
+request = function()
+  n = n + 1
+  local body = '{{"text": ' .. texts[(n % #texts) + 1] .. ', "channel": "sms", "phone": "13' ..
+    string.format("%04d%05d", id, n % 100000) .. '"}}'
+  return wrk.format("POST", "/api/v1/complaints", {{["Content-Type"] = "application/json"}}, body)
+end
+"""
+        + _REPORT
+    )
+
+
+def _lookup_script(pairs: list[tuple[str, str]]) -> str:
+    bodies = ",\n".join(
+        _lua_string(json.dumps({"number": number, "phone": phone})) for number, phone in pairs
+    )
+    return (
+        f"""
+local bodies = {{{bodies}}}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("POST", "/api/v1/status", {{["Content-Type"] = "application/json"}},
+    bodies[(n % #bodies) + 1])
+end
+"""
+        + _REPORT
+    )
+
+
+def _wrk(url: str, script: str, seconds: int, connections: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as f:
+        f.write(script)
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", f.name, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    report = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
+    report["per_s"] = report["requests"] / report["seconds"]
+    return report
+
+
+def _texts() -> list[str]:
+    texts = []
+    for path in sorted((CORPUS_DIR / "test").glob("*.jsonl")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        texts += [json.loads(line)["text"] for line in lines if line.strip()]
+    return texts
+
+
+def _file_some(url: str, texts: list[str], n: int) -> list[tuple[str, str]]:
+    def one(i: int) -> tuple[str, str]:
+        phone = f"137{i:08d}"
+        reply = httpx.post(
+            url + "/api/v1/complaints",
+            json={"text": texts[i % len(texts)], "phone": phone},
+            timeout=30,
+        )
+        reply.raise_for_status()
+        return reply.json()["number"], phone
+
+    with ThreadPoolExecutor(4) as pool:
+        return list(pool.map(one, range(n)))
+
+
+def run_backend(backend: str, model_path: Path, seconds: int, connections: int) -> dict:
+    home = Path(tempfile.mkdtemp(prefix=f"bench-{backend}-"))
+    db_name = url = None
+    if backend == "postgresql":
+        db_name, url = create_pg_database()
+    svc = Service(home, service_env(home, model_path, url)).start()
+    try:
+        texts = _texts()
+        pairs = _file_some(svc.url, texts, 300)  # also warms every worker process up
+        intake = _wrk(svc.url, _intake_script(texts[:200]), seconds, connections)
+        lookup = _wrk(svc.url, _lookup_script(pairs), seconds, connections)
+    finally:
+        svc.stop()
+        if db_name:
+            drop_pg_database(db_name)
+        shutil.rmtree(home, ignore_errors=True)
+    result = {
+        "backend": backend,
+        "intake_per_s": round(intake["per_s"], 1),
+        "intake_p95_ms": round(intake["p95_ms"], 1),
+        "intake_errors": intake["errors"],
+        "lookup_per_s": round(lookup["per_s"], 1),
+        "lookup_p95_ms": round(lookup["p95_ms"], 1),
+        "lookup_errors": lookup["errors"],
+    }
+    print(
+        f"{backend:<11} intake {result['intake_per_s']:>7}/s p95 {result['intake_p95_ms']:>6} ms"
+        f" errors {intake['errors']}   lookup {result['lookup_per_s']:>7}/s"
+        f" p95 {result['lookup_p95_ms']:>6} ms errors {lookup['errors']}"
+    )
+    return result
+
+
+def run(model_path: Path, backends: list[str], seconds: int = 15, connections: int = 16):
+    if shutil.which("wrk") is None:
+        raise SystemExit("hotline: the service benchmark needs wrk (make bench installs it)")
+    print(f"case service benchmark: wrk, {connections} connections, {seconds} s per phase")
+    return [run_backend(b, model_path, seconds, connections) for b in backends]

@@ -1,0 +1,77 @@
+"""Settings of event clustering: evidence weights, the window and the joint-review rule.
+
+Kept apart from the clustering code so the command line can show the defaults without loading
+the language tools.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Evidence weights and the joining threshold (tuned on nlu_data/events/dev.jsonl only)."""
+
+    same_item: float = 1.0
+    same_group: float = -1.0  # a related item of the same group needs more evidence
+    village: float = 2.0
+    village_conflict: float = -4.0
+    township: float = 0.5
+    township_conflict: float = -2.0
+    group: float = 0.8
+    group_conflict: float = -1.0
+    full_name: float = 2.0
+    surname: float = 1.0
+    role: float = 0.5  # with the surname: same office (书记 and 主任 count as one)
+    person_conflict: float = -1.5
+    object: float = 1.0
+    object_conflict: float = -1.5
+    wrongdoing: float = 0.3  # same kind of wrongdoing (索要好处, 冒领 …): a weak hint
+    wrongdoing_conflict: float = -1.0
+    amount: float = 0.8
+    year: float = 0.3
+    year_conflict: float = -3.0  # two or more years apart
+    near_year_conflict: float = -1.0  # one year apart: 去年收的 2023年度 premium is one matter
+    word_unit: float = 0.2  # per unit of rarity (idf above the floor) of each shared word
+    word_floor: float = 2.5
+    word_cap: float = 1.0
+    per_month: float = -0.1  # time since the event was last reported, after a grace period
+    grace_days: float = 30.0
+    threshold: float = 2.5
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, float]) -> Weights:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: float(v) for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    window_days: float = 180.0  # an event is open while reported within this many days
+    joint_review_reporters: int = 3  # distinct reporters that flag an event for joint review
+    max_candidates: int = 64  # events scored per complaint
+    scan_per_key: int = 48  # index entries read per key (most recent first)
+    rare_word_df: int = 30  # words seen at most this often are index keys
+    use_background: bool = True  # word rarity also from the labelled complaint corpus
+    weights: Weights = field(default_factory=Weights)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["weights"] = self.weights.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ClusterConfig:
+        data = dict(data)
+        weights = Weights.from_dict(data.pop("weights", {}))
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known, weights=weights)
+
+
+def with_weights(config: ClusterConfig, **changes: float) -> ClusterConfig:
+    """A copy of ``config`` with some weights changed (for tuning on the dev set)."""
+    return replace(config, weights=replace(config.weights, **changes))

@@ -1,0 +1,185 @@
+"""Event clustering: one event for many reporters, apart for look-alikes, staff decisions kept."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from classifiers.cluster_engine import ClusterConfig, Complaint, EventClusterer
+from classifiers.cluster_eval import (
+    bcubed_scores,
+    evaluate_clustering,
+    load_event_set,
+    pairwise_scores,
+)
+from classifiers.paths import PROJECT_ROOT
+
+T0 = datetime(2024, 3, 1, 9, 0)
+CONFIG = ClusterConfig(use_background=False)  # word rarity from the stream only: self-contained
+
+LOW_INCOME = [
+    ("a1", "河湾村刘主任把低保给了自家儿媳妇，人家在县城开服装店", "u1", 0),
+    ("a2", "我们河湾村今年评低保，村主任刘长贵把他小舅子报上去了，他小舅子家里跑货车", "u2", 2),
+    ("a3", "喂你好我要反映一下我们和湾村的滴保问题那个流主任把他家亲戚都弄成低保户了", "u3", 5),
+]
+
+
+def complaint(case_id, text, reporter=None, days=0.0, category="S01") -> Complaint:
+    return Complaint(case_id, text, category, reporter, T0 + timedelta(days=days))
+
+
+def feed(clusterer, rows, category="S01"):
+    return [clusterer.add(complaint(i, t, r, d, category)) for i, t, r, d in rows]
+
+
+@pytest.fixture
+def clusterer(taxonomy):
+    return EventClusterer(taxonomy, CONFIG)
+
+
+def test_reports_of_one_event_share_an_event_and_flag_joint_review(clusterer):
+    out = feed(clusterer, LOW_INCOME)
+    assert out[0].matched == () and out[0].as_output()["cluster"] is None
+    assert len({a.event_id for a in out}) == 1
+    assert out[2].matched == ("a1", "a2")
+    assert [a.reporters for a in out] == [1, 2, 3]
+    assert [a.joint_review for a in out] == [False, False, True]
+    assert "河湾" in out[1].why and "刘" in out[1].why
+    view = clusterer.event_of("a3")
+    assert view.reporters == 3 and view.joint_review and view.members == ("a1", "a2", "a3")
+
+
+def test_the_same_reporter_twice_is_one_reporter(clusterer):
+    out = feed(clusterer, [(i, t, "u1", d) for i, t, _, d in LOW_INCOME])
+    assert out[-1].matched and out[-1].reporters == 1 and not out[-1].joint_review
+
+
+def test_joint_review_threshold_is_configurable(taxonomy):
+    clusterer = EventClusterer(taxonomy, ClusterConfig(use_background=False,
+                                                       joint_review_reporters=2))
+    out = feed(clusterer, LOW_INCOME[:2])
+    assert out[1].joint_review
+
+
+@pytest.mark.parametrize(("text", "category", "days"), [
+    ("李庄村王书记搞低保不公平，有车有房的都评上了", "S01", 3),  # same item, another village
+    ("河湾村东头那口大塘，周书记私下包给他侄子了", "S21", 3),  # same village, another matter
+    ("刘长贵2021年就把他闺女弄成过低保户", "S01", 3),  # same cadre, another year
+    ("河湾村刘主任把低保给了自家亲戚", "S01", 220),  # after the event closed (window)
+])
+def test_look_alikes_stay_apart(clusterer, text, category, days):
+    feed(clusterer, LOW_INCOME)
+    other = clusterer.add(complaint("x", text, "u9", days, category))
+    assert other.matched == ()
+
+
+def test_time_window_is_configurable(taxonomy):
+    late = ("b", "河湾村刘主任把低保给了自家亲戚，刘长贵的小舅子", "u9", 40)
+    short = EventClusterer(taxonomy, ClusterConfig(use_background=False, window_days=30))
+    long = EventClusterer(taxonomy, ClusterConfig(use_background=False, window_days=180))
+    assert feed(short, [*LOW_INCOME, late])[-1].matched == ()
+    assert feed(long, [*LOW_INCOME, late])[-1].matched
+
+
+def _probe_cost(clusterer, n_villages: int) -> int:
+    """Events scored for one new complaint after ``n_villages`` x 4 unrelated ones."""
+    villages = [f"{a}{b}" for a in "东西南北上下前后中" for b in "湾岗圩集店楼营寨"][:n_villages]
+    rows = [(f"n{i}", f"{v}村{s}主任把低保给了亲戚", f"r{i}", i * 0.05)
+            for i, (v, s) in enumerate((v, s) for v in villages for s in "王李张赵")]
+    feed(clusterer, rows)
+    before = clusterer.stats["scored"]
+    clusterer.add(complaint("probe", "东湾村王主任把低保给了亲戚", "p", 20))
+    return clusterer.stats["scored"] - before
+
+
+def test_candidates_come_from_the_index_not_from_every_case(taxonomy):
+    small = _probe_cost(EventClusterer(taxonomy, CONFIG), 18)
+    large = _probe_cost(EventClusterer(taxonomy, CONFIG), 72)
+    assert 0 < small <= large <= CONFIG.max_candidates
+    assert large < 72 * 4 / 3  # far fewer than the cases there are
+
+
+def test_split_makes_an_event_of_its_own_and_later_runs_respect_it(taxonomy, clusterer):
+    feed(clusterer, LOW_INCOME)
+    new_id = clusterer.split("a3", note="不是同一件事")
+    assert clusterer.event_of("a3").members == ("a3",) and clusterer.event_of("a3").id == new_id
+    assert clusterer.event_of("a1").members == ("a1", "a2")
+    assert clusterer.event_of("a1").reporters == 2 and not clusterer.event_of("a1").joint_review
+    replay = EventClusterer(taxonomy, CONFIG, decisions=clusterer.decisions)
+    feed(replay, LOW_INCOME)
+    assert replay.event_of("a3").members == ("a3",)
+    assert replay.event_of("a1").members == ("a1", "a2")
+
+
+def test_merge_joins_events_and_later_runs_respect_it(taxonomy, clusterer):
+    other = ("b1", "河湾村的路灯坏了半年没人修", "u7", 1)
+    feed(clusterer, LOW_INCOME[:2])
+    feed(clusterer, [other], category="S26")
+    assert clusterer.event_of("b1").id != clusterer.event_of("a1").id
+    kept = clusterer.merge("a1", "b1")
+    assert clusterer.event_of("b1").id == clusterer.event_of("a2").id == kept
+    assert clusterer.event(kept).members == ("a1", "b1", "a2")
+    replay = EventClusterer(taxonomy, CONFIG, decisions=clusterer.decisions)
+    feed(replay, LOW_INCOME[:2])
+    feed(replay, [other], category="S26")
+    assert replay.event_of("b1").id == replay.event_of("a1").id
+
+
+def test_state_round_trip_continues_like_the_original(taxonomy, clusterer, tmp_path):
+    feed(clusterer, LOW_INCOME[:2])
+    clusterer.split("a2")
+    path = tmp_path / "state.json.gz"
+    clusterer.save(path)
+    restored = EventClusterer.load(path, taxonomy)
+    assert restored.clusters() == clusterer.clusters()
+    assert restored.decisions == clusterer.decisions
+    more = (LOW_INCOME[2], ("a4", "李庄村王书记搞低保不公平", "u4", 6))
+    assert [a.as_output() for a in feed(restored, more)] == \
+        [a.as_output() for a in feed(clusterer, more)]
+
+
+def test_unknown_category_future_time_and_duplicate_id_are_refused(clusterer):
+    with pytest.raises(ValueError):
+        clusterer.add(complaint("z", "河湾村低保", category="NOPE"))
+    future = Complaint("f", "河湾村低保", "S01", None, datetime.now() + timedelta(days=30))
+    with pytest.raises(ValueError):
+        clusterer.add(future)
+    clusterer.add(complaint("z", "河湾村低保"))
+    with pytest.raises(ValueError):
+        clusterer.add(complaint("z", "河湾村低保"))
+
+
+def test_pairwise_and_bcubed_on_hand_worked_examples():
+    gold = {"a": "E1", "b": "E1", "c": "E1", "d": None}
+    assert pairwise_scores(gold, gold) == (1.0, 1.0, 1.0)
+    assert bcubed_scores(gold, gold) == (1.0, 1.0, 1.0)
+    # {a,b} found, c kept apart: 1 of 3 true pairs, no false pair.
+    p, r, f = pairwise_scores(gold, {"a": "X", "b": "X", "c": "Y", "d": "Z"})
+    assert (p, r) == (1.0, pytest.approx(1 / 3)) and f == pytest.approx(0.5)
+    # Everything in one event: 3 true pairs of 6.
+    p, r, _ = pairwise_scores(gold, dict.fromkeys(gold, "X"))
+    assert (p, r) == (0.5, 1.0)
+    bp, br, _ = bcubed_scores(gold, dict.fromkeys(gold, "X"))
+    assert bp == pytest.approx((3 * 3 / 4 + 1 / 4) / 4) and br == 1.0
+
+
+def test_labelled_sets_are_well_formed(taxonomy):
+    for name in ("dev", "test"):
+        records = load_event_set(PROJECT_ROOT / "nlu_data" / "events" / f"{name}.jsonl", taxonomy)
+        events = {}
+        for r in records:
+            if r.event:
+                events.setdefault(r.event, []).append(r)
+        assert len(events) >= 20
+        assert all(2 <= len(v) <= 7 for v in events.values())
+        assert sum(r.event is None for r in records) >= 40
+        times = [r.complaint.received_at for r in records]
+        assert times == sorted(times)  # arrival order
+
+
+def test_dev_set_quality_does_not_regress(taxonomy):
+    records = load_event_set(PROJECT_ROOT / "nlu_data" / "events" / "dev.jsonl", taxonomy)
+    evaluation, _ = evaluate_clustering(records, taxonomy)
+    assert evaluation.pairwise[2] >= 0.88
+    assert evaluation.bcubed[2] >= 0.93

@@ -1,0 +1,115 @@
+"""Entity extraction: the variants residents and speech recognition use must meet on one key,
+and common words must not be taken for places or people."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from classifiers.cluster_vocab import sound_key
+from classifiers.entities import Lexicon, extract_entities, stated_years
+
+
+def keys(text: str, kind: str, **kw) -> set[str]:
+    return extract_entities(text, **kw).keys(kind)
+
+
+def test_village_written_in_full_or_misheard_has_one_key():
+    full = keys("我们河湾村今年评低保不公平", "village")
+    misheard = keys("喂你好我要反映一下我们和湾村的滴保问题", "village")
+    assert full and full == misheard
+
+
+def test_village_and_township_are_told_apart():
+    ents = extract_entities("双河镇河湾村村委会主任刘长贵")
+    assert ents.keys("township") == {sound_key("双河")}
+    assert ents.keys("village") == {sound_key("河湾")}
+
+
+@pytest.mark.parametrize("text", [
+    "俺是李庄的，村里低保不公平",
+    "李庄救灾物资被干部私分",
+    "我们李庄村低保不公平",
+])
+def test_bare_village_name_in_context(text):
+    assert keys(text, "village") == {sound_key("李庄")}
+
+
+@pytest.mark.parametrize("text", [
+    "本村的低保不公平", "全村村民都有意见", "并宴请村民代表", "走进村子一看", "我们乡镇干部",
+    "定损的时候村干部陪着",
+])
+def test_common_words_are_not_places(text):
+    ents = extract_entities(text)
+    assert not ents.keys("village") and not ents.keys("township")
+
+
+def test_learned_village_name_is_found_without_suffix():
+    lexicon = Lexicon()
+    lexicon.learn(extract_entities("前进村后山的林子被包出去了"))
+    assert keys("俺们前进后山那片林子", "village", lexicon=lexicon) == {sound_key("前进")}
+    assert not keys("俺们前进后山那片林子", "village")
+
+
+def test_group_numbers_in_any_wording_share_a_key():
+    assert keys("李庄村三组", "group") == keys("李庄村第三村民组", "group") == {"g3"}
+    assert keys("3组到5组的路", "group") == {"g3", "g5"}
+
+
+def test_official_by_surname_title_full_name_and_sound_alike():
+    by_title = extract_entities("刘主任把低保给了儿媳妇").of("person")
+    by_name = extract_entities("村委会主任刘长贵在低保评审中优亲厚友").of("person")
+    by_sound = extract_entities("那个流主任把他家亲戚都弄成低保户了").of("person")
+    asked = extract_entities("那个会计姓刘的把名额给了自己亲戚").of("person")
+    assert [p.surname_key for p in by_title] == [sound_key("刘")]
+    assert by_name[0].key == sound_key("刘长贵") and by_name[0].surname_key == sound_key("刘")
+    assert [p.surname_key for p in by_sound] == [sound_key("刘")]
+    assert [(p.surname_key, p.role) for p in asked] == [(sound_key("刘"), "accountant")]
+    assert by_title[0].role == by_name[0].role == "director"
+
+
+def test_words_after_a_title_are_not_names():
+    persons = extract_entities("姓孙的会计张嘴就要五十").of("person")
+    assert [p.text for p in persons] == ["孙"]
+    assert not extract_entities("老百姓找他办事找不到").of("person")
+
+
+def test_learned_full_name_is_found_alone():
+    lexicon = Lexicon()
+    lexicon.learn(extract_entities("组长马广才把他老婆报上去了"))
+    persons = extract_entities("护林员是马广才他娘", lexicon=lexicon).keys("person")
+    assert sound_key("马广才") in persons
+
+
+def test_objects_match_by_sound_but_not_by_accident():
+    assert "solar" in keys("桃园村光福电站的钱去年没分", "object")
+    assert "pond" in keys("那个大堂没开会就承包出去了", "object")
+    assert "forest" not in keys("开小轿车来领低保", "object")
+    # A village named 石桥 is not a bridge.
+    assert "bridge" not in keys("石桥村保洁员工资三个月没发", "object")
+
+
+@pytest.mark.parametrize(("text", "yuan"), [
+    ("每亩补偿四万二，到手只有三万九", {42000, 39000}),
+    ("招待费支出达8.6万元", {86000}),
+    ("一年一万二，我家只拿到八千", {12000, 8000}),
+    ("征地款每亩扣3000", {3000}),
+    ("一共一千多米，厚度十公分", set()),
+])
+def test_amounts_in_yuan(text, yuan):
+    assert {int(k) for k in keys(text, "amount")} == yuan
+
+
+def test_relative_years_resolve_against_the_received_date_and_ages_are_not_years():
+    received = date(2024, 3, 9)
+    ents = extract_entities("去年的收益到现在没分，2021年也是这样", received)
+    assert {int(k) for k in ents.keys("year")} == {2023, 2021}
+    assert stated_years(ents) == {2021}
+    assert not keys("俺今年七十六了，腿脚不好", "year", received=received)
+
+
+def test_traditional_and_full_width_text_gives_the_same_entities():
+    plain = extract_entities("河湾村刘主任把低保给了儿媳妇，三组的")
+    variant = extract_entities("河灣村劉主任把低保給了兒媳婦，三組的")
+    assert {(m.kind, m.key) for m in plain.mentions} == {(m.kind, m.key) for m in variant.mentions}
