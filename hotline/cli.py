@@ -158,12 +158,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from api.db import make_engine, migrate
+    from api.db import make_engine, migrate, session_factory
     from api.settings import Settings
 
     engine = make_engine(Settings().database_url)
     migrate(engine)  # once, before the worker processes start
+    password = service_commands.ensure_first_supervisor(session_factory(engine))
     engine.dispose()
+    if password:
+        print(
+            f"首次启动：已创建主管账号 admin，密码 {password}（也保存在 var/initial-admin.txt），"
+            "请登录后用 hotline create-user 创建正式账号。",
+            flush=True,
+        )
     workers = args.workers or min(4, os.cpu_count() or 1)
     uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port, workers=workers)
     return 0

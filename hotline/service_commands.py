@@ -75,6 +75,34 @@ def cmd_daily_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def ensure_first_supervisor(sessions) -> str | None:
+    """On a fresh database, create a supervisor account ``admin`` with a random password (printed
+    once and kept in var/initial-admin.txt) so the office can log in and create real accounts."""
+    import secrets
+
+    from sqlalchemy import func, select
+
+    from api.models import User
+    from classifiers.paths import var_dir
+
+    with sessions() as session, session.begin():
+        if session.scalar(select(func.count()).select_from(User)):
+            return None
+        password = secrets.token_urlsafe(12)
+        session.add(
+            User(
+                username="admin",
+                display_name="初始管理员",
+                role=Role.SUPERVISOR,
+                password_hash=hash_password(password),
+            )
+        )
+    note = var_dir() / "initial-admin.txt"
+    note.write_text(f"username: admin\npassword: {password}\n", encoding="utf-8")
+    note.chmod(0o600)
+    return password
+
+
 def register(sub) -> None:
     p = sub.add_parser("create-user", help="create a staff account")
     p.add_argument("username")
