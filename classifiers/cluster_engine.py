@@ -38,6 +38,7 @@ from classifiers.entities import Lexicon
 from classifiers.taxonomy import Taxonomy
 
 STATE_FORMAT = 1
+MATCHED_SHOWN = 100  # "matched" lists at most this many other cases, the latest
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -60,7 +61,7 @@ class Assignment:
 
     case_id: str
     event_id: str
-    matched: tuple[str, ...]  # the other cases of the event at this moment
+    matched: tuple[str, ...]  # the other cases of the event now (the latest MATCHED_SHOWN)
     score: float | None
     why: str
     reporters: int
@@ -181,15 +182,16 @@ class EventClusterer:
                 target = self._merge_events(target, other)
             event = self._events[target]
         else:
+            mine = Profile([features])
             scored = [
                 (ev.id, m) for ev in self._candidates(case) if ev.id not in forbidden
-                if (m := self._score(case, ev)) is not None
+                if (m := self._score(case, mine, ev)) is not None
             ]
             self.stats["scored"] += len(scored)
             best_id, match = best_match(scored, self.config.weights.threshold)
             if best_id:
                 event = self._events[best_id]
-                match = self._score(case, event, explain=True)  # with the details for staff
+                match = self._score(case, mine, event, explain=True)  # details for staff
             else:
                 event = self._new_event()
         self._cases[case.id] = case
@@ -393,7 +395,9 @@ class EventClusterer:
                     return list(found.values())
         return list(found.values())
 
-    def _score(self, case: _Case, event: _Event, explain: bool = False) -> Match | None:
+    def _score(
+        self, case: _Case, mine: Profile, event: _Event, explain: bool = False
+    ) -> Match | None:
         """The evidence for ``case`` joining ``event``; None when it cannot: an unrelated item, or
         another village (the same item elsewhere is another event)."""
         if any(i in event.items for i in case.items):
@@ -407,8 +411,8 @@ class EventClusterer:
         if villages and profile["village"] and profile["village"].isdisjoint(villages):
             return None
         gap = max(0.0, case.t - event.last, event.first - case.t)
-        return score_match(case.features, profile, relation, gap, self.config.weights,
-                           self.rarity.idf, self._labeller(case, event) if explain else None)
+        return score_match(mine, profile, relation, gap, self.config.weights, self.rarity.idf,
+                           self._labeller(case, event) if explain else None)
 
     def _labeller(self, case: _Case, event: _Event) -> Callable[[str, object], str]:
         """How a shared key reads to staff: as the event first wrote it, and as this complaint
@@ -438,11 +442,7 @@ class EventClusterer:
             event.last = max(event.last, case.t)
             heapq.heappush(self._expiry, (event.last, event.id))
         if event.profile is not None:
-            f = case.features
-            event.profile = {
-                k: (v | frozenset(getattr(f, k))) if getattr(f, k) else v
-                for k, v in event.profile.items()
-            }
+            event.profile.add(case.features)
         event.open = True
 
     def _rebuild(self, event: _Event, cases: list[_Case]) -> None:
@@ -511,13 +511,18 @@ class EventClusterer:
 
     def _assignment(self, case: _Case, event: _Event, match: Match | None,
                     forced: bool) -> Assignment:
-        others = tuple(m for m in event.members if m != case.id)
+        members = event.members
+        others = tuple(members[-MATCHED_SHOWN - 1 : -1] if members[-1] == case.id
+                       else [m for m in members[-MATCHED_SHOWN - 1 :] if m != case.id])
+        earlier = len(members) - 1
         if forced:
             why = "按人工合并决定归入此事件"
         elif match is not None:
             names = [self.taxonomy.name_of(i) for i in case.items[:1]]
             why = explain(match, names[0] if names else "")
-            why = f"与{'、'.join(others[:3])}{'等' if len(others) > 3 else ''}同属一事：{why}"
+            first = "、".join(members[:3] if members[-1] == case.id else others[:3])
+            more = f"等{earlier}件" if earlier > 3 else ""
+            why = f"与{first}{more}同属一事：{why}"
         else:
             why = "未发现同一事件的其他反映"
         reporters = len(event.reporters)

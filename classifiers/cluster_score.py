@@ -15,16 +15,53 @@ from classifiers.cluster_config import Weights
 from classifiers.cluster_features import KINDS, Features
 from classifiers.cluster_vocab import WEAK_FAMILIES
 
-Profile = dict[str, frozenset]
+# Offices that may be one person: 书记 and 主任 often are (一肩挑), a candidate runs for them.
+_OFFICE = {
+    "secretary": "head", "director": "head", "candidate": "head", "accountant": "staff",
+    "clerk": "staff", "group_leader": "group_leader", "township_head": "township_head",
+    "official": "official", "contractor": "contractor", "doctor": "doctor",
+}
+_EMPTY: frozenset = frozenset()
+
+
+class Profile:
+    """What a complaint or an event is known by: the union of the keys of its complaints per
+    kind, with the summaries scoring needs kept up to date as complaints join, so scoring a large
+    event costs no more than a small one."""
+
+    __slots__ = ("_sets", "families", "full_names", "officials", "surnames")
+
+    def __init__(self, members: Iterable[Features] = ()) -> None:
+        self._sets: dict[str, set] = {}
+        self.full_names: set[str] = set()  # person keys of two or more syllables
+        self.surnames: set[str] = set()
+        self.officials: dict[str, set[str]] = {}  # surname -> offices (刘主任, 会计姓赵)
+        self.families: dict[str, set[str]] = {}  # object family -> "family/kind" keys
+        for f in members:
+            self.add(f)
+
+    def add(self, f: Features) -> None:
+        for kind in KINDS:
+            values = getattr(f, kind)
+            if values:
+                self._sets.setdefault(kind, set()).update(values)
+        self.full_names.update(k for k in f.person if " " in k)
+        for key in f.surname:
+            surname, _, role = key.partition("/")
+            if not role:
+                self.surnames.add(surname)
+            elif role in _OFFICE:
+                self.officials.setdefault(surname, set()).add(_OFFICE[role])
+        for key in f.object:
+            self.families.setdefault(key.split("/", 1)[0], set()).add(key)
+
+    def __getitem__(self, kind: str) -> set | frozenset:
+        return self._sets.get(kind, _EMPTY)
 
 
 def profile_of(members: Iterable[Features]) -> Profile:
-    """The union of the members' keys, per kind: what the event as a whole is known by."""
-    sets: dict[str, set] = {k: set() for k in KINDS}
-    for f in members:
-        for k in KINDS:
-            sets[k].update(getattr(f, k))
-    return {k: frozenset(v) for k, v in sets.items()}
+    """The profile of an event with these complaints."""
+    return Profile(members)
 
 
 @dataclass
@@ -38,16 +75,12 @@ class Match:
             self.score += weight
 
 
-def _full_names(keys: Iterable[str]) -> set[str]:
-    return {k for k in keys if " " in k}
-
-
 def _close(a: int, b: int) -> bool:
     return abs(a - b) <= 0.05 * max(a, b)
 
 
 def score_match(
-    new: Features,
+    new: Profile,
     event: Profile,
     relation: str,
     gap_days: float,
@@ -55,8 +88,8 @@ def score_match(
     idf: Callable[[str], float],
     label: Callable[[str, object], str] | None = None,
 ) -> Match:
-    """Evidence that complaint ``new`` belongs to an event with profile ``event``. ``relation``
-    is "item" (same supervision item) or "group" (related item of the same group)."""
+    """Evidence that a complaint (profile ``new``) belongs to an event (profile ``event``).
+    ``relation`` is "item" (same supervision item) or "group" (a related item of its group)."""
     w = weights
 
     def show(kind: str, keys: Iterable) -> str:
@@ -71,7 +104,7 @@ def score_match(
         ("township", w.township, w.township_conflict),
         ("group", w.group, w.group_conflict),
     ):
-        mine, theirs = set(getattr(new, kind)), event[kind]
+        mine, theirs = new[kind], event[kind]
         if mine and theirs:
             shared = mine & theirs
             if shared:
@@ -81,14 +114,8 @@ def score_match(
 
     _score_persons(new, event, w, show, match)
 
-    mine_objects, their_objects = set(new.object), event["object"]
-    families = {o.split("/", 1)[0] for o in mine_objects} & {
-        o.split("/", 1)[0] for o in their_objects
-    }
-    for family in sorted(families):
-        mine = {o for o in mine_objects if o.startswith(family + "/")}
-        theirs = {o for o in their_objects if o.startswith(family + "/")}
-        shared = mine & theirs
+    for family in sorted(new.families.keys() & event.families.keys()):
+        shared = new.families[family] & event.families[family]
         weak = family in WEAK_FAMILIES
         if shared:
             match.add(f"object:{family}", show("object", sorted(shared)),
@@ -97,21 +124,21 @@ def score_match(
             match.add(f"object_conflict:{family}", "",
                       w.wrongdoing_conflict if weak else w.object_conflict)
 
-    amounts = [a for a in new.amount if any(_close(a, b) for b in event["amount"])]
+    amounts = sorted(a for a in new["amount"] if any(_close(a, b) for b in event["amount"]))
     if amounts:
         match.add("amount", show("amount", amounts[:3]), w.amount)
 
     # A year written in the new complaint (2020年) must fit the years of the event: those its
     # complaints write, or else the years they were received in (2020年发大水 is not this
     # summer's flood). 去年/今年 only ever add: they often date something else (去年走了).
-    shared_years = set(new.year) & event["year"]
+    shared_years = new["year"] & event["year"]
     if shared_years:
         match.add("year", "、".join(str(y) for y in sorted(shared_years)), w.year)
-    elif new.stated_year and event["era"] and not set(new.stated_year) & event["era"]:
-        gap = min(abs(a - b) for a in new.stated_year for b in event["era"])
+    elif new["stated_year"] and event["era"] and new["stated_year"].isdisjoint(event["era"]):
+        gap = min(abs(a - b) for a in new["stated_year"] for b in event["era"])
         match.add("year_conflict", "", w.year_conflict if gap > 1 else w.near_year_conflict)
 
-    shared_words = [(v, k) for k in set(new.word) & event["word"] if (v := idf(k)) > w.word_floor]
+    shared_words = [(v, k) for k in new["word"] & event["word"] if (v := idf(k)) > w.word_floor]
     if shared_words:
         rarity = sum(v - w.word_floor for v, _ in shared_words)
         top = [k for v, k in sorted(shared_words, reverse=True)[:4] if v >= w.word_floor + 2]
@@ -122,41 +149,20 @@ def score_match(
     return match
 
 
-# Offices that may be one person: 书记 and 主任 often are (一肩挑), a candidate runs for them.
-_OFFICE = {
-    "secretary": "head", "director": "head", "candidate": "head", "accountant": "staff",
-    "clerk": "staff", "group_leader": "group_leader", "township_head": "township_head",
-    "official": "official", "contractor": "contractor", "doctor": "doctor",
-}
-
-
-def _officials(keys: Iterable[str]) -> dict[str, set[str]]:
-    """surname -> offices, for persons named with a title (刘主任, 会计姓赵)."""
-    out: dict[str, set[str]] = {}
-    for key in keys:
-        surname, _, role = key.partition("/")
-        if role in _OFFICE:
-            out.setdefault(surname, set()).add(_OFFICE[role])
-    return out
-
-
 def _score_persons(
-    new: Features, event: Profile, w: Weights, show: Callable[[str, Iterable], str], match: Match
+    new: Profile, event: Profile, w: Weights, show: Callable[[str, Iterable], str], match: Match
 ) -> None:
     """Same full name or same surname adds; different officials (刘主任 and 黄会计), or two
     different full names of one surname, subtract. Names without a title (relatives, 王某) only
     add: the same event may name a cadre in one complaint and his relative in another."""
-    mine_full, their_full = _full_names(new.person), _full_names(event["person"])
-    mine_surnames = {s for s in new.surname if "/" not in s}
-    their_surnames = {s for s in event["surname"] if "/" not in s}
-    mine_off, their_off = _officials(new.surname), _officials(event["surname"])
-    shared_full = mine_full & their_full
-    shared = mine_surnames & their_surnames
+    mine_off, their_off = new.officials, event.officials
+    shared_full = new.full_names & event.full_names
+    shared = new.surnames & event.surnames
     if shared_full:
         match.add("full_name", show("person", sorted(shared_full)), w.full_name)
     elif shared:
-        mine_same = {k for k in mine_full if k.split(" ")[0] in shared}
-        their_same = {k for k in their_full if k.split(" ")[0] in shared}
+        mine_same = any(k.split(" ")[0] in shared for k in new.full_names)
+        their_same = any(k.split(" ")[0] in shared for k in event.full_names)
         offices_differ = all(
             mine_off.get(s) and their_off.get(s) and not mine_off[s] & their_off[s]
             for s in shared
@@ -170,7 +176,7 @@ def _score_persons(
         return
     else:
         return
-    if any(mine_off.get(s, set()) & their_off.get(s, set()) for s in shared):
+    if any(mine_off.get(s, _EMPTY) & their_off.get(s, _EMPTY) for s in shared):
         match.add("role", "", w.role)
 
 
