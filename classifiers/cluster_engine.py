@@ -380,11 +380,15 @@ class EventClusterer:
     def _candidates(self, case: _Case) -> list[_Event]:
         window = self.config.window_days
         found: dict[str, _Event] = {}
+        # A complaint that names its village needs the broad keys (surname, township) only for
+        # events that name none; the most recent few suffice.
+        broad = self.config.scan_per_key // 4 if case.features.village else self.config.scan_per_key
         for key in self._keys(case, for_query=True):
             postings = self._postings.get(key)
             if not postings:
                 continue
-            for event_id in reversed(postings[-self.config.scan_per_key :]):
+            depth = broad if key[0] in "st" else self.config.scan_per_key
+            for event_id in reversed(postings[-depth:]):
                 event = self._events.get(self._resolve(event_id))
                 if event is None or not event.open or event.id in found:
                     continue
@@ -406,8 +410,12 @@ class EventClusterer:
             relation = "group"
         else:
             return None
-        profile = self._profile(event)
         villages = case.features.village
+        if villages and event.profile is None and len(event.members) == 1:
+            theirs = self._cases[event.members[0]].features.village  # no profile needed yet
+            if theirs and set(theirs).isdisjoint(villages):
+                return None
+        profile = self._profile(event)
         if villages and profile["village"] and profile["village"].isdisjoint(villages):
             return None
         gap = max(0.0, case.t - event.last, event.first - case.t)

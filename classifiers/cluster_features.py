@@ -19,6 +19,7 @@ from pathlib import Path
 
 from classifiers.cluster_vocab import sound_key
 from classifiers.entities import (
+    USE_HMM,
     Entities,
     Lexicon,
     content_words,
@@ -154,7 +155,8 @@ def background_df(folder: Path = BACKGROUND_DIR) -> tuple[int, dict[str, int]]:
     common a word is in complaints in general (低保 is everywhere, 小舅子 is not). Cached under
     var/cache, keyed by the corpus content."""
     texts = _background_texts(folder) if folder.is_dir() else []
-    digest = hashlib.sha1("\n".join(texts).encode()).hexdigest()[:12]
+    tag = f"hmm{int(USE_HMM)}"  # the words depend on how the text is cut
+    digest = hashlib.sha1(("\n".join(texts) + tag).encode()).hexdigest()[:12]
     cache = var_dir() / "cache" / f"cluster-df-{digest}.json"
     if cache.exists():
         data = json.loads(cache.read_text(encoding="utf-8"))

@@ -94,7 +94,7 @@ def score_match(
 
     def show(kind: str, keys: Iterable) -> str:
         """Details for the explanation, only when asked for (``label`` given)."""
-        return "" if label is None else "、".join(label(kind, k) for k in keys)
+        return "" if label is None else "、".join(label(kind, k) for k in sorted(keys))
 
     match = Match(0.0)
     match.add("item", relation, w.same_item if relation == "item" else w.same_group)
@@ -108,7 +108,7 @@ def score_match(
         if mine and theirs:
             shared = mine & theirs
             if shared:
-                match.add(kind, show(kind, sorted(shared)), plus)
+                match.add(kind, show(kind, shared), plus)
             else:
                 match.add(kind + "_conflict", "", minus)
 
@@ -118,7 +118,7 @@ def score_match(
         shared = new.families[family] & event.families[family]
         weak = family in WEAK_FAMILIES
         if shared:
-            match.add(f"object:{family}", show("object", sorted(shared)),
+            match.add(f"object:{family}", show("object", shared),
                       w.wrongdoing if weak else w.object)
         else:
             match.add(f"object_conflict:{family}", "",
@@ -159,7 +159,7 @@ def _score_persons(
     shared_full = new.full_names & event.full_names
     shared = new.surnames & event.surnames
     if shared_full:
-        match.add("full_name", show("person", sorted(shared_full)), w.full_name)
+        match.add("full_name", show("person", shared_full), w.full_name)
     elif shared:
         mine_same = any(k.split(" ")[0] in shared for k in new.full_names)
         their_same = any(k.split(" ")[0] in shared for k in event.full_names)
@@ -170,7 +170,7 @@ def _score_persons(
         if (mine_same and their_same) or offices_differ:
             match.add("person_conflict", "", w.person_conflict)  # 刘长贵 vs 刘洪, 刘会计 vs 刘主任
             return
-        match.add("surname", show("surname", sorted(shared)), w.surname)
+        match.add("surname", show("surname", shared), w.surname)
     elif mine_off and their_off:
         match.add("person_conflict", "", w.person_conflict)
         return

@@ -64,9 +64,14 @@ class CategoryPredictor:
 
 
 def cluster_records(
-    clusterer: EventClusterer, records: list[Record], predict: CategoryPredictor
+    clusterer: EventClusterer,
+    records: list[Record],
+    predict: CategoryPredictor,
+    originals: dict[str, object] | None = None,
 ) -> list[Record]:
-    """One output per record, in order: where it went, or an ``error`` for that record alone."""
+    """One output per record, in order: where it went, or an ``error`` for that record alone.
+    ``originals`` (kept across batches by the caller) maps case ids back to the ids as given, so
+    ``matched`` echoes 1 for a complaint sent as ``"id": 1``."""
     from classifiers.cluster_engine import Complaint, parse_time
     from classifiers.model import MAX_TEXT_CHARS
 
@@ -111,7 +116,9 @@ def cluster_records(
                 prepared[i] = Complaint(
                     c.id, c.text, category, c.reporter, c.received_at, alternatives
                 )
-    originals = {str(r.get("id")): r.get("id") for r in records}
+    originals = {} if originals is None else originals
+    originals.update((c.id, records[i].get("id")) for i, c in enumerate(prepared)
+                     if not isinstance(c, dict))
     records_by_id = {str(r.get("id")): r for r in records}
     out: list[Record] = []
     for item in prepared:
@@ -146,9 +153,11 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     else:
         clusterer = EventClusterer(taxonomy, _config(args))
     predict = CategoryPredictor(args.model)
+    originals: dict[str, object] = {}
     try:
         ok, errors = run_jsonl(
-            sys.stdin.buffer, sys.stdout, lambda recs: cluster_records(clusterer, recs, predict)
+            sys.stdin.buffer, sys.stdout,
+            lambda recs: cluster_records(clusterer, recs, predict, originals),
         )
     finally:
         if state:

@@ -6,7 +6,7 @@ import httpx
 def test_classify_over_http(classifier_server):
     r = httpx.post(
         classifier_server + "/api/v1/classify",
-        json={"text": "村里修路的钱被村长拿走了一半，路到现在没修好"},
+        json={"text": "村里新修的水泥路是村长亲戚包的工程，招标走过场，路面半年就开裂了"},
     )
     assert r.status_code == 200
     body = r.json()
