@@ -174,6 +174,8 @@ def _name_before(text: str, suffix: int, tokens: list[Span]) -> str:
         if name in BEFORE_SUFFIX_STOP:
             return ""
         b, e = tokens[k - 1] if k > 0 else (0, 0)
+        if loose and e - b == 1:
+            return ""  # 管|打|村里: single characters before 村里 are verbs, not a name
         if 0 < e - b <= 2:
             name = text[b:e] + name  # 柳|集乡 -> 柳集
         elif not _could_be_place(name, strict=True):
@@ -185,8 +187,9 @@ def _name_before(text: str, suffix: int, tokens: list[Span]) -> str:
     return name
 
 
+# Normalised text has ASCII ,!?;: (NFKC) but keeps 。 and 、.
 _BARE_NAME_RE = re.compile(
-    r"(?:(?:俺|我|咱)们?是?|[。！？，,\s]|^)([\u4e00-\u9fff]{2,3}?)(?:的[。！？，,\s]|的$|那|这)"
+    r"(?:(?:俺|我|咱)们?是?|[。、,!?;:\s]|^)([\u4e00-\u9fff]{2,3}?)(?:的[。、,!?;:\s]|的$|那|这)"
 )
 _SURNAME_TAIL_RE = re.compile(f"{SURNAME_CLASS}[{VILLAGE_TAIL}]")
 _KNOWN_NAME_CONTEXT = re.compile(r"(俺|我|咱|们|是)$")
@@ -281,8 +284,12 @@ def _unknown_names(words: list[str]) -> list[tuple[int, str]]:
             out.append((pos, word))
         elif len(word) == 1 and i + 2 < len(words) and len(words[i + 1]) == len(words[i + 2]) == 1:
             name = word + words[i + 1] + words[i + 2]
+            before = words[i - 1] if i else ""
             after = words[i + 3] if i + 3 < len(words) else ""
-            if _name_like(name) and not (len(after) == 1 and HAN.match(after)):
+            # Where a longer run of single characters leaves the boundary unclear, the characters
+            # around the name must be function words (叫|周|德|海|弄, 组长|马|广|才|把).
+            clear = all(len(w) != 1 or not HAN.match(w) or w in GIVEN_STOP for w in (before, after))
+            if clear and _name_like(name):
                 out.append((pos, name))
         pos += len(word)
     return out

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from classifiers.paths import PROJECT_ROOT, default_model_path, var_dir
-from hotline import service_commands
+from hotline import cluster_commands, service_commands
 
 
 def _load_model(path: str | None):
@@ -150,6 +150,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
         run_service_bench(model_path, backends, seconds=args.seconds)
+    elif args.target == "cluster":
+        return cluster_commands.run_cluster_bench(args)
     return 0
 
 
@@ -209,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check_data)
 
     p = sub.add_parser("bench", help="benchmarks")
-    p.add_argument("target", choices=["classify", "service"])
+    p.add_argument("target", choices=["classify", "service", "cluster"])
     p.add_argument("--model", default=None)
     p.add_argument("--n", type=int, default=None, help="texts in the batch run (classify)")
     p.add_argument("--seconds", type=int, default=15, help="length of each load phase (service)")
@@ -217,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bench)
 
     service_commands.register(sub)
+    cluster_commands.register(sub)
 
     p = sub.add_parser("serve", help="run the HTTP service")
     p.add_argument("--host", default="127.0.0.1")
