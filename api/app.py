@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.access import Ctx
 from api.context import ServiceContext
 from api.db import make_engine, migrate, session_factory
+from api.events import EventBridge
 from api.lifecycle import IllegalTransition
 from api.limits import BodySizeLimit
 from api.problems import install_problem_handlers, problem
@@ -66,6 +67,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
                 context.rules,
                 context.settings.triage_poll_seconds,
                 lock_path=var_dir() / "triage-worker.lock",
+                events=EventBridge(
+                    context.sessions, context.taxonomy, var_dir() / "events-state.json.gz"
+                ),
             )
             worker.start()
         yield

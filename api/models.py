@@ -93,6 +93,11 @@ class Case(Base):
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     rating: Mapped[str | None] = mapped_column(String(10))
+    # Duplicate-issue clustering (多人反映同一问题): filled in by the background worker.
+    cluster_status: Mapped[str] = mapped_column(String(10), default="pending")  # pending/done
+    event_id: Mapped[str | None] = mapped_column(String(20), index=True)
+    event_reporters: Mapped[int] = mapped_column(Integer, default=0)
+    joint_review: Mapped[bool] = mapped_column(Boolean, default=False)
     unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])
     reporter: Mapped[Reporter | None] = relationship()
     history: Mapped[list[CaseEvent]] = relationship(
@@ -120,6 +125,21 @@ class CaseEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
     public: Mapped[bool] = mapped_column(Boolean, default=True)  # shown to the resident
     case: Mapped[Case] = relationship(back_populates="history")
+
+
+class ClusterDecision(Base):
+    """A staff decision about events (merge two cases' events, split a case out), applied by the
+    clustering worker and kept so later runs respect it."""
+
+    __tablename__ = "cluster_decisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    op: Mapped[str] = mapped_column(String(10))  # merge / split
+    case_number: Mapped[str] = mapped_column(String(8))
+    other_number: Mapped[str | None] = mapped_column(String(8))
+    note: Mapped[str | None] = mapped_column(String(500))
+    applied: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
 
 class AuditEntry(Base):

@@ -132,6 +132,9 @@ class CaseOut(BaseModel):
     lead_case: str | None
     rating: str | None
     referral_reason: str | None
+    event_id: str | None
+    event_reporters: int
+    joint_review: bool
     history: list[HistoryOut] | None = None
 
 

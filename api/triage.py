@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +25,9 @@ from api.models import Case
 from api.rules import Rules, escalation_reason
 from classifiers.model import Prediction, TriageModel
 from classifiers.taxonomy import Taxonomy
+
+if TYPE_CHECKING:
+    from api.events import EventBridge
 
 log = logging.getLogger(__name__)
 Classify = Callable[[Sequence[str]], list[Prediction]]
@@ -154,7 +157,10 @@ def _claim(session: Session, case_id: int) -> Case | None:
 
 
 def triage_case(
-    factory: sessionmaker[Session], case_id: int, classify: Classify, taxonomy: Taxonomy,
+    factory: sessionmaker[Session],
+    case_id: int,
+    classify: Classify,
+    taxonomy: Taxonomy,
     rules: Rules,
 ) -> Case | None:
     """Classify one pending case now. Returns the case as stored afterwards (classified, or
@@ -226,7 +232,8 @@ def pending_count(session: Session) -> int:
 
 
 class TriageWorker:
-    """A background thread that keeps classifying whatever is pending.
+    """A background thread that keeps classifying whatever is pending, then clusters it into
+    events (``events``).
 
     With several service processes on one machine, a lock file elects one of them to run the
     loop (another takes over if it dies); across machines on PostgreSQL, SKIP LOCKED and the
@@ -240,8 +247,10 @@ class TriageWorker:
         rules: Rules,
         poll_seconds: float,
         lock_path: Path | None = None,
+        events: EventBridge | None = None,
     ) -> None:
         self.args = (factory, classify, taxonomy, rules)
+        self.events = events
         self.poll_seconds = poll_seconds
         self.lock_path = lock_path
         self._lock_file: IO[str] | None = None
@@ -255,6 +264,8 @@ class TriageWorker:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+        if self._elected and self.events is not None:
+            self.events.save()
         if self._lock_file is not None:
             self._lock_file.close()  # releases the lock for another process
 
@@ -281,6 +292,8 @@ class TriageWorker:
             try:
                 if self._is_runner():
                     done = triage_pending(*self.args)
+                    if self.events is not None:
+                        done += self.events.run_pass()
             except Exception:
                 log.exception("triage worker pass failed")
             if not done:

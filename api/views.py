@@ -50,6 +50,9 @@ def case_out(
         lead_case=lead_number,
         rating=case.rating,
         referral_reason=case.referral_reason,
+        event_id=case.event_id,
+        event_reporters=case.event_reporters,
+        joint_review=case.joint_review,
         history=[HistoryOut.model_validate(e, from_attributes=True) for e in case.history]
         if with_history
         else None,

@@ -3,13 +3,13 @@ escalate, note, merge and split, and the resident's rating. Each writes history.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.clock import now
 from api.history import move, record
 from api.lifecycle import OPEN_STATES, State
-from api.models import Case, Label, Unit
+from api.models import Case, ClusterDecision, Label, Unit
 from api.rules import Rules
 from api.triage import check_escalation, escalate, set_due_date
 from classifiers.taxonomy import OUT_CODE, Taxonomy
@@ -101,7 +101,9 @@ def escalate_case(session: Session, case: Case, reason: str, actor: str) -> None
     escalate(session, case, actor, reason or "提级督办")
 
 
-def merge_into(session: Session, case: Case, lead: Case, actor: str, rules: Rules) -> None:
+def merge_into(
+    session: Session, case: Case, lead: Case, actor: str, rules: Rules, user_id: int | None = None
+) -> None:
     if lead.id == case.id:
         raise ActionRefused("不能与自身合并")
     if lead.lead_case_id is not None:
@@ -111,12 +113,35 @@ def merge_into(session: Session, case: Case, lead: Case, actor: str, rules: Rule
     for member in session.scalars(select(Case).where(Case.lead_case_id == case.id)).all():
         member.lead_case_id = lead.id  # the event keeps one lead
     record(session, lead, actor, "merged", f"并入案件{case.number}", public=False)
+    session.add(
+        ClusterDecision(
+            at=now(),
+            user_id=user_id,
+            op="merge",
+            case_number=case.number,
+            other_number=lead.number,
+            note=f"{actor} 合并",
+        )
+    )
     check_escalation(session, lead, case.reporter_id, rules)
 
 
-def split_from_event(session: Session, case: Case, actor: str) -> None:
+def split_from_event(session: Session, case: Case, actor: str, user_id: int | None = None) -> None:
+    """Take a case out of its event: out of the lead case it was joined to, and out of the
+    event the clustering put it in (a kept decision later runs respect)."""
+    alone = case.event_id is None or (
+        session.scalar(select(func.count()).where(Case.event_id == case.event_id)) or 0
+    ) <= 1
+    if case.lead_case_id is None and alone:
+        raise ActionRefused("该案件没有合并到其他案件或事件")
+    session.add(
+        ClusterDecision(
+            at=now(), user_id=user_id, op="split", case_number=case.number, note=f"{actor} 拆分"
+        )
+    )
     if case.lead_case_id is None:
-        raise ActionRefused("该案件没有合并到其他案件")
+        record(session, case, actor, "split", "从同一问题事件中拆分", public=False)
+        return
     lead = session.get(Case, case.lead_case_id)
     move(session, case, State.ACCEPTED, actor, "从合并事件中拆分，单独办理")
     case.lead_case_id = None

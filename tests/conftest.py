@@ -58,10 +58,12 @@ def model(model_path) -> TriageModel:
 
 
 @pytest.fixture(scope="session")
-def classifier_server(model_path):
-    """A real `hotline serve` process on a free port."""
+def classifier_server(model_path, tmp_path_factory):
+    """A real `hotline serve` process on a free port, with its own state folder."""
     port = free_port()
-    env = {**os.environ, "HOTLINE_MODEL": str(model_path)}
+    home = tmp_path_factory.mktemp("classify-server")
+    env = {**os.environ, "HOTLINE_MODEL": str(model_path), "HOTLINE_VAR": str(home)}
+    env.pop("DATABASE_URL", None)
     proc = subprocess.Popen(
         [HOTLINE, "serve", "--port", str(port)],
         cwd=PROJECT_ROOT,

@@ -13,7 +13,7 @@ from api import workflow
 from api.access import DB, Ctx, CurrentUser, actor, require, visible
 from api.auth import CONTACT_ROLES, Role
 from api.case_numbers import parse_case_number
-from api.clock import now, today
+from api.clock import aware, now, today
 from api.db import committing
 from api.history import move
 from api.lifecycle import OPEN_STATES, State
@@ -77,6 +77,8 @@ def list_cases(
     due_before: date | None = None,
     overdue: bool | None = None,
     escalated: bool | None = None,
+    joint_review: bool | None = None,
+    event: str | None = None,
     received_from: date | None = None,
     received_to: date | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -106,6 +108,10 @@ def list_cases(
         query = query.where(late if overdue else ~late)
     if escalated is not None:
         query = query.where((Case.escalation_level > 0) == escalated)
+    if joint_review is not None:
+        query = query.where(Case.joint_review.is_(joint_review))
+    if event is not None:
+        query = query.where(Case.event_id == event)
     if received_from is not None:
         query = query.where(Case.received_at >= received_from)
     if received_to is not None:
@@ -115,6 +121,44 @@ def list_cases(
         query.order_by(Case.received_at.desc(), Case.id.desc()).limit(limit).offset(offset)
     ).all()
     return CaseList(total=total, items=[_out(session, c, context, history=False) for c in rows])
+
+
+@router.get("/events")
+def list_events(
+    session: DB,
+    user: CurrentUser,
+    joint_review: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+):
+    """Events (多人反映同一问题) with more than one case, most reporters and latest first."""
+    query = visible(
+        select(
+            Case.event_id,
+            func.count(Case.id),
+            func.max(Case.event_reporters),
+            func.min(Case.received_at),
+            func.max(Case.received_at),
+        ).where(Case.event_id.is_not(None)),
+        user,
+    )
+    if joint_review is not None:
+        query = query.where(Case.joint_review.is_(joint_review))
+    rows = session.execute(
+        query.group_by(Case.event_id)
+        .having(func.count(Case.id) > 1)
+        .order_by(func.max(Case.event_reporters).desc(), func.max(Case.received_at).desc())
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "event": event_id,
+            "cases": n,
+            "reporters": reporters,
+            "first_at": aware(first).isoformat(),
+            "last_at": aware(last).isoformat(),
+        }
+        for event_id, n, reporters, first, last in rows
+    ]
 
 
 @router.get("/cases/{number}", response_model=CaseOut)
@@ -249,7 +293,7 @@ def merge(number: str, body: MergeIn, context: Ctx, session: DB, user: CurrentUs
 
     def action(case: Case) -> None:
         lead = load_case(session, body.into, user)
-        workflow.merge_into(session, case, lead, actor(user), context.rules)
+        workflow.merge_into(session, case, lead, actor(user), context.rules, user.id)
 
     return _act(session, number, user, context, action)
 
@@ -262,7 +306,7 @@ def split(number: str, context: Ctx, session: DB, user: CurrentUser):
         number,
         user,
         context,
-        lambda case: workflow.split_from_event(session, case, actor(user)),
+        lambda case: workflow.split_from_event(session, case, actor(user), user.id),
     )
 
 
