@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
                 ),
             )
             worker.start()
+            app.state.wake_worker = worker.wake
         yield
         if worker is not None:
             worker.stop()
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
 
     app = FastAPI(title="小微权力“监督一点通”热线 案件服务", version="0.2.0", lifespan=lifespan)
     app.state.ctx = context
+    app.state.wake_worker = lambda: None
     app.add_middleware(BodySizeLimit, max_bytes=context.settings.max_body_bytes)
     install_problem_handlers(app)
 

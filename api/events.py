@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.clock import aware
+from api.db import results_may_lag
 from api.models import Case, ClusterDecision
 from classifiers.cluster_config import ClusterConfig
 from classifiers.cluster_engine import Complaint, EventClusterer
@@ -88,31 +89,47 @@ class EventBridge:
         return done
 
     def _add_pending(self, batch: int) -> int:
-        clusterer = self.clusterer
-        with self.factory() as session, session.begin():
-            cases = session.scalars(
-                select(Case)
+        """Cluster the next classified cases. The clusterer runs outside the write transaction,
+        which then only stores the results (SQLite has a single writer)."""
+        with self.factory() as session:
+            rows = session.execute(
+                select(
+                    Case.id,
+                    Case.number,
+                    Case.text,
+                    Case.category,
+                    Case.reporter_id,
+                    Case.received_at,
+                )
                 .where(Case.cluster_status == "pending", Case.triage_status == "done")
                 .order_by(Case.id)
                 .limit(batch)
             ).all()
-            touched: set[str] = set()
-            for case in cases:
-                assignment = clusterer.add(
-                    Complaint(
-                        id=case.number,
-                        text=case.text,
-                        category=case.category or "OUT",
-                        # Anonymous complaints each count as their own reporter.
-                        reporter=f"r{case.reporter_id}" if case.reporter_id else f"c{case.id}",
-                        received_at=aware(case.received_at),
-                    )
+        if not rows:
+            return 0
+        touched: set[str] = set()
+        for case_id, number, text, category, reporter_id, received_at in rows:
+            assignment = self.clusterer.add(
+                Complaint(
+                    id=number,
+                    text=text,
+                    category=category or "OUT",
+                    # Anonymous complaints each count as their own reporter.
+                    reporter=f"r{reporter_id}" if reporter_id else f"c{case_id}",
+                    received_at=aware(received_at),
                 )
-                case.cluster_status = "done"
-                touched.add(assignment.event_id)
-                self.last_case_id = max(self.last_case_id, case.id)
+            )
+            touched.add(assignment.event_id)
+            self.last_case_id = max(self.last_case_id, case_id)
+        with self.factory() as session, session.begin():
+            results_may_lag(session)  # lost results are clustered again after a restart
+            session.execute(
+                update(Case)
+                .where(Case.id.in_([row[0] for row in rows]))
+                .values(cluster_status="done")
+            )
             self._write_events(session, touched)
-            return len(cases)
+        return len(rows)
 
     def _apply_decisions(self) -> int:
         clusterer = self.clusterer

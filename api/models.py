@@ -67,7 +67,7 @@ class Case(Base):
     township: Mapped[str | None] = mapped_column(String(50))
     village: Mapped[str | None] = mapped_column(String(50))
     audio_url: Mapped[str | None] = mapped_column(String(500))
-    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporters.id"))
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporters.id"), index=True)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

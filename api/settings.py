@@ -41,5 +41,5 @@ class Settings:
     model_path: Path = field(default_factory=default_model_path)
     rules_path: Path = Path(os.environ.get("HOTLINE_RULES", PROJECT_ROOT / "config" / "rules.yml"))
     # Classification is retried with backoff; a case waits as 待分类 meanwhile.
-    triage_poll_seconds: float = float(os.environ.get("HOTLINE_TRIAGE_POLL", "2"))
+    triage_poll_seconds: float = float(os.environ.get("HOTLINE_TRIAGE_POLL", "0.5"))
     max_body_bytes: int = 64 * 1024

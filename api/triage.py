@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.clock import local_date, now
+from api.db import results_may_lag
 from api.deadlines import add_working_days
 from api.history import move, record
 from api.lifecycle import OPEN_STATES, State
@@ -162,20 +163,32 @@ def triage_case(
     classify: Classify,
     taxonomy: Taxonomy,
     rules: Rules,
+    text: str | None = None,
 ) -> Case | None:
     """Classify one pending case now. Returns the case as stored afterwards (classified, or
-    still pending after a failure the worker will retry), or None if another classifier holds
-    or has already applied it."""
+    still pending after a failure the worker will retry), or None if another classifier has
+    already applied it. The model runs outside the write transaction, so the database (SQLite's
+    single writer lock above all) is held only for the few statements that store the result."""
+    if text is None:
+        with factory() as session:
+            text = session.scalar(
+                select(Case.text).where(Case.id == case_id, Case.triage_status == "pending")
+            )
+        if text is None:
+            return None
+    try:
+        pred, failure = classify([text])[0], None
+    except Exception as exc:
+        pred, failure = None, exc
     with factory() as session, session.begin():
+        results_may_lag(session)
         case = _claim(session, case_id)
         if case is None:
             return None
-        try:
-            pred = classify([case.text])[0]
-        except Exception as exc:
-            _note_failure(case, exc)
-            return case
-        apply_prediction(session, case, pred, taxonomy, rules)
+        if failure is not None:
+            _note_failure(case, failure)
+        else:
+            apply_prediction(session, case, pred, taxonomy, rules)
         return case
 
 
@@ -192,30 +205,37 @@ def triage_pending(
     classify: Classify,
     taxonomy: Taxonomy,
     rules: Rules,
-    batch: int = 100,
+    batch: int = 200,
 ) -> int:
-    """Classify a batch of pending cases whose retry time has come; returns how many succeeded."""
-    with factory() as session, session.begin():
-        due = or_(Case.triage_next_at.is_(None), Case.triage_next_at <= now())
-        ids = session.scalars(
-            select(Case.id)
+    """Classify a batch of pending cases whose retry time has come; returns how many succeeded.
+    Batches are where the classifier is cheapest (about 0.5 ms a text against 1-2 ms alone)."""
+    due = or_(Case.triage_next_at.is_(None), Case.triage_next_at <= now())
+    with factory() as session:
+        rows = session.execute(
+            select(Case.id, Case.text)
             .where(Case.triage_status == "pending", due)
             .order_by(Case.id)
             .limit(batch)
-            .with_for_update(skip_locked=True)
         ).all()
-        cases = [case for case_id in ids if (case := _claim(session, case_id)) is not None]
-        if not cases:
-            return 0
-        try:
-            preds = classify([c.text for c in cases])
-        except Exception as exc:
-            for case in cases:
-                _note_failure(case, exc)
-            return 0
-        for case, pred in zip(cases, preds, strict=True):
-            apply_prediction(session, case, pred, taxonomy, rules)
-        return len(cases)
+    if not rows:
+        return 0
+    try:
+        preds, failure = classify([text for _, text in rows]), None
+    except Exception as exc:
+        preds, failure = [None] * len(rows), exc
+    done = 0
+    with factory() as session, session.begin():
+        results_may_lag(session)
+        for (case_id, _), pred in zip(rows, preds, strict=True):
+            case = _claim(session, case_id)
+            if case is None:
+                continue  # classified meanwhile by the request that filed it
+            if failure is not None:
+                _note_failure(case, failure)
+            else:
+                apply_prediction(session, case, pred, taxonomy, rules)
+                done += 1
+    return done
 
 
 def retry_pending_now(factory: sessionmaker[Session]) -> int:
@@ -256,13 +276,20 @@ class TriageWorker:
         self._lock_file: IO[str] | None = None
         self._elected = False
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="triage-worker", daemon=True)
+
+    def wake(self) -> None:
+        """New work: skip the rest of the poll interval (only helps in the elected process;
+        the others' cases are found at the next poll)."""
+        self._wake.set()
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         self._thread.join(timeout=10)
         if self._elected and self.events is not None:
             self.events.save()
@@ -297,4 +324,5 @@ class TriageWorker:
             except Exception:
                 log.exception("triage worker pass failed")
             if not done:
-                self._stop.wait(self.poll_seconds)
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()

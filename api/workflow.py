@@ -129,9 +129,10 @@ def merge_into(
 def split_from_event(session: Session, case: Case, actor: str, user_id: int | None = None) -> None:
     """Take a case out of its event: out of the lead case it was joined to, and out of the
     event the clustering put it in (a kept decision later runs respect)."""
-    alone = case.event_id is None or (
-        session.scalar(select(func.count()).where(Case.event_id == case.event_id)) or 0
-    ) <= 1
+    alone = (
+        case.event_id is None
+        or (session.scalar(select(func.count()).where(Case.event_id == case.event_id)) or 0) <= 1
+    )
     if case.lead_case_id is None and alone:
         raise ActionRefused("该案件没有合并到其他案件或事件")
     session.add(

@@ -30,9 +30,41 @@ SEED = 7
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾肖董袁潘蒋蔡余杜叶程"
 _GIVEN = "德福贵长海广才建军立新家旺为民卫国志强明华春秋玉兰桂英金山水平安庆丰有顺"
 _TAILS = "庄营圩郢集寨湾岗店楼"
-_WORDS = ["东风", "红旗", "和平", "光明", "胜利", "幸福", "团结", "新华", "前进", "长林", "桃园",
-          "白马", "石桥", "沙河", "枣林", "清水", "龙塘", "双河", "柳集", "马店", "黄泥", "大兴",
-          "高岗", "青山", "杨树", "南湖", "北坡", "西岭", "东湖", "金桥", "银河", "花园", "上河"]
+_WORDS = [
+    "东风",
+    "红旗",
+    "和平",
+    "光明",
+    "胜利",
+    "幸福",
+    "团结",
+    "新华",
+    "前进",
+    "长林",
+    "桃园",
+    "白马",
+    "石桥",
+    "沙河",
+    "枣林",
+    "清水",
+    "龙塘",
+    "双河",
+    "柳集",
+    "马店",
+    "黄泥",
+    "大兴",
+    "高岗",
+    "青山",
+    "杨树",
+    "南湖",
+    "北坡",
+    "西岭",
+    "东湖",
+    "金桥",
+    "银河",
+    "花园",
+    "上河",
+]
 _TOWNSHIP_HEADS = "石门清水龙塘马店双河柳集青岗白沙黄集高塘三河新店古城南庄北山东岭"
 
 # Per item: (what is wrong, objects or programmes it may name).
@@ -73,11 +105,15 @@ class _Village:
 def _universe(rng: random.Random, n_villages: int = 5000) -> list[_Village]:
     """About a prefecture: 125 townships of 40 villages, each with its cadres."""
     heads = [_TOWNSHIP_HEADS[i : i + 2] for i in range(0, len(_TOWNSHIP_HEADS), 2)]
-    townships = sorted({
-        rng.choice([*heads, rng.choice(_SURNAMES) + rng.choice("集店桥湖")]) + rng.choice("镇乡")
-        if i < 20 else rng.choice(_SURNAMES) + rng.choice(_WORDS)[0] + rng.choice("镇乡")
-        for i in range(400)
-    })[:125]
+    townships = sorted(
+        {
+            rng.choice([*heads, rng.choice(_SURNAMES) + rng.choice("集店桥湖")])
+            + rng.choice("镇乡")
+            if i < 20
+            else rng.choice(_SURNAMES) + rng.choice(_WORDS)[0] + rng.choice("镇乡")
+            for i in range(400)
+        }
+    )[:125]
     names: set[str] = set()
     while len(names) < n_villages:
         roll = rng.random()
@@ -102,8 +138,15 @@ def _text(rng: random.Random, village: _Village, item: str, detail: dict) -> str
     wrong = _ITEM_TEXT[item][0]
     name, title = detail["cadre"]
     who = rng.choice([name[0] + title, name, title + name, "姓" + name[0] + "的" + title])
-    where = rng.choice([village.name + "村", village.name + "村", village.township + village.name
-                        + "村", "俺们" + village.name + "那个", ""])
+    where = rng.choice(
+        [
+            village.name + "村",
+            village.name + "村",
+            village.township + village.name + "村",
+            "俺们" + village.name + "那个",
+            "",
+        ]
+    )
     obj = detail["object"]
     amount = rng.choice(["", f"{detail['amount']}元", f"每户{detail['amount']}块"])
     style = rng.random()
@@ -114,14 +157,18 @@ def _text(rng: random.Random, village: _Village, item: str, detail: dict) -> str
     elif style < 0.6:
         text = f"俺是{village.name}的，{who}{wrong}，{obj}那个事恁们管不管？{amount}"
     elif style < 0.75:
-        text = (f"尊敬的领导：本人系{village.township}{village.name}村村民，现实名反映{who}"
-                f"在{obj}一事中{wrong}的问题，涉及金额{amount or '若干'}，请予核查。")
+        text = (
+            f"尊敬的领导：本人系{village.township}{village.name}村村民，现实名反映{who}"
+            f"在{obj}一事中{wrong}的问题，涉及金额{amount or '若干'}，请予核查。"
+        )
     elif style < 0.85:
         text = f"{where}{obj}{wrong}"
     else:
-        text = (f"我家在{village.name}村{rng.randint(1, 9)}组，{detail['year']}年{obj}的事情，"
-                f"{who}{wrong}。我们问了好几次，村里说等上面的钱下来，{amount}一直拖着。"
-                f"希望上级派人来查一查，给老百姓一个说法。")
+        text = (
+            f"我家在{village.name}村{rng.randint(1, 9)}组，{detail['year']}年{obj}的事情，"
+            f"{who}{wrong}。我们问了好几次，村里说等上面的钱下来，{amount}一直拖着。"
+            f"希望上级派人来查一查，给老百姓一个说法。"
+        )
     return text
 
 
@@ -149,14 +196,20 @@ def synthetic_complaints(n: int, seed: int = SEED) -> tuple[list[Complaint], dic
         first = rng.uniform(0, span_days)
         for _ in range(size):
             moment = first + rng.uniform(0, 30)
-            rows.append((moment, f"ev{event_no}", item, _text(rng, village, item, detail),
-                         f"r{rng.randint(1, 10**7)}"))
+            rows.append(
+                (
+                    moment,
+                    f"ev{event_no}",
+                    item,
+                    _text(rng, village, item, detail),
+                    f"r{rng.randint(1, 10**7)}",
+                )
+            )
     rows.sort(key=lambda r: r[0])
     complaints, truth = [], {}
     for i, (moment, event, item, text, reporter) in enumerate(rows):
         case_id = f"c{i:07d}"
-        complaints.append(Complaint(case_id, text, item, reporter,
-                                    start + timedelta(days=moment)))
+        complaints.append(Complaint(case_id, text, item, reporter, start + timedelta(days=moment)))
         truth[case_id] = event
     return complaints, truth
 
@@ -189,8 +242,16 @@ def run(n_complaints: int = 200_000, seed: int = SEED) -> dict:
         latencies[i] = clock() - t
         if i + 1 in checkpoints:
             window = latencies[max(0, i + 1 - 2000) : i + 1] * 1000
-            report_rows.append((i + 1, float(window.mean()), float(np.percentile(window, 50)),
-                                float(np.percentile(window, 99)), clock() - started, _rss_mb()))
+            report_rows.append(
+                (
+                    i + 1,
+                    float(window.mean()),
+                    float(np.percentile(window, 50)),
+                    float(np.percentile(window, 99)),
+                    clock() - started,
+                    _rss_mb(),
+                )
+            )
     total_s = time.perf_counter() - started
     ms = latencies * 1000
     results = {
@@ -205,8 +266,10 @@ def run(n_complaints: int = 200_000, seed: int = SEED) -> dict:
         "peak_rss_mb": round(_rss_mb(), 1),
     }
     print(f"event clustering benchmark ({len(complaints)} synthetic complaints, one process)")
-    print(f"  {'inserted':>9} {'mean ms':>8} {'p50 ms':>8} {'p99 ms':>8} {'elapsed s':>10} "
-          f"{'peak RSS MB':>12}   (latency over the last 2,000 inserts)")
+    print(
+        f"  {'inserted':>9} {'mean ms':>8} {'p50 ms':>8} {'p99 ms':>8} {'elapsed s':>10} "
+        f"{'peak RSS MB':>12}   (latency over the last 2,000 inserts)"
+    )
     for count, mean, p50, p99, elapsed, rss in report_rows:
         print(f"  {count:>9,} {mean:8.3f} {p50:8.3f} {p99:8.3f} {elapsed:10.1f} {rss:12.1f}")
     for key, value in results.items():

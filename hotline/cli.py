@@ -155,15 +155,25 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def default_workers(database_url: str) -> int:
+    """SQLite has one writer: a second process only waits on its lock (measured: 233 intakes/s
+    with one process, about 100 with two). PostgreSQL gains from one process per core."""
     import os
+
+    if database_url.startswith("sqlite"):
+        return 1
+    return min(4, os.cpu_count() or 1)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
     from api.db import make_engine, migrate, session_factory
     from api.settings import Settings
 
-    engine = make_engine(Settings().database_url)
+    settings = Settings()
+    engine = make_engine(settings.database_url)
     migrate(engine)  # once, before the worker processes start
     password = service_commands.ensure_first_supervisor(session_factory(engine))
     engine.dispose()
@@ -173,7 +183,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "请登录后用 hotline create-user 创建正式账号。",
             flush=True,
         )
-    workers = args.workers or min(4, os.cpu_count() or 1)
+    workers = args.workers or default_workers(settings.database_url)
     uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port, workers=workers)
     return 0
 
@@ -224,7 +234,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the HTTP service")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=None, help="processes (default: CPUs, max 4)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes (default: 1 on SQLite, one per CPU up to 4 on PostgreSQL)",
+    )
     p.add_argument("--access-log", action="store_true", help="log every request")
     p.set_defaults(func=cmd_serve)
     return parser

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from classifiers.corpus import CORPUS_DIR, load_split, snapshot_hash
 from classifiers.model import TrainParams, TriageModel, train_model
-from classifiers.paths import PROJECT_ROOT, default_model_path
+from classifiers.paths import default_model_path
 from classifiers.taxonomy import load_taxonomy
-from hotline.processes import HOTLINE, free_port
 
 
 @pytest.fixture(scope="session")
@@ -60,31 +55,12 @@ def model(model_path) -> TriageModel:
 @pytest.fixture(scope="session")
 def classifier_server(model_path, tmp_path_factory):
     """A real `hotline serve` process on a free port, with its own state folder."""
-    port = free_port()
+    from hotline.processes import Service, service_env
+
     home = tmp_path_factory.mktemp("classify-server")
-    env = {**os.environ, "HOTLINE_MODEL": str(model_path), "HOTLINE_VAR": str(home)}
-    env.pop("DATABASE_URL", None)
-    proc = subprocess.Popen(
-        [HOTLINE, "serve", "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        raise RuntimeError(proc.stdout.read().decode() if proc.stdout else "server did not start")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    svc = Service(home, service_env(home, model_path, None)).start()
+    yield svc.url
+    svc.stop()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -25,22 +25,46 @@ raise SystemExit(args.func(args))
 """
 
 EVENT = [
-    {"id": 1, "text": "河湾村刘主任把低保给了自家儿媳妇，人家在县城开服装店", "category": "S01",
-     "reporter": "u1", "received_at": "2024-03-01T09:00:00+08:00"},
-    {"id": 2, "text": "我们河湾村今年评低保，村主任刘长贵把他小舅子报上去了", "category": "S01",
-     "reporter": "u2", "received_at": "2024-03-03T09:00:00+08:00"},
-    {"id": 3, "text": "喂你好我反映我们和湾村的滴保问题那个流主任把他家亲戚都弄成低保户了",
-     "category": "S01", "reporter": "u3", "received_at": "2024-03-06T09:00:00+08:00"},
+    {
+        "id": 1,
+        "text": "河湾村刘主任把低保给了自家儿媳妇，人家在县城开服装店",
+        "category": "S01",
+        "reporter": "u1",
+        "received_at": "2024-03-01T09:00:00+08:00",
+    },
+    {
+        "id": 2,
+        "text": "我们河湾村今年评低保，村主任刘长贵把他小舅子报上去了",
+        "category": "S01",
+        "reporter": "u2",
+        "received_at": "2024-03-03T09:00:00+08:00",
+    },
+    {
+        "id": 3,
+        "text": "喂你好我反映我们和湾村的滴保问题那个流主任把他家亲戚都弄成低保户了",
+        "category": "S01",
+        "reporter": "u3",
+        "received_at": "2024-03-06T09:00:00+08:00",
+    },
 ]
-OTHER = {"id": "x", "text": "李庄村王书记搞低保不公平，有车有房的都评上了", "category": "S01",
-         "reporter": "u9", "received_at": "2024-03-07T09:00:00+08:00"}
+OTHER = {
+    "id": "x",
+    "text": "李庄村王书记搞低保不公平，有车有房的都评上了",
+    "category": "S01",
+    "reporter": "u9",
+    "received_at": "2024-03-07T09:00:00+08:00",
+}
 
 
 def run(args: list[str], lines: list[str] | str = "", env: dict | None = None):
     stdin = lines if isinstance(lines, str) else "".join(line + "\n" for line in lines)
     return subprocess.run(
-        [sys.executable, "-c", HARNESS, *args], input=stdin.encode("utf-8"),
-        capture_output=True, cwd=PROJECT_ROOT, env={**os.environ, **(env or {})}, timeout=120,
+        [sys.executable, "-c", HARNESS, *args],
+        input=stdin.encode("utf-8"),
+        capture_output=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=120,
     )
 
 
@@ -55,10 +79,14 @@ def dumps(record: dict) -> str:
 
 def test_one_line_per_input_bad_lines_get_an_error_and_the_run_goes_on():
     lines = [
-        dumps(EVENT[0]), "{not json", dumps({"id": 7}), dumps(EVENT[1]),
+        dumps(EVENT[0]),
+        "{not json",
+        dumps({"id": 7}),
+        dumps(EVENT[1]),
         dumps({**OTHER, "id": "bad", "category": "NOPE"}),
         dumps({**OTHER, "id": "late", "received_at": "yesterday"}),
-        dumps(EVENT[2]), dumps(OTHER),
+        dumps(EVENT[2]),
+        dumps(OTHER),
     ]
     out = outputs(run(["cluster"], lines))
     assert len(out) == len(lines)
@@ -83,8 +111,12 @@ def test_category_is_predicted_when_absent(model_path):
 
 def test_state_file_carries_events_and_settings_across_runs(tmp_path):
     state = tmp_path / "events.json.gz"
-    first = outputs(run(["cluster", "--state", str(state), "--min-reporters", "2"],
-                        [dumps(r) for r in EVENT[:2]]))
+    first = outputs(
+        run(
+            ["cluster", "--state", str(state), "--min-reporters", "2"],
+            [dumps(r) for r in EVENT[:2]],
+        )
+    )
     assert state.exists() and first[1]["joint_review"] is True
     second = outputs(run(["cluster", "--state", str(state)], [dumps(EVENT[2])]))
     assert second[0]["matched"] == ["1", "2"] and second[0]["cluster"] == first[1]["cluster"]

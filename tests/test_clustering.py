@@ -56,18 +56,22 @@ def test_the_same_reporter_twice_is_one_reporter(clusterer):
 
 
 def test_joint_review_threshold_is_configurable(taxonomy):
-    clusterer = EventClusterer(taxonomy, ClusterConfig(use_background=False,
-                                                       joint_review_reporters=2))
+    clusterer = EventClusterer(
+        taxonomy, ClusterConfig(use_background=False, joint_review_reporters=2)
+    )
     out = feed(clusterer, LOW_INCOME[:2])
     assert out[1].joint_review
 
 
-@pytest.mark.parametrize(("text", "category", "days"), [
-    ("李庄村王书记搞低保不公平，有车有房的都评上了", "S01", 3),  # same item, another village
-    ("河湾村东头那口大塘，周书记私下包给他侄子了", "S21", 3),  # same village, another matter
-    ("刘长贵2021年就把他闺女弄成过低保户", "S01", 3),  # same cadre, another year
-    ("河湾村刘主任把低保给了自家亲戚", "S01", 220),  # after the event closed (window)
-])
+@pytest.mark.parametrize(
+    ("text", "category", "days"),
+    [
+        ("李庄村王书记搞低保不公平，有车有房的都评上了", "S01", 3),  # same item, another village
+        ("河湾村东头那口大塘，周书记私下包给他侄子了", "S21", 3),  # same village, another matter
+        ("刘长贵2021年就把他闺女弄成过低保户", "S01", 3),  # same cadre, another year
+        ("河湾村刘主任把低保给了自家亲戚", "S01", 220),  # after the event closed (window)
+    ],
+)
 def test_look_alikes_stay_apart(clusterer, text, category, days):
     feed(clusterer, LOW_INCOME)
     other = clusterer.add(complaint("x", text, "u9", days, category))
@@ -85,8 +89,10 @@ def test_time_window_is_configurable(taxonomy):
 def _probe_cost(clusterer, n_villages: int) -> int:
     """Events scored for one new complaint after ``n_villages`` x 4 unrelated ones."""
     villages = [f"{a}{b}" for a in "东西南北上下前后中" for b in "湾岗圩集店楼营寨"][:n_villages]
-    rows = [(f"n{i}", f"{v}村{s}主任把低保给了亲戚", f"r{i}", i * 0.05)
-            for i, (v, s) in enumerate((v, s) for v in villages for s in "王李张赵")]
+    rows = [
+        (f"n{i}", f"{v}村{s}主任把低保给了亲戚", f"r{i}", i * 0.05)
+        for i, (v, s) in enumerate((v, s) for v in villages for s in "王李张赵")
+    ]
     feed(clusterer, rows)
     before = clusterer.stats["scored"]
     clusterer.add(complaint("probe", "东湾村王主任把低保给了亲戚", "p", 20))
@@ -135,8 +141,9 @@ def test_state_round_trip_continues_like_the_original(taxonomy, clusterer, tmp_p
     assert restored.clusters() == clusterer.clusters()
     assert restored.decisions == clusterer.decisions
     more = (LOW_INCOME[2], ("a4", "李庄村王书记搞低保不公平", "u4", 6))
-    assert [a.as_output() for a in feed(restored, more)] == \
-        [a.as_output() for a in feed(clusterer, more)]
+    assert [a.as_output() for a in feed(restored, more)] == [
+        a.as_output() for a in feed(clusterer, more)
+    ]
 
 
 def test_unknown_category_future_time_and_duplicate_id_are_refused(clusterer):

@@ -27,19 +27,29 @@ def test_village_and_township_are_told_apart():
     assert ents.keys("village") == {sound_key("河湾")}
 
 
-@pytest.mark.parametrize("text", [
-    "俺是李庄的，村里低保不公平",
-    "李庄救灾物资被干部私分",
-    "我们李庄村低保不公平",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "俺是李庄的，村里低保不公平",
+        "李庄救灾物资被干部私分",
+        "我们李庄村低保不公平",
+    ],
+)
 def test_bare_village_name_in_context(text):
     assert keys(text, "village") == {sound_key("李庄")}
 
 
-@pytest.mark.parametrize("text", [
-    "本村的低保不公平", "全村村民都有意见", "并宴请村民代表", "走进村子一看", "我们乡镇干部",
-    "定损的时候村干部陪着",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "本村的低保不公平",
+        "全村村民都有意见",
+        "并宴请村民代表",
+        "走进村子一看",
+        "我们乡镇干部",
+        "定损的时候村干部陪着",
+    ],
+)
 def test_common_words_are_not_places(text):
     ents = extract_entities(text)
     assert not ents.keys("village") and not ents.keys("township")
@@ -90,13 +100,16 @@ def test_objects_match_by_sound_but_not_by_accident():
     assert "bridge" not in keys("石桥村保洁员工资三个月没发", "object")
 
 
-@pytest.mark.parametrize(("text", "yuan"), [
-    ("每亩补偿四万二，到手只有三万九", {42000, 39000}),
-    ("招待费支出达8.6万元", {86000}),
-    ("一年一万二，我家只拿到八千", {12000, 8000}),
-    ("征地款每亩扣3000", {3000}),
-    ("一共一千多米，厚度十公分", set()),
-])
+@pytest.mark.parametrize(
+    ("text", "yuan"),
+    [
+        ("每亩补偿四万二，到手只有三万九", {42000, 39000}),
+        ("招待费支出达8.6万元", {86000}),
+        ("一年一万二，我家只拿到八千", {12000, 8000}),
+        ("征地款每亩扣3000", {3000}),
+        ("一共一千多米，厚度十公分", set()),
+    ],
+)
 def test_amounts_in_yuan(text, yuan):
     assert {int(k) for k in keys(text, "amount")} == yuan
 

@@ -38,7 +38,11 @@ def _wait(sup, numbers, ready, seconds=30):
 def test_complaints_about_one_event_are_grouped_and_flagged(service, sup):
     numbers = [_file(service, phone, text) for phone, text in SAME_EVENT]
     other = _file(service, *LOOK_ALIKE)
-    cases = _wait(sup, [*numbers, other], lambda cs: all(c["event_id"] for c in cs))
+    cases = _wait(
+        sup,
+        [*numbers, other],
+        lambda cs: all(c["event_id"] for c in cs) and cs[0]["event_reporters"] == 3,
+    )
     events = {c["event_id"] for c in cases[:3]}
     assert len(events) == 1
     assert cases[3]["event_id"] not in events
@@ -55,12 +59,21 @@ def test_staff_split_is_applied_and_survives_a_restart(service, sup):
         _file(service, f"1350000000{k}", text.replace("河湾", "桃园").replace("和湾", "桃元"))
         for k, (_, text) in enumerate(SAME_EVENT)
     ]
-    cases = _wait(sup, numbers, lambda cs: len({c["event_id"] for c in cs if c["event_id"]}) == 1
-                  and all(c["event_id"] for c in cs))
+    cases = _wait(
+        sup,
+        numbers,
+        lambda cs: (
+            len({c["event_id"] for c in cs if c["event_id"]}) == 1
+            and all(c["event_id"] for c in cs)
+        ),
+    )
     event = cases[0]["event_id"]
     r = sup.post(f"/api/v1/cases/{numbers[2]}/split")
     assert r.status_code == 200, r.text
-    cases = _wait(sup, numbers, lambda cs: cs[2]["event_id"] != event)
+    # Cases are read one by one, so wait until every one shows the applied decision.
+    cases = _wait(
+        sup, numbers, lambda cs: cs[2]["event_id"] != event and cs[0]["event_reporters"] == 2
+    )
     assert cases[0]["event_id"] == cases[1]["event_id"] == event
     assert cases[0]["event_reporters"] == 2 and not cases[0]["joint_review"]
     service.stop()
@@ -68,7 +81,11 @@ def test_staff_split_is_applied_and_survives_a_restart(service, sup):
     # Later complaints about the same event must not pull the split case back in.
     late = _file(service, "13500000009", "桃园村刘主任的亲戚吃低保，我也要反映，太不公平了")
     fresh = service.client(service.login("sup", "sup-pass-1"))
-    cases = _wait(fresh, [*numbers, late], lambda cs: cs[3]["event_id"] is not None)
+    cases = _wait(
+        fresh,
+        [*numbers, late],
+        lambda cs: cs[3]["event_id"] is not None and cs[0]["event_reporters"] == 3,
+    )
     assert cases[3]["event_id"] == cases[0]["event_id"] == event
     assert cases[2]["event_id"] != event
     assert cases[0]["event_reporters"] == 3

@@ -1,6 +1,7 @@
 """Intake, idempotency, bad input and resident lookups over real HTTP, on SQLite and PostgreSQL."""
 
 import json
+import time
 import uuid
 
 import httpx
@@ -10,9 +11,33 @@ from api.case_numbers import is_valid
 
 
 def _file(svc, **body):
+    """File and classify before the answer (``?classify=now``), as the bot does."""
     body.setdefault("text", "我们村的低保被村书记给了他的亲戚，真正困难的人家评不上")
     body.setdefault("channel", "web")
-    return httpx.post(svc.url + "/api/v1/complaints", json=body, timeout=30)
+    return httpx.post(
+        svc.url + "/api/v1/complaints", json=body, params={"classify": "now"}, timeout=30
+    )
+
+
+def test_complaint_is_stored_first_and_classified_in_the_background(service):
+    r = httpx.post(
+        service.url + "/api/v1/complaints",
+        json={"text": "五保老人的供养金被组长扣了三个月", "phone": "13800000009"},
+    )
+    assert r.status_code == 201
+    number = r.json()["number"]
+    assert r.json()["state"] == "已受理" and is_valid(number)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        status = httpx.post(
+            service.url + "/api/v1/status", json={"number": number, "phone": "13800000009"}
+        ).json()
+        if "特困人员救助供养" in status["summary"]:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"not classified in time: {status}")
+    assert status["due_date"]
 
 
 def test_complaint_is_accepted_classified_and_dated(service):

@@ -17,6 +17,7 @@ def _file(service, text_, phone, **extra):
     r = httpx.post(
         service.url + "/api/v1/complaints",
         json={"text": text_, "phone": phone, **extra},
+        params={"classify": "now"},  # the item and any joined case are needed at once
         timeout=30,
     )
     assert r.status_code == 201, r.text

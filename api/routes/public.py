@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Response
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from api.access import DB, Ctx, OptionalUser, actor
 from api.auth import Role
-from api.case_numbers import parse_case_number
 from api.db import committing
 from api.intake import IdempotencyConflict, accept
 from api.models import Case
 from api.problems import problem
+from api.resident import find_for_resident
 from api.schemas import (
     Channel,
     ComplaintAccepted,
@@ -28,6 +27,7 @@ from api.views import resident_status
 from api.workflow import rate
 
 router = APIRouter(prefix="/api/v1", tags=["residents"])
+NOT_FOUND_FOR_RESIDENT = "没有找到这个案件号和电话对应的案件，请核对后再试"
 _STAFF_CHANNELS = {
     Channel.GRID_WORKER: {Role.GRID_WORKER, Role.SUPERVISOR},
     Channel.STAFF: {Role.SUPERVISOR},
@@ -39,13 +39,18 @@ async def file_complaint(
     body: ComplaintIn,
     context: Ctx,
     session: DB,
+    request: Request,
     response: Response,
     user: OptionalUser,
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+    classify: Annotated[str | None, Query(pattern="^now$")] = None,
 ):
-    """File a complaint. It is stored before anything else; classification follows (and is
-    retried if the classifier is down). Resending with the same idempotency key (body field or
-    `Idempotency-Key` header) returns the same case.
+    """File a complaint. It is stored before anything else; classification and clustering
+    follow in the background within about a second (and are retried if the classifier is
+    down), so the answer is normally 待分类. ``?classify=now`` classifies before answering, for
+    callers that must tell the resident the item or the case it was joined to at once.
+    Resending with the same idempotency key (body field or `Idempotency-Key` header) returns
+    the same case.
 
     Async on purpose: each step is a short database call or a millisecond of classification,
     and avoiding thread hand-offs roughly doubles throughput; the service runs one process per
@@ -71,9 +76,16 @@ async def file_complaint(
         )
     except IdempotencyConflict:
         return problem(409, "这个幂等键已用于另一条不同内容的投诉")
-    if created:
+    if created and classify is None:
+        request.app.state.wake_worker()
+    elif created:
         triaged = triage_case(
-            context.sessions, case.id, context.model.classify, context.taxonomy, context.rules
+            context.sessions,
+            case.id,
+            context.model.classify,
+            context.taxonomy,
+            context.rules,
+            text=case.text,
         )
         case = triaged or session.get(Case, case.id)
     else:
@@ -102,25 +114,22 @@ async def file_complaint(
 def _resident_case(session, number_raw: str, phone: str) -> Case:
     """A resident sees a case only with its number and the phone it was filed from; a wrong
     number and a wrong phone get the same answer, so numbers cannot be probed."""
-    number = parse_case_number(number_raw)
-    case = None
-    if number is not None:
-        case = session.scalars(
-            select(Case)
-            .where(Case.number == number)
-            .options(joinedload(Case.reporter), joinedload(Case.unit), selectinload(Case.history))
-        ).first()
-    if case is None or case.reporter is None or case.reporter.phone != phone:
-        raise HTTPException(404, "没有找到这个案件号和电话对应的案件，请核对后再试")
-    return case
+    found = find_for_resident(session, number_raw, phone)
+    if found is None:
+        raise HTTPException(404, NOT_FOUND_FOR_RESIDENT)
+    return session.get(Case, found[0].id)
 
 
 @router.post("/status", response_model=ResidentStatus)
 async def case_status(body: StatusQuery, context: Ctx, session: DB):
     """Where a case stands, told in plain Chinese (case number + the phone it was filed from)."""
-    case = _resident_case(session, body.number, body.phone)
-    lead = session.get(Case, case.lead_case_id) if case.lead_case_id else None
-    return resident_status(case, context.taxonomy, lead)
+    found = find_for_resident(session, body.number, body.phone)
+    if found is None:
+        raise HTTPException(404, NOT_FOUND_FOR_RESIDENT)
+    case, lead = found
+    status = resident_status(case, context.taxonomy, lead)
+    # Already validated by construction: skip FastAPI's second validation pass.
+    return Response(status.model_dump_json(), media_type="application/json")
 
 
 @router.post("/rating", response_model=ResidentStatus)

@@ -1,4 +1,4 @@
-"""event clustering on cases
+"""event clustering on cases; index cases by reporter
 
 Revision ID: 0002
 Revises: 0001
@@ -48,10 +48,12 @@ def upgrade() -> None:
             sa.Column("joint_review", sa.Boolean(), nullable=False, server_default=sa.false())
         )
         batch_op.create_index(batch_op.f("ix_cases_event_id"), ["event_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cases_reporter_id"), ["reporter_id"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cases_reporter_id"))
         batch_op.drop_index(batch_op.f("ix_cases_event_id"))
         batch_op.drop_column("joint_review")
         batch_op.drop_column("event_reporters")
