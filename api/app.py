@@ -47,6 +47,7 @@ def build_context(settings: Settings) -> ServiceContext:
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
+        read_sessions=session_factory(engine.execution_options(isolation_level="AUTOCOMMIT")),
         taxonomy=load_taxonomy(),
         rules=load_rules(settings.rules_path),
         model=ModelHolder(settings.model_path),

@@ -18,6 +18,8 @@ class ServiceContext:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    # Autocommit sessions for single-statement reads: no BEGIN/ROLLBACK round trips.
+    read_sessions: sessionmaker[Session]
     taxonomy: Taxonomy
     rules: Rules
     model: ModelHolder

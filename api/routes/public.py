@@ -121,9 +121,10 @@ def _resident_case(session, number_raw: str, phone: str) -> Case:
 
 
 @router.post("/status", response_model=ResidentStatus)
-async def case_status(body: StatusQuery, context: Ctx, session: DB):
+async def case_status(body: StatusQuery, context: Ctx):
     """Where a case stands, told in plain Chinese (case number + the phone it was filed from)."""
-    found = find_for_resident(session, body.number, body.phone)
+    with context.read_sessions() as session:
+        found = find_for_resident(session, body.number, body.phone)
     if found is None:
         raise HTTPException(404, NOT_FOUND_FOR_RESIDENT)
     case, lead = found
