@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.clock import local_date, now
@@ -245,10 +245,6 @@ def retry_pending_now(factory: sessionmaker[Session]) -> int:
         return session.execute(
             update(Case).where(Case.triage_status == "pending").values(triage_next_at=None)
         ).rowcount
-
-
-def pending_count(session: Session) -> int:
-    return session.scalar(select(func.count()).where(Case.triage_status == "pending")) or 0
 
 
 class TriageWorker:

@@ -54,12 +54,6 @@ def tokenizer() -> jieba.Tokenizer:
     return tok
 
 
-def domain_words() -> list[str]:
-    """The words of the domain dictionary (for checks and for other modules' hints)."""
-    lines = USER_DICT_PATH.read_text(encoding="utf-8").splitlines()
-    return [line.split()[0] for line in lines if line.strip()]
-
-
 def segment(text: str) -> list[str]:
     """Split normalised text into words, dropping whitespace tokens. jieba's HMM guesser for
     unknown words is off: in cross-validation it was slower and no better, since character and
