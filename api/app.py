@@ -6,8 +6,11 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
+from api import workbench
 from api.access import Ctx
 from api.context import ServiceContext
 from api.db import make_engine, migrate, session_factory
@@ -15,7 +18,7 @@ from api.events import EventBridge
 from api.lifecycle import IllegalTransition
 from api.limits import BodySizeLimit
 from api.problems import install_problem_handlers, problem
-from api.routes import cases, office, open311, public
+from api.routes import cases, conversation, office, open311, public
 from api.rules import load_rules
 from api.settings import Settings
 from api.triage import ModelHolder, TriageWorker
@@ -93,8 +96,15 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     async def refused(_, exc: ActionRefused):
         return problem(409, str(exc))
 
-    for router in (public.router, cases.router, office.router, open311.router):
+    for router in (public.router, conversation.router, cases.router, office.router, open311.router):
         app.include_router(router)
+    app.include_router(workbench.router)
+    app.mount("/workbench/static", StaticFiles(directory=workbench.STATIC), name="workbench-static")
+    workbench.load_replies()  # a malformed config/replies.yml stops the start, saying where
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/workbench/")
 
     @app.get("/healthz", tags=["ops"])
     def healthz(ctx: Ctx) -> dict:

@@ -108,6 +108,14 @@ class Case(Base):
         Index("ix_cases_state_due", "state", "due_date"),
         Index("ix_cases_triage", "triage_status", "triage_next_at"),
         Index("ix_cases_received", "received_at"),
+        # Revision 0003: the workbench queues and the clustering worker's lookup.
+        Index("ix_cases_review", "state", "needs_review", "category", "confidence"),
+        Index("ix_cases_escalation", "escalation_level", "state"),
+        Index("ix_cases_repeat_of", "repeat_of_id"),
+        Index("ix_cases_lead_case", "lead_case_id"),
+        Index("ix_cases_unit_state", "unit_id", "state"),
+        Index("ix_cases_joint_event", "joint_review", "event_id", "state"),
+        Index("ix_cases_cluster_pending", "cluster_status", "triage_status"),
     )
 
 

@@ -58,6 +58,27 @@ class ComplaintIn(Strict):
     village: Place | None = None
     audio_url: HttpUrl | None = None
     idempotency_key: Annotated[str, Field(min_length=8, max_length=100)] | None = None
+    resident_category: Annotated[str, Field(pattern=r"^[A-Z]\d{2}$|^OUT$")] | None = Field(
+        None,
+        description="事项代码：居民在机器人复述时确认或更正的事项；立即分类，并留给工作人员审核",
+    )
+
+
+class HandoffIn(Strict):
+    """A resident asked for a person (or the bot misunderstood twice)."""
+
+    conversation_id: Annotated[str, Field(min_length=1, max_length=100)]
+    channel: Channel = Channel.WEB
+    phone: Phone
+    case_number: Annotated[str, Field(min_length=1, max_length=20)] | None = None
+    reason: ShortText
+    transcript: Annotated[list[ShortText], Field(max_length=30)] = []
+
+
+class HandoffAccepted(BaseModel):
+    number: str
+    created: bool
+    message: str
 
 
 class ComplaintAccepted(BaseModel):

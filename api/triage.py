@@ -63,10 +63,19 @@ def set_due_date(case: Case, taxonomy: Taxonomy) -> None:
 
 
 def apply_prediction(
-    session: Session, case: Case, pred: Prediction, taxonomy: Taxonomy, rules: Rules
+    session: Session,
+    case: Case,
+    pred: Prediction,
+    taxonomy: Taxonomy,
+    rules: Rules,
+    resident_category: str | None = None,
 ) -> None:
     """Store the model's answer, set the deadline, and join the case to the reporter's open case
-    on the same matter (a repeat), escalating that case when the rules say so."""
+    on the same matter (a repeat), escalating that case when the rules say so.
+
+    ``resident_category`` is the item the resident confirmed when the bot read the complaint
+    back: it overrides the model's guess but stays unconfirmed (needs_review) and is not a
+    training label, so staff still look at it."""
     case.predicted_category = pred.category
     if not case.category_confirmed:
         case.category = pred.category
@@ -77,7 +86,6 @@ def apply_prediction(
     case.triage_status = "done"
     case.triage_error = None
     case.triage_next_at = None
-    set_due_date(case, taxonomy)
     name = taxonomy.by_code[pred.category].name if pred.category in taxonomy.by_code else ""
     record(
         session,
@@ -87,6 +95,18 @@ def apply_prediction(
         f"自动分类：{pred.category} {name}（置信度{pred.confidence:.2f}）",
         public=False,
     )
+    if resident_category and not case.category_confirmed and resident_category != case.category:
+        case.category = resident_category
+        case.needs_review = True
+        record(
+            session,
+            case,
+            "resident",
+            "resident_category",
+            f"居民确认的事项：{resident_category} {taxonomy.name_of(resident_category)}",
+            public=False,
+        )
+    set_due_date(case, taxonomy)
     lead = find_open_case_of_reporter(session, case, rules)
     if lead is not None:
         join_repeat(session, case, lead, rules)
@@ -164,6 +184,7 @@ def triage_case(
     taxonomy: Taxonomy,
     rules: Rules,
     text: str | None = None,
+    resident_category: str | None = None,
 ) -> Case | None:
     """Classify one pending case now. Returns the case as stored afterwards (classified, or
     still pending after a failure the worker will retry), or None if another classifier has
@@ -188,7 +209,7 @@ def triage_case(
         if failure is not None:
             _note_failure(case, failure)
         else:
-            apply_prediction(session, case, pred, taxonomy, rules)
+            apply_prediction(session, case, pred, taxonomy, rules, resident_category)
         return case
 
 

@@ -96,8 +96,15 @@ class EventView:
 class _Case:
     __slots__ = ("event", "features", "id", "items", "reporter", "t")
 
-    def __init__(self, case_id: str, event: str, t: float, reporter: str,
-                 items: tuple[str, ...], features: Features) -> None:
+    def __init__(
+        self,
+        case_id: str,
+        event: str,
+        t: float,
+        reporter: str,
+        items: tuple[str, ...],
+        features: Features,
+    ) -> None:
         self.id, self.event, self.t, self.reporter = case_id, event, t, reporter
         self.items, self.features = items, features
 
@@ -171,8 +178,14 @@ class EventClusterer:
         features, entities = complaint_features(complaint.text, received, self.lexicon)
         self.lexicon.learn(entities)
         reporter = complaint.reporter or f"#{complaint.id}"
-        case = _Case(complaint.id, "", t, reporter,
-                     tuple(i for i in items if i in self.taxonomy.by_code), features)
+        case = _Case(
+            complaint.id,
+            "",
+            t,
+            reporter,
+            tuple(i for i in items if i in self.taxonomy.by_code),
+            features,
+        )
 
         forced, forbidden = self._constraints(case.id)
         match: Match | None = None
@@ -184,7 +197,9 @@ class EventClusterer:
         else:
             mine = Profile([features])
             scored = [
-                (ev.id, m) for ev in self._candidates(case) if ev.id not in forbidden
+                (ev.id, m)
+                for ev in self._candidates(case)
+                if ev.id not in forbidden
                 if (m := self._score(case, mine, ev)) is not None
             ]
             self.stats["scored"] += len(scored)
@@ -206,8 +221,13 @@ class EventClusterer:
     def merge(self, a: str, b: str, *, note: str = "") -> str:
         """Staff: the events of cases ``a`` and ``b`` are one. Returns the surviving event id."""
         ea, eb = self._event_of(a), self._event_of(b)
-        decision = {"op": "merge", "a": a, "b": b, "note": note,
-                    "at": datetime.now(UTC).isoformat(timespec="seconds")}
+        decision = {
+            "op": "merge",
+            "a": a,
+            "b": b,
+            "note": note,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
         # A merge overrides earlier splits between the two sides.
         for x in ea.members:
             for y in eb.members:
@@ -227,8 +247,13 @@ class EventClusterer:
             if self._event_of(other) is not event:
                 raise ValueError(f"{other} 不在 {case_id} 所在的事件中")
         staying = [m for m in event.members if m not in moving]
-        decision = {"op": "split", "cases": moving, "from": staying, "note": note,
-                    "at": datetime.now(UTC).isoformat(timespec="seconds")}
+        decision = {
+            "op": "split",
+            "cases": moving,
+            "from": staying,
+            "note": note,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
         self._record_links(decision)
         self._decisions.append(decision)
         if not staying:
@@ -289,8 +314,9 @@ class EventClusterer:
     def from_state(cls, state: dict, taxonomy: Taxonomy) -> EventClusterer:
         if state.get("format") != STATE_FORMAT:
             raise ValueError("聚类状态文件格式不符，无法读取")
-        self = cls(taxonomy, ClusterConfig.from_dict(state["config"]),
-                   decisions=state.get("decisions", ()))
+        self = cls(
+            taxonomy, ClusterConfig.from_dict(state["config"]), decisions=state.get("decisions", ())
+        )
         self._seq = int(state["seq"])
         self._now = float(state["now"]) if state.get("now") is not None else float("-inf")
         self._alias = dict(state.get("aliases", {}))
@@ -419,8 +445,15 @@ class EventClusterer:
         if villages and profile["village"] and profile["village"].isdisjoint(villages):
             return None
         gap = max(0.0, case.t - event.last, event.first - case.t)
-        return score_match(mine, profile, relation, gap, self.config.weights, self.rarity.idf,
-                           self._labeller(case, event) if explain else None)
+        return score_match(
+            mine,
+            profile,
+            relation,
+            gap,
+            self.config.weights,
+            self.rarity.idf,
+            self._labeller(case, event) if explain else None,
+        )
 
     def _labeller(self, case: _Case, event: _Event) -> Callable[[str, object], str]:
         """How a shared key reads to staff: as the event first wrote it, and as this complaint
@@ -465,8 +498,7 @@ class EventClusterer:
             return keep.id
         if (other.first, other.id) < (keep.first, keep.id):
             keep, other = other, keep
-        cases = sorted((self._cases[m] for m in keep.members + other.members),
-                       key=lambda c: c.t)
+        cases = sorted((self._cases[m] for m in keep.members + other.members), key=lambda c: c.t)
         self._rebuild(keep, cases)
         self._alias[other.id] = keep.id
         del self._events[other.id]
@@ -517,11 +549,15 @@ class EventClusterer:
                 event.open = False
                 event.profile = None
 
-    def _assignment(self, case: _Case, event: _Event, match: Match | None,
-                    forced: bool) -> Assignment:
+    def _assignment(
+        self, case: _Case, event: _Event, match: Match | None, forced: bool
+    ) -> Assignment:
         members = event.members
-        others = tuple(members[-MATCHED_SHOWN - 1 : -1] if members[-1] == case.id
-                       else [m for m in members[-MATCHED_SHOWN - 1 :] if m != case.id])
+        others = tuple(
+            members[-MATCHED_SHOWN - 1 : -1]
+            if members[-1] == case.id
+            else [m for m in members[-MATCHED_SHOWN - 1 :] if m != case.id]
+        )
         earlier = len(members) - 1
         if forced:
             why = "按人工合并决定归入此事件"
@@ -535,16 +571,26 @@ class EventClusterer:
             why = "未发现同一事件的其他反映"
         reporters = len(event.reporters)
         return Assignment(
-            case.id, event.id, others, None if match is None else match.score, why, reporters,
+            case.id,
+            event.id,
+            others,
+            None if match is None else match.score,
+            why,
+            reporters,
             reporters >= self.config.joint_review_reporters,
         )
 
     def _view(self, event: _Event) -> EventView:
         reporters = len(event.reporters)
         return EventView(
-            event.id, tuple(event.members), tuple(c for c, _ in event.items.most_common()),
-            reporters, reporters >= self.config.joint_review_reporters,
-            _iso(event.first), _iso(event.last), event.open,
+            event.id,
+            tuple(event.members),
+            tuple(c for c, _ in event.items.most_common()),
+            reporters,
+            reporters >= self.config.joint_review_reporters,
+            _iso(event.first),
+            _iso(event.last),
+            event.open,
         )
 
 

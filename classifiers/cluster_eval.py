@@ -68,16 +68,21 @@ def load_event_set(
     for i, (record, received) in enumerate(rows):
         category, alternatives = predicted.get(i, (record.get("category"), ()))
         event = record.get("event")
-        out.append(LabelledComplaint(
-            Complaint(
-                id=str(record["id"]), text=record["text"], category=category,
-                reporter=None if record.get("reporter") is None else str(record["reporter"]),
-                received_at=received, alternatives=alternatives,
-            ),
-            None if event in (None, "") else str(event),
-            str(record.get("style", "")),
-            i not in predicted,
-        ))
+        out.append(
+            LabelledComplaint(
+                Complaint(
+                    id=str(record["id"]),
+                    text=record["text"],
+                    category=category,
+                    reporter=None if record.get("reporter") is None else str(record["reporter"]),
+                    received_at=received,
+                    alternatives=alternatives,
+                ),
+                None if event in (None, "") else str(event),
+                str(record.get("style", "")),
+                i not in predicted,
+            )
+        )
     return out
 
 
@@ -102,8 +107,11 @@ def pairwise_scores(
     g, p = _singletons_apart(gold), _singletons_apart(predicted)
     both = Counter((g[k], p[k]) for k in g)
     tp = sum(_pairs(n) for n in both.values())
-    return _prf(tp, sum(_pairs(n) for n in Counter(p[k] for k in g).values()),
-                sum(_pairs(n) for n in Counter(g.values()).values()))
+    return _prf(
+        tp,
+        sum(_pairs(n) for n in Counter(p[k] for k in g).values()),
+        sum(_pairs(n) for n in Counter(g.values()).values()),
+    )
 
 
 def bcubed_scores(
@@ -179,11 +187,13 @@ def evaluate_clustering(
 def format_cluster_report(ev: ClusterEvaluation) -> str:
     p, r, f = ev.pairwise
     bp, br, bf = ev.bcubed
-    return "\n".join([
-        f"complaints {ev.n_complaints}, labelled events {ev.n_gold_events}, "
-        f"predicted events {ev.n_predicted_events}",
-        f"pairwise  precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}",
-        f"B-cubed   precision {bp:.3f}  recall {br:.3f}  F1 {bf:.3f}",
-        f"same event kept apart: {len(ev.missed)} pairs; different events put together: "
-        f"{len(ev.wrong)} pairs",
-    ])
+    return "\n".join(
+        [
+            f"complaints {ev.n_complaints}, labelled events {ev.n_gold_events}, "
+            f"predicted events {ev.n_predicted_events}",
+            f"pairwise  precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}",
+            f"B-cubed   precision {bp:.3f}  recall {br:.3f}  F1 {bf:.3f}",
+            f"same event kept apart: {len(ev.missed)} pairs; different events put together: "
+            f"{len(ev.wrong)} pairs",
+        ]
+    )

@@ -32,8 +32,17 @@ from classifiers.paths import PROJECT_ROOT, var_dir
 
 _intern = sys.intern
 KINDS = (
-    "township", "village", "group", "person", "surname", "object", "amount", "year",
-    "stated_year", "era", "word",
+    "township",
+    "village",
+    "group",
+    "person",
+    "surname",
+    "object",
+    "amount",
+    "year",
+    "stated_year",
+    "era",
+    "word",
 )
 
 
@@ -61,8 +70,10 @@ class Features:
     @classmethod
     def from_list(cls, data: list) -> Features:
         *values, labels = data
-        kw = {k: tuple(_intern(v) if isinstance(v, str) else v for v in vals)
-              for k, vals in zip(KINDS, values, strict=True)}
+        kw = {
+            k: tuple(_intern(v) if isinstance(v, str) else v for v in vals)
+            for k, vals in zip(KINDS, values, strict=True)
+        }
         return cls(**kw, labels=tuple((_intern(a), b) for a, b in labels))
 
     def label(self, kind: str, key: object) -> str:
@@ -113,8 +124,10 @@ def build_features(
     elif received is not None:
         by_kind["era"] = [received.year]
     return Features(
-        **{k: _unique(_intern(v) if isinstance(v, str) else v for v in vals)
-           for k, vals in by_kind.items()},
+        **{
+            k: _unique(_intern(v) if isinstance(v, str) else v for v in vals)
+            for k, vals in by_kind.items()
+        },
         labels=tuple(dict.fromkeys((_intern(k), t) for k, t in labels)),
     )
 

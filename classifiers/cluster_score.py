@@ -17,9 +17,16 @@ from classifiers.cluster_vocab import WEAK_FAMILIES
 
 # Offices that may be one person: 书记 and 主任 often are (一肩挑), a candidate runs for them.
 _OFFICE = {
-    "secretary": "head", "director": "head", "candidate": "head", "accountant": "staff",
-    "clerk": "staff", "group_leader": "group_leader", "township_head": "township_head",
-    "official": "official", "contractor": "contractor", "doctor": "doctor",
+    "secretary": "head",
+    "director": "head",
+    "candidate": "head",
+    "accountant": "staff",
+    "clerk": "staff",
+    "group_leader": "group_leader",
+    "township_head": "township_head",
+    "official": "official",
+    "contractor": "contractor",
+    "doctor": "doctor",
 }
 _EMPTY: frozenset = frozenset()
 
@@ -118,11 +125,15 @@ def score_match(
         shared = new.families[family] & event.families[family]
         weak = family in WEAK_FAMILIES
         if shared:
-            match.add(f"object:{family}", show("object", shared),
-                      w.wrongdoing if weak else w.object)
+            match.add(
+                f"object:{family}", show("object", shared), w.wrongdoing if weak else w.object
+            )
         else:
-            match.add(f"object_conflict:{family}", "",
-                      w.wrongdoing_conflict if weak else w.object_conflict)
+            match.add(
+                f"object_conflict:{family}",
+                "",
+                w.wrongdoing_conflict if weak else w.object_conflict,
+            )
 
     amounts = sorted(a for a in new["amount"] if any(_close(a, b) for b in event["amount"]))
     if amounts:
@@ -164,8 +175,7 @@ def _score_persons(
         mine_same = any(k.split(" ")[0] in shared for k in new.full_names)
         their_same = any(k.split(" ")[0] in shared for k in event.full_names)
         offices_differ = all(
-            mine_off.get(s) and their_off.get(s) and not mine_off[s] & their_off[s]
-            for s in shared
+            mine_off.get(s) and their_off.get(s) and not mine_off[s] & their_off[s] for s in shared
         )
         if (mine_same and their_same) or offices_differ:
             match.add("person_conflict", "", w.person_conflict)  # 刘长贵 vs 刘洪, 刘会计 vs 刘主任
@@ -181,20 +191,38 @@ def _score_persons(
 
 
 _KIND_NAMES = {
-    "village": "同村", "township": "同乡镇", "group": "同组", "full_name": "同一人员",
-    "surname": "同姓人员", "role": "职务相同", "amount": "金额相近", "year": "年份一致",
+    "village": "同村",
+    "township": "同乡镇",
+    "group": "同组",
+    "full_name": "同一人员",
+    "surname": "同姓人员",
+    "role": "职务相同",
+    "amount": "金额相近",
+    "year": "年份一致",
     "word": "共同细节",
-    "object:facility": "同一对象", "object:programme": "同一项目", "object:livestock": "同一养殖",
-    "object:crop": "同一作物", "object:cause": "同一起因", "object:machine": "同一农机",
-    "object:matter": "同一事由", "object:wrongdoing": "同类问题",
+    "object:facility": "同一对象",
+    "object:programme": "同一项目",
+    "object:livestock": "同一养殖",
+    "object:crop": "同一作物",
+    "object:cause": "同一起因",
+    "object:machine": "同一农机",
+    "object:matter": "同一事由",
+    "object:wrongdoing": "同类问题",
 }
 _CONFLICT_NAMES = {
-    "village_conflict": "村名不同", "township_conflict": "乡镇不同", "group_conflict": "组别不同",
-    "person_conflict": "涉及人员不同", "year_conflict": "年份不同",
-    "object_conflict:facility": "对象不同", "object_conflict:programme": "项目不同",
-    "object_conflict:livestock": "养殖品种不同", "object_conflict:crop": "作物不同",
-    "object_conflict:cause": "起因不同", "object_conflict:machine": "农机不同",
-    "object_conflict:matter": "事由不同", "object_conflict:wrongdoing": "问题性质不同",
+    "village_conflict": "村名不同",
+    "township_conflict": "乡镇不同",
+    "group_conflict": "组别不同",
+    "person_conflict": "涉及人员不同",
+    "year_conflict": "年份不同",
+    "object_conflict:facility": "对象不同",
+    "object_conflict:programme": "项目不同",
+    "object_conflict:livestock": "养殖品种不同",
+    "object_conflict:crop": "作物不同",
+    "object_conflict:cause": "起因不同",
+    "object_conflict:machine": "农机不同",
+    "object_conflict:matter": "事由不同",
+    "object_conflict:wrongdoing": "问题性质不同",
 }
 
 

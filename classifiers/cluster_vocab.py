@@ -64,15 +64,41 @@ NOT_SURNAME = frozenset("副老小总大前新原现找问向跟给和对让叫�
 
 # Title -> role. 老人/村民 only introduce a name (老人王德福).
 TITLES: dict[str, str] = {
-    "党支部书记": "secretary", "党总支书记": "secretary", "总支书记": "secretary",
-    "支部书记": "secretary", "村支书": "secretary", "支书": "secretary", "书记": "secretary",
-    "村委会主任": "director", "村主任": "director", "主任": "director", "村长": "director",
-    "会计": "accountant", "报账员": "accountant", "出纳": "accountant", "文书": "clerk",
-    "专干": "clerk", "小组长": "group_leader", "组长": "group_leader", "队长": "group_leader",
-    "镇长": "township_head", "乡长": "township_head", "所长": "official", "站长": "official",
-    "委员": "official", "主席": "official", "网格员": "official", "包工头": "contractor",
-    "老板": "contractor", "经理": "contractor", "老总": "contractor", "候选人": "candidate",
-    "村医": "doctor", "老人": "resident", "老汉": "resident", "村民": "resident",
+    "党支部书记": "secretary",
+    "党总支书记": "secretary",
+    "总支书记": "secretary",
+    "支部书记": "secretary",
+    "村支书": "secretary",
+    "支书": "secretary",
+    "书记": "secretary",
+    "村委会主任": "director",
+    "村主任": "director",
+    "主任": "director",
+    "村长": "director",
+    "会计": "accountant",
+    "报账员": "accountant",
+    "出纳": "accountant",
+    "文书": "clerk",
+    "专干": "clerk",
+    "小组长": "group_leader",
+    "组长": "group_leader",
+    "队长": "group_leader",
+    "镇长": "township_head",
+    "乡长": "township_head",
+    "所长": "official",
+    "站长": "official",
+    "委员": "official",
+    "主席": "official",
+    "网格员": "official",
+    "包工头": "contractor",
+    "老板": "contractor",
+    "经理": "contractor",
+    "老总": "contractor",
+    "候选人": "candidate",
+    "村医": "doctor",
+    "老人": "resident",
+    "老汉": "resident",
+    "村民": "resident",
 }
 TITLE_RE = re.compile("|".join(sorted(map(re.escape, TITLES), key=len, reverse=True)))
 OFFICIAL_ROLES = _words("secretary director accountant clerk group_leader township_head official")
@@ -92,8 +118,9 @@ NAME_STOP = frozenset(
     "月日号时钱款费过系经受叫，。！？、；：,.!?;: "
 )
 # A single character right before 村/镇/乡 that makes a common word, not a name (本村, 进村).
-BEFORE_SUFFIX_STOP = frozenset("本该全邻外各此每哪农乡城回进出驻包到在同隔两个这那和与小大村镇"
-                               "叫选找问去")
+BEFORE_SUFFIX_STOP = frozenset(
+    "本该全邻外各此每哪农乡城回进出驻包到在同隔两个这那和与小大村镇叫选找问去"
+)
 NAME_STOPWORDS = _words(
     "隔壁 附近 周边 全体 整个 旁边 邻近 其他 别的 所在 本地 当地 城中 贫困 行政 自然 示范 美丽 "
     "文明 中心 重点 试点 移民 新农 村里 组里 家里 这里 那里 哪里 镇上 乡里 县里 城里 外地 老家 "
@@ -153,8 +180,23 @@ OBJECT_FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         "reservoir": ("水库",),
         "forest": ("山林", "林地", "荒山", "后山", "林子", "山场", "林场"),
         "highway": ("高速", "高速公路", "省道", "国道"),
-        "road": ("水泥路", "通组路", "通村路", "村道", "道路", "公路", "马路", "主路", "路面",
-                 "机耕路", "修路", "路基", "柏油路", "泥巴路", "硬化路"),
+        "road": (
+            "水泥路",
+            "通组路",
+            "通村路",
+            "村道",
+            "道路",
+            "公路",
+            "马路",
+            "主路",
+            "路面",
+            "机耕路",
+            "修路",
+            "路基",
+            "柏油路",
+            "泥巴路",
+            "硬化路",
+        ),
         "bridge": ("桥梁", "桥面", "桥墩", "石桥", "木桥", "漫水桥", "拱桥", "桥"),
         "water": ("自来水", "水管", "管道", "饮水", "吃水", "停水", "水压", "水井", "供水"),
         "canal": ("沟渠", "水渠", "渠道", "排灌", "渠"),
@@ -231,8 +273,21 @@ OBJECT_FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "wrongdoing": {
         "favouritism": ("优亲厚友", "关系保", "人情保", "亲戚", "亲属", "关系户", "走后门"),
-        "extortion": ("好处费", "送礼", "请客", "红包", "表示表示", "意思意思", "索要", "工本费",
-                      "押金", "手续费", "跑腿钱", "服务费", "乱收费"),
+        "extortion": (
+            "好处费",
+            "送礼",
+            "请客",
+            "红包",
+            "表示表示",
+            "意思意思",
+            "索要",
+            "工本费",
+            "押金",
+            "手续费",
+            "跑腿钱",
+            "服务费",
+            "乱收费",
+        ),
         "fraud": ("冒领", "虚报", "吃空饷", "骗补", "套取", "虚开", "假证明"),
         "gambling": ("打麻将", "搓麻将", "打牌", "赌博"),
         "drinking": ("喝酒", "喝多", "醉醺醺"),

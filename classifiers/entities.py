@@ -229,8 +229,7 @@ def _admin_mentions(
                 for i in range(len(text) - n + 1):
                     name = text[i : i + n]
                     if name in names and (
-                        word_freq(name) < 100
-                        or _KNOWN_NAME_CONTEXT.search(text[max(0, i - 2) : i])
+                        word_freq(name) < 100 or _KNOWN_NAME_CONTEXT.search(text[max(0, i - 2) : i])
                     ):
                         add(kind, name, i, i + n)
     return found, spans
@@ -340,11 +339,15 @@ def _person_mentions(
         before = TITLE_RE.search(text[max(0, match.start() - 5) : match.start()] + "$")
         after = (
             TITLE_RE.match(text, match.end() + 1)
-            if text[match.end() : match.end() + 1] == "的" else None
+            if text[match.end() : match.end() + 1] == "的"
+            else None
         )
         title = after or before
-        add(_person(match.group(1), TITLES[title.group()] if title else ""),
-            match.start(), match.end())
+        add(
+            _person(match.group(1), TITLES[title.group()] if title else ""),
+            match.start(),
+            match.end(),
+        )
     # 王某 in formal petitions.
     for match in re.finditer(f"({SURNAME_CLASS})某(?!某)", text):
         add(_person(match.group(1), ""), match.start(), match.end())
@@ -508,7 +511,7 @@ def content_words(words: Iterable[str]) -> list[str]:
     """The words that may carry a complaint's particulars (儿媳妇, 小卖部, 冰雹): Han words of two
     or more characters that are not the hotline's stock phrases."""
     return [
-        w for w in words
-        if len(w) >= 2 and w not in STOPWORDS and w not in TITLES
-        and all(HAN.match(ch) for ch in w)
+        w
+        for w in words
+        if len(w) >= 2 and w not in STOPWORDS and w not in TITLES and all(HAN.match(ch) for ch in w)
     ]

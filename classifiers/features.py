@@ -94,9 +94,7 @@ def han_syllables(text: str) -> list[tuple[str, str]]:
     return [(ch, syllable(ch)) for ch in text if is_han(ch)]
 
 
-def display_term(
-    feature: str, text: str, pairs: list[tuple[str, str]] | None = None
-) -> str:
+def display_term(feature: str, text: str, pairs: list[tuple[str, str]] | None = None) -> str:
     """How a feature looks to staff: the words or characters of the text it came from.
     ``pairs`` (from han_syllables) may be passed in when several features of one text are shown."""
     kind, _, value = feature.partition(":")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from classifiers.paths import PROJECT_ROOT, default_model_path, var_dir
-from hotline import cluster_commands, service_commands
+from hotline import bot_commands, cluster_commands, service_commands
 
 
 def _load_model(path: str | None):
@@ -152,6 +152,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
         run_service_bench(model_path, backends, seconds=args.seconds)
     elif args.target == "cluster":
         return cluster_commands.run_cluster_bench(args)
+    elif args.target == "bot":
+        from benchmarks.bot import run_bot_bench
+
+        run_bot_bench()
+    elif args.target == "workbench":
+        from benchmarks.workbench import run as run_workbench_bench
+
+        backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+        run_workbench_bench(model_path, backends, n=args.n or 50_000)
     return 0
 
 
@@ -230,15 +239,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check_data)
 
     p = sub.add_parser("bench", help="benchmarks")
-    p.add_argument("target", choices=["classify", "service", "cluster"])
+    p.add_argument("target", choices=["classify", "service", "cluster", "workbench", "bot"])
     p.add_argument("--model", default=None)
-    p.add_argument("--n", type=int, default=None, help="texts in the batch run (classify)")
+    p.add_argument(
+        "--n", type=int, default=None, help="texts in the batch run (classify); cases (workbench)"
+    )
     p.add_argument("--seconds", type=int, default=15, help="length of each load phase (service)")
     p.add_argument("--backend", default="both", choices=["sqlite", "postgresql", "both"])
     p.set_defaults(func=cmd_bench)
 
     service_commands.register(sub)
     cluster_commands.register(sub)
+    bot_commands.register(sub)
 
     p = sub.add_parser("serve", help="run the HTTP service")
     p.add_argument("--host", default="127.0.0.1")

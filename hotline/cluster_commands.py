@@ -117,8 +117,9 @@ def cluster_records(
                     c.id, c.text, category, c.reporter, c.received_at, alternatives
                 )
     originals = {} if originals is None else originals
-    originals.update((c.id, records[i].get("id")) for i, c in enumerate(prepared)
-                     if not isinstance(c, dict))
+    originals.update(
+        (c.id, records[i].get("id")) for i, c in enumerate(prepared) if not isinstance(c, dict)
+    )
     records_by_id = {str(r.get("id")): r for r in records}
     out: list[Record] = []
     for item in prepared:
@@ -156,7 +157,8 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     originals: dict[str, object] = {}
     try:
         ok, errors = run_jsonl(
-            sys.stdin.buffer, sys.stdout,
+            sys.stdin.buffer,
+            sys.stdout,
             lambda recs: cluster_records(clusterer, recs, predict, originals),
         )
     finally:

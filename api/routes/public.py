@@ -59,6 +59,10 @@ async def file_complaint(
     if allowed is not None and (user is None or user.role not in allowed):
         raise HTTPException(403, "该渠道仅限登录的网格员或工作人员使用")
     key = body.idempotency_key or idempotency_key
+    if body.resident_category is not None:
+        if body.resident_category not in context.taxonomy.by_code:
+            return problem(422, f"没有这个事项代码：{body.resident_category}")
+        classify = "now"  # the resident's choice is applied on top of the model's answer
     try:
         case, created = accept(
             context.sessions,
@@ -86,6 +90,7 @@ async def file_complaint(
             context.taxonomy,
             context.rules,
             text=case.text,
+            resident_category=body.resident_category,
         )
         case = triaged or session.get(Case, case.id)
     else:

@@ -1,0 +1,64 @@
+"""Digits as residents give them: typed, full-width, or spoken (一二三, 幺, 两, 洞, 拐), with
+spaces and dashes in between. Pure functions; the case number rules come from the case service."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from api.case_numbers import LENGTH as CASE_NUMBER_LENGTH
+from api.case_numbers import is_valid as is_valid_case_number
+
+# Telephone operators and speech recognisers say 幺 for 1, 两 for 2, 洞 for 0, 拐 for 7, 勾 for 9.
+_SPOKEN_DIGITS = str.maketrans("零〇○洞一幺么两二三四五六七拐八九勾", "000011122345677899")
+_RUN = re.compile(r"\d(?:[\s\-—_.,，、]*\d)*")
+_SEPARATORS = re.compile(r"\D")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{9,11}$")
+
+
+def to_digits(text: str) -> str:
+    """Full-width to ASCII and spoken digits to digits; everything else is kept."""
+    return unicodedata.normalize("NFKC", text).translate(_SPOKEN_DIGITS)
+
+
+def digit_runs(text: str) -> list[str]:
+    """Runs of digits a person would read as one number ('3141 5926' is one run)."""
+    return [_SEPARATORS.sub("", m.group()) for m in _RUN.finditer(to_digits(text))]
+
+
+def is_phone(digits: str) -> bool:
+    return bool(_MOBILE.match(digits) or _LANDLINE.match(digits))
+
+
+def _pieces(run: str) -> list[str]:
+    """A run may hold a case number and a phone said in one breath: split where both parse."""
+    if is_valid_case_number(run) or is_phone(run):
+        return [run]
+    for cut in (CASE_NUMBER_LENGTH, len(run) - CASE_NUMBER_LENGTH):
+        head, tail = run[:cut], run[cut:]
+        case_first = is_valid_case_number(head) and is_phone(tail)
+        if case_first or (is_phone(head) and is_valid_case_number(tail)):
+            return [head, tail]
+    return [run]
+
+
+def numbers_in(text: str) -> list[str]:
+    return [piece for run in digit_runs(text) for piece in _pieces(run)]
+
+
+def find_phone(text: str) -> str | None:
+    return next((n for n in numbers_in(text) if is_phone(n)), None)
+
+
+def find_case_number(text: str) -> tuple[str | None, bool]:
+    """(a valid case number, whether the text held an 8-digit number that failed its check)."""
+    numbers = numbers_in(text)
+    valid = next((n for n in numbers if is_valid_case_number(n)), None)
+    near_miss = any(len(n) == CASE_NUMBER_LENGTH and not is_valid_case_number(n) for n in numbers)
+    return valid, valid is None and near_miss
+
+
+def say_digits(digits: str) -> str:
+    """'31415926' → '3 1 4 1 5 9 2 6': read one digit at a time."""
+    return " ".join(digits)

@@ -1,0 +1,74 @@
+"""What each role finds in the workbench: its queues and which action forms it is shown.
+
+This only decides what to *show*. Whether an action is allowed is decided where the JSON API
+decides it (``api.routes.cases`` and ``api.workflow``), which the workbench calls; a form shown
+by mistake is still refused there.
+"""
+
+from __future__ import annotations
+
+from api.auth import CONTACT_ROLES, Role
+from api.lifecycle import TRANSITIONS, State
+from api.models import User
+
+# Tab key -> label. The order is the order on screen.
+TAB_LABELS = {
+    "review": "待审核",
+    "assign": "待转办",
+    "joint": "联合研判",
+    "due_soon": "即将到期",
+    "overdue": "已超期",
+    "mine": "我的案件",
+    "escalated": "重复投诉/提级督办",
+    "filed": "我提交的",
+}
+
+_TABS = {
+    Role.SUPERVISOR: ("review", "assign", "joint", "due_soon", "overdue", "escalated"),
+    Role.ANALYST: ("review", "assign", "joint", "due_soon", "overdue", "escalated"),
+    Role.HANDLER: ("mine", "due_soon", "overdue", "escalated"),
+    Role.GRID_WORKER: ("filed",),
+}
+
+# The state moves the generic "change state" form offers (others have their own actions).
+_MOVES = {
+    Role.SUPERVISOR: (State.IN_PROGRESS, State.DONE, State.ACCEPTED),
+    Role.HANDLER: (State.IN_PROGRESS, State.DONE),
+}
+
+
+def tabs(user: User) -> tuple[str, ...]:
+    return _TABS.get(user.role, ())
+
+
+def home_tab(user: User) -> str | None:
+    found = tabs(user)
+    return found[0] if found else None
+
+
+def can_triage(user: User) -> bool:
+    """Confirm/correct the item, assign, refer, escalate, merge, split: the discipline office."""
+    return user.role == Role.SUPERVISOR
+
+
+def can_work(user: User) -> bool:
+    """Change state with a reply, add internal notes."""
+    return user.role in (Role.SUPERVISOR, Role.HANDLER)
+
+
+def can_see_contact(user: User) -> bool:
+    return user.role in CONTACT_ROLES
+
+
+def can_see_dashboard(user: User) -> bool:
+    return user.role in (Role.SUPERVISOR, Role.ANALYST, Role.HANDLER)
+
+
+def can_see_report(user: User) -> bool:
+    return user.role in (Role.SUPERVISOR, Role.ANALYST)
+
+
+def moves(user: User, state: str) -> list[State]:
+    """The state moves to offer this user for a case in ``state``, per the state machine."""
+    allowed = TRANSITIONS.get(State(state), frozenset())
+    return [s for s in _MOVES.get(user.role, ()) if s in allowed]

@@ -1,0 +1,134 @@
+"""Rendering workbench pages: one Jinja2 environment with autoescape always on, the filters the
+templates use, and the headers every page carries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from api.clock import aware
+from api.models import User
+from api.workbench import policy
+from api.workbench.session import PREFIX, clear_flash, csrf_token, read_flash
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+# Complaints contain anything: no inline script or style runs, whatever got into a page.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+ROLE_NAMES = {
+    "supervisor": "纪检监督",
+    "handler": "办理单位",
+    "grid_worker": "网格员",
+    "analyst": "分析员",
+}
+
+ACTION_NAMES = {
+    "accepted": "受理",
+    "triaged": "自动分类",
+    "state": "状态变更",
+    "reply": "答复群众",
+    "note": "内部备注",
+    "category": "事项确认/更正",
+    "escalated": "提级督办",
+    "merged": "合并",
+    "split": "拆分",
+    "repeat": "重复反映",
+    "rating": "群众评价",
+}
+
+
+def _dt(value: datetime | None) -> str:
+    return "" if value is None else aware(value).strftime("%Y-%m-%d %H:%M")
+
+
+def _d(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = aware(value).date()
+    return value.isoformat()
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _short(value: str | None, n: int = 80) -> str:
+    text = " ".join((value or "").split())
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def _actor(value: str | None) -> str:
+    if not value:
+        return ""
+    if value.startswith("user:"):
+        return value[5:]
+    return {"system": "系统", "resident": "群众"}.get(value, value)
+
+
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=True,  # every template, whatever its name: user text is never trusted
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.filters.update(dt=_dt, d=_d, pct=_pct, short=_short, actor=_actor)
+env.globals.update(
+    prefix=PREFIX, tab_labels=policy.TAB_LABELS, role_names=ROLE_NAMES, action_names=ACTION_NAMES
+)
+
+
+def secure(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def page(
+    request: Request,
+    template: str,
+    user: User | None = None,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render a page for ``user`` (None on the login and error pages)."""
+    nav = None
+    if user is not None:
+        nav = {
+            "tabs": policy.tabs(user),
+            "dashboard": policy.can_see_dashboard(user),
+            "report": policy.can_see_report(user),
+        }
+    html = env.get_template(template).render(
+        user=user,
+        nav=nav,
+        csrf=csrf_token(request) if user is not None else "",
+        flash=read_flash(request),
+        path=request.url.path,
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status)
+    clear_flash(request, response)
+    return secure(response)
+
+
+def redirect(url: str) -> RedirectResponse:
+    """After a POST: see the result with a GET (303)."""
+    return RedirectResponse(url, status_code=303)

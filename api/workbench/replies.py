@@ -1,0 +1,136 @@
+"""Reply templates for residents (``config/replies.yml``), by item and target state.
+
+The office edits the file, not code. Templates are checked when loaded: an unknown state or
+placeholder stops the service from starting with a message saying where, rather than showing a
+broken reply to a resident later.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from api.lifecycle import State
+from classifiers.paths import PROJECT_ROOT
+from classifiers.taxonomy import Taxonomy
+
+REPLIES_FILE = Path(os.environ.get("HOTLINE_REPLIES", PROJECT_ROOT / "config" / "replies.yml"))
+STATES = (State.IN_PROGRESS.value, State.DONE.value, State.REFERRED.value)
+PLACEHOLDERS = frozenset({"number", "item", "unit", "village", "township", "due"})
+
+
+class RepliesError(ValueError):
+    """The reply template file is malformed; the message says where."""
+
+
+@dataclass(frozen=True)
+class Template:
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Replies:
+    defaults: dict[str, tuple[Template, ...]]
+    groups: dict[str, dict[str, tuple[Template, ...]]]
+    items: dict[str, dict[str, tuple[Template, ...]]]
+
+    def for_case(self, code: str | None, taxonomy: Taxonomy, state: str) -> list[Template]:
+        """Item-specific templates first, then the item group's, then the general ones."""
+        item = taxonomy.by_code.get(code or "")
+        found: list[Template] = []
+        if item is not None:
+            found += self.items.get(item.code, {}).get(state, ())
+            found += self.groups.get(item.group, {}).get(state, ())
+        found += self.defaults.get(state, ())
+        return found
+
+
+class _Keep(dict):
+    """Leaves a placeholder it has no value for as it is, for the writer to fill in."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(template: Template, values: dict[str, str | None]) -> str:
+    return template.text.format_map(_Keep({k: v for k, v in values.items() if v}))
+
+
+def case_values(
+    number: str,
+    item_name: str | None,
+    unit: str | None,
+    village: str | None,
+    township: str | None,
+    due: date | None,
+) -> dict[str, str | None]:
+    return {
+        "number": number,
+        "item": item_name,
+        "unit": unit,
+        "village": village,
+        "township": township,
+        "due": f"{due.year}年{due.month}月{due.day}日" if due else None,
+    }
+
+
+def _templates(raw, where: str) -> dict[str, tuple[Template, ...]]:
+    if not isinstance(raw, dict):
+        raise RepliesError(f"{where}: expected a mapping of state -> templates")
+    out: dict[str, tuple[Template, ...]] = {}
+    for state, entries in raw.items():
+        if state not in STATES:
+            raise RepliesError(f"{where}: unknown state {state!r} (use one of {STATES})")
+        if not isinstance(entries, list):
+            raise RepliesError(f"{where}.{state}: expected a list of templates")
+        checked = []
+        for n, entry in enumerate(entries):
+            if not isinstance(entry, dict) or not entry.get("title") or not entry.get("text"):
+                raise RepliesError(f"{where}.{state}[{n}]: needs a title and a text")
+            text = str(entry["text"])
+            try:
+                names = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+            except ValueError as exc:
+                raise RepliesError(f"{where}.{state}[{n}]: {exc}") from exc
+            unknown = names - PLACEHOLDERS
+            if unknown:
+                raise RepliesError(
+                    f"{where}.{state}[{n}]: unknown placeholder {sorted(unknown)} "
+                    f"(allowed: {sorted(PLACEHOLDERS)})"
+                )
+            checked.append(Template(str(entry["title"]), text))
+        out[state] = tuple(checked)
+    return out
+
+
+def parse(data: dict) -> Replies:
+    if not isinstance(data, dict):
+        raise RepliesError("the reply template file must be a mapping")
+    return Replies(
+        defaults=_templates(data.get("defaults") or {}, "defaults"),
+        groups={
+            str(k): _templates(v or {}, f"groups.{k}")
+            for k, v in (data.get("groups") or {}).items()
+        },
+        items={
+            str(k): _templates(v or {}, f"items.{k}") for k, v in (data.get("items") or {}).items()
+        },
+    )
+
+
+@lru_cache(maxsize=4)
+def load_replies(path: Path = REPLIES_FILE) -> Replies:
+    if not path.exists():
+        return Replies({}, {}, {})
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, ValueError) as exc:
+        raise RepliesError(f"{path}: {exc}") from exc
+    return parse(data)

@@ -1,0 +1,415 @@
+"""Numbers for the dashboard and the weekly report.
+
+Rates are the office's own (``api.metrics``: 办结率, 按期办结率, 满意率); this module only picks
+the cases (visible to the user, received in the chosen dates) and groups them by week, item
+group and township for charts, tables and CSV files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from api.access import visible
+from api.clock import local_date, now, today
+from api.lifecycle import OPEN_STATES, State
+from api.metrics import Row, compute
+from api.models import Case, CaseEvent, User
+from api.workbench.queries import CHANNELS, describe_events, start_of
+from classifiers.taxonomy import Taxonomy
+
+OPEN = [s.value for s in OPEN_STATES]
+TOP_TOWNSHIPS = 8
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+
+    @classmethod
+    def from_params(cls, params, default_days: int = 84) -> Period:
+        def day(name: str) -> date | None:
+            try:
+                return date.fromisoformat(params.get(name) or "")
+            except ValueError:
+                return None
+
+        end = day("to") or today()
+        start = day("from") or end - timedelta(days=default_days - 1)
+        if start > end:
+            start, end = end, start
+        start = max(start, end - timedelta(days=3 * 366))  # charts stay readable
+        return cls(start, end)
+
+    def where(self) -> list:
+        return [
+            Case.received_at >= start_of(self.start),
+            Case.received_at < start_of(self.end + timedelta(days=1)),
+        ]
+
+    def weeks(self) -> list[date]:
+        first, weeks = monday(self.start), []
+        while first <= self.end:
+            weeks.append(first)
+            first += timedelta(days=7)
+        return weeks
+
+
+def _rows(session: Session, user: User, period: Period, township: str | None) -> list[Row]:
+    query = select(
+        Case.township,
+        Case.category,
+        Case.received_at,
+        Case.state,
+        Case.due_date,
+        Case.closed_at,
+        Case.rating,
+    ).where(*period.where())
+    if township:
+        query = query.where(Case.township == township)
+    return [Row(*r) for r in session.execute(visible(query, user)).all()]
+
+
+@dataclass
+class Growth:
+    event_id: str
+    recent: int
+    previous: int
+    reporters: int
+    number: str = ""
+    snippet: str = ""
+    category: str | None = None
+    township: str | None = None
+    village: str | None = None
+
+
+def growing_events(session: Session, user: User, limit: int = 10) -> list[Growth]:
+    """Events with the most new cases in the last 7 days compared with the 7 before."""
+    moment = now()
+    week_ago = moment - timedelta(days=7)
+    recent = func.sum(case((Case.received_at >= week_ago, 1), else_=0))
+    previous = func.sum(case((Case.received_at < week_ago, 1), else_=0))
+    query = (
+        select(Case.event_id, recent, previous, func.max(Case.event_reporters))
+        .where(Case.event_id.is_not(None), Case.received_at >= moment - timedelta(days=14))
+        .group_by(Case.event_id)
+        .having(recent > 0)
+        .order_by((recent - previous).desc(), recent.desc(), Case.event_id)
+        .limit(limit)
+    )
+    rows = [Growth(*r) for r in session.execute(visible(query, user)).all()]
+    rows = [r for r in rows if r.recent + r.previous > 1]  # one complaint is no event yet
+    describe_events(session, user, rows)
+    return rows
+
+
+@dataclass
+class Dashboard:
+    period: Period
+    overall: dict
+    by_township: list[tuple[str, dict]]
+    by_group: list[tuple[str, dict]]
+    by_item: list[tuple[str, str, dict]]
+    weeks: list[date]
+    weekly_groups: dict[str, list[int]] = field(default_factory=dict)
+    weekly_townships: dict[str, list[int]] = field(default_factory=dict)
+    growing: list[Growth] = field(default_factory=list)
+
+    def chart_data(self) -> dict:
+        """What the page's charts draw (embedded as JSON, read by static/workbench.js)."""
+        labels = [w.strftime("%m-%d") for w in self.weeks]
+        return {
+            "groups": {"labels": labels, "series": self.weekly_groups},
+            "townships": {"labels": labels, "series": self.weekly_townships},
+            "rates": {
+                "labels": [name for name, _ in self.by_township],
+                "completion": [_pct100(t["completion_rate"]) for _, t in self.by_township],
+                "on_time": [_pct100(t["on_time_rate"]) for _, t in self.by_township],
+                "satisfaction": [_pct100(t["satisfaction_rate"]) for _, t in self.by_township],
+            },
+        }
+
+
+def _pct100(rate: float | None) -> float | None:
+    return None if rate is None else round(rate * 100, 1)
+
+
+def dashboard(
+    session: Session, user: User, taxonomy: Taxonomy, period: Period, township: str | None
+) -> Dashboard:
+    rows = _rows(session, user, period, township)
+    day = today()
+    by_town = compute(rows, "township", day)
+    by_item = compute(rows, "category", day)
+    group_name = {item.code: taxonomy.groups.get(item.group, item.group) for item in taxonomy.items}
+    grouped = compute(
+        (Row(r.township, group_name.get(r.category or "", "待分类"), *_rest(r)) for r in rows),
+        "category",
+        day,
+    )
+    weeks = period.weeks()
+    index = {w: k for k, w in enumerate(weeks)}
+    weekly_groups: dict[str, list[int]] = defaultdict(lambda: [0] * len(weeks))
+    town_weeks: dict[str, list[int]] = defaultdict(lambda: [0] * len(weeks))
+    town_total: Counter[str] = Counter()
+    for r in rows:
+        k = index.get(monday(local_date(r.received_at)))
+        if k is None:
+            continue
+        weekly_groups[group_name.get(r.category or "", "待分类")][k] += 1
+        town = r.township or "未填写"
+        town_weeks[town][k] += 1
+        town_total[town] += 1
+    top = [t for t, _ in town_total.most_common(TOP_TOWNSHIPS)]
+    weekly_towns = {t: town_weeks[t] for t in top}
+    rest = [t for t in town_weeks if t not in top]
+    if rest:
+        weekly_towns["其他"] = [sum(town_weeks[t][k] for t in rest) for k in range(len(weeks))]
+    names = {item.code: item.name for item in taxonomy.items}
+    return Dashboard(
+        period=period,
+        overall=by_town.overall.as_dict(),
+        by_township=[(k, v.as_dict()) for k, v in sorted(by_town.groups.items())],
+        by_group=[(k, v.as_dict()) for k, v in sorted(grouped.groups.items())],
+        by_item=[
+            (code, names.get(code, code), v.as_dict()) for code, v in sorted(by_item.groups.items())
+        ],
+        weeks=weeks,
+        weekly_groups=dict(sorted(weekly_groups.items())),
+        weekly_townships=weekly_towns,
+        growing=growing_events(session, user),
+    )
+
+
+def _rest(r: Row) -> tuple:
+    return (r.received_at, r.state, r.due_date, r.closed_at, r.rating)
+
+
+# -- CSV ---------------------------------------------------------------------------------------
+_RATE_HEADER = [
+    "受理",
+    "办结",
+    "办结率",
+    "按期办结率",
+    "已评价",
+    "满意率",
+    "超期未办结",
+    "清单外转办",
+    "合并",
+]
+
+
+def _rate_cells(t: dict) -> list:
+    def pct(v: float | None) -> str:
+        return "" if v is None else f"{v * 100:.1f}%"
+
+    return [
+        t["total"],
+        t["closed"],
+        pct(t["completion_rate"]),
+        pct(t["on_time_rate"]),
+        t["rated"],
+        pct(t["satisfaction_rate"]),
+        t["overdue_open"],
+        t["referred_out_of_list"],
+        t["merged"],
+    ]
+
+
+def _cell(value) -> str:
+    """Text from complaints must not run as a spreadsheet formula when the file is opened."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def to_csv(header: list[str], rows: list[list]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return "\ufeff" + out.getvalue()  # the BOM makes Excel read UTF-8 Chinese correctly
+
+
+def export(board: Dashboard, table: str) -> tuple[str, str] | None:
+    """(file name, CSV text) of one of the dashboard's tables, or None for an unknown table."""
+    span = f"{board.period.start:%Y%m%d}-{board.period.end:%Y%m%d}"
+    if table == "township":
+        rows = [[name, *_rate_cells(t)] for name, t in board.by_township]
+        return f"township-{span}.csv", to_csv(["乡镇", *_RATE_HEADER], rows)
+    if table == "group":
+        rows = [[name, *_rate_cells(t)] for name, t in board.by_group]
+        return f"item-group-{span}.csv", to_csv(["事项分组", *_RATE_HEADER], rows)
+    if table == "item":
+        rows = [[code, name, *_rate_cells(t)] for code, name, t in board.by_item]
+        return f"item-{span}.csv", to_csv(["事项编号", "事项名称", *_RATE_HEADER], rows)
+    if table == "weekly":
+        series = {**{f"事项:{k}": v for k, v in board.weekly_groups.items()}}
+        series.update({f"乡镇:{k}": v for k, v in board.weekly_townships.items()})
+        rows = [
+            [week.isoformat(), *(values[k] for values in series.values())]
+            for k, week in enumerate(board.weeks)
+        ]
+        return f"weekly-{span}.csv", to_csv(["周一", *series], rows)
+    if table == "events":
+        rows = [
+            [
+                g.event_id,
+                g.recent,
+                g.previous,
+                g.reporters,
+                g.number,
+                g.township,
+                g.village,
+                g.snippet,
+            ]
+            for g in board.growing
+        ]
+        header = ["事件", "近7天", "前7天", "反映人数", "首件案件", "乡镇", "村", "摘要"]
+        return f"growing-events-{span}.csv", to_csv(header, rows)
+    return None
+
+
+# -- the weekly 信息公开/办理 report ------------------------------------------------------------
+@dataclass
+class WeeklyReport:
+    start: date
+    end: date
+    received: int
+    by_channel: list[tuple[str, int]]
+    closed: dict
+    escalated: int
+    referred: int
+    overdue_open: int
+    by_group: list[tuple[str, int, int]]
+    by_township: list[tuple[str, int, int, int]]
+    published: list[dict]
+
+
+def weekly_report(session: Session, user: User, taxonomy: Taxonomy, first: date) -> WeeklyReport:
+    start, end = start_of(first), start_of(first + timedelta(days=7))
+    group_name = {item.code: taxonomy.groups.get(item.group, item.group) for item in taxonomy.items}
+    names = {item.code: item.name for item in taxonomy.items}
+    received = session.execute(
+        visible(
+            select(Case.channel, Case.category, Case.township).where(
+                Case.received_at >= start, Case.received_at < end
+            ),
+            user,
+        )
+    ).all()
+    closed_rows = session.execute(
+        visible(
+            select(
+                Case.id,
+                Case.number,
+                Case.township,
+                Case.village,
+                Case.category,
+                Case.received_at,
+                Case.state,
+                Case.due_date,
+                Case.closed_at,
+                Case.rating,
+            )
+            .where(Case.closed_at >= start, Case.closed_at < end)
+            .order_by(Case.closed_at),
+            user,
+        )
+    ).all()
+    closed = compute(
+        (
+            Row(r.township, r.category, r.received_at, r.state, r.due_date, r.closed_at, r.rating)
+            for r in closed_rows
+        ),
+        "township",
+        today(),
+    )
+    events = session.execute(
+        visible(
+            select(CaseEvent.action, CaseEvent.to_state, func.count())
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(CaseEvent.at >= start, CaseEvent.at < end)
+            .where(
+                (CaseEvent.action == "escalated")
+                | ((CaseEvent.action == "state") & (CaseEvent.to_state == State.REFERRED.value))
+            )
+            .group_by(CaseEvent.action, CaseEvent.to_state),
+            user,
+        )
+    ).all()
+    counts = {action: n for action, _, n in events}
+    overdue_open = (
+        session.scalar(
+            visible(
+                select(func.count())
+                .select_from(Case)
+                .where(Case.state.in_(OPEN), Case.due_date < today()),
+                user,
+            )
+        )
+        or 0
+    )
+    channels = Counter(CHANNELS.get(r.channel, r.channel) for r in received)
+    groups_in = Counter(group_name.get(r.category or "", "待分类") for r in received)
+    groups_done = Counter(group_name.get(r.category or "", "待分类") for r in closed_rows)
+    towns_in = Counter(r.township or "未填写" for r in received)
+    towns_done = Counter(r.township or "未填写" for r in closed_rows)
+    towns_on_time = Counter(
+        r.township or "未填写"
+        for r in closed_rows
+        if r.due_date is None or local_date(r.closed_at) <= r.due_date
+    )
+    replies = _last_replies(session, [r.id for r in closed_rows])
+    return WeeklyReport(
+        start=first,
+        end=first + timedelta(days=6),
+        received=len(received),
+        by_channel=channels.most_common(),
+        closed=closed.overall.as_dict(),
+        escalated=counts.get("escalated", 0),
+        referred=counts.get("state", 0),
+        overdue_open=overdue_open,
+        by_group=[(g, groups_in[g], groups_done[g]) for g in sorted(groups_in | groups_done)],
+        by_township=[
+            (t, towns_in[t], towns_done[t], towns_on_time[t]) for t in sorted(towns_in | towns_done)
+        ],
+        published=[
+            {
+                "number": r.number,
+                "place": "".join(p for p in (r.township, r.village) if p),
+                "item": names.get(r.category or "", "待分类"),
+                "closed_at": r.closed_at,
+                "on_time": r.due_date is None or local_date(r.closed_at) <= r.due_date,
+                "reply": replies.get(r.id, ""),
+            }
+            for r in closed_rows[:300]
+        ],
+    )
+
+
+def _last_replies(session: Session, case_ids: list[int]) -> dict[int, str]:
+    """Each case's latest reply to the resident (what the report makes public)."""
+    found: dict[int, str] = {}
+    for start in range(0, len(case_ids), 500):
+        chunk = case_ids[start : start + 500]
+        for case_id, note in session.execute(
+            select(CaseEvent.case_id, CaseEvent.note)
+            .where(CaseEvent.case_id.in_(chunk), CaseEvent.action == "reply")
+            .order_by(CaseEvent.id)
+        ).all():
+            found[case_id] = note or ""
+    return found

@@ -1,0 +1,1 @@
+"""Custom Rasa pipeline components (loaded by module path from config.yml)."""

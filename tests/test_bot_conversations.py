@@ -1,0 +1,237 @@
+"""Whole conversations with the real bot: the Rasa server, the action server and the case service
+run as processes (the same ones `hotline up` starts), and the tests talk to Rasa's REST channel
+over HTTP, then check what the case service stored."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+
+import httpx
+import pytest
+
+from api.case_numbers import new_case_number
+from hotline.bot_commands import train_bot
+from hotline.processes import service_env
+from hotline.stack import Stack
+
+
+@pytest.fixture(scope="module")
+def stack(model_path, tmp_path_factory):
+    home = tmp_path_factory.mktemp("bot-stack")
+    running = Stack(home, service_env(home, model_path, None), train_bot()).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def staff(stack) -> httpx.Client:
+    """The first supervisor account the service created, to check what was stored."""
+    password = re.search(r"password: (\S+)", (stack.home / "initial-admin.txt").read_text())[1]
+    token = httpx.post(
+        f"{stack.api_url}/api/v1/auth/token", json={"username": "admin", "password": password}
+    ).json()["access_token"]
+    return httpx.Client(
+        base_url=stack.api_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+
+
+class Resident:
+    """One person chatting: every message goes to Rasa's REST webhook under one sender id."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.url = f"{stack.rasa_url}/webhooks/rest/webhook"
+        self.sender = f"test-{secrets.token_hex(6)}"
+        self.phone = "139" + "".join(secrets.choice("0123456789") for _ in range(8))
+
+    def say(self, message: str) -> str:
+        r = httpx.post(self.url, json={"sender": self.sender, "message": message}, timeout=60)
+        r.raise_for_status()
+        return "\n".join(m.get("text", "") for m in r.json())
+
+
+def case_number_in(reply: str) -> str:
+    digits = re.search(r"(?:案件号是|登记号是?)[：:]?((?:\d ?){8})", reply)
+    assert digits, reply
+    return digits[1].replace(" ", "")
+
+
+def status(stack: Stack, number: str, phone: str) -> httpx.Response:
+    return httpx.post(f"{stack.api_url}/api/v1/status", json={"number": number, "phone": phone})
+
+
+def test_filing_asks_only_what_is_missing(stack, staff):
+    r = Resident(stack)
+    reply = r.say("我是李庄村的，村里的低保都给了村主任的亲戚，真正困难的人家没评上，我要匿名反映")
+    assert "电话" in reply and "哪个村" not in reply and "匿名" not in reply
+    reply = r.say(r.phone)
+    assert "最低生活保障" in reply and "李庄村" in reply and "匿名反映" in reply
+    assert " ".join(r.phone) in reply
+    reply = r.say("对")
+    number = case_number_in(reply)
+    stored = staff.get(f"/api/v1/cases/{number}").json()
+    assert stored["village"] == "李庄村"
+    assert stored["anonymous"] is True
+    assert stored["category"] == "S01"
+    assert stored["channel"] == "web"
+    assert "村主任的亲戚" in stored["text"]
+    assert status(stack, number, r.phone).status_code == 200
+
+
+def test_several_short_messages_make_one_complaint(stack, staff):
+    r = Resident(stack)
+    assert "什么事" in r.say("我要举报")
+    assert "哪个村" in r.say("修路的事")
+    reply = r.say("村里说修水泥路，钱拨下来两年了路还是烂泥巴")
+    assert "哪个村" in reply
+    assert "匿名" in r.say("王家湾")
+    assert "电话" in r.say("可以留名")
+    assert "对吗" in r.say("不留")
+    number = case_number_in(r.say("是的"))
+    stored = staff.get(f"/api/v1/cases/{number}").json()
+    assert "修路的事" in stored["text"] and "烂泥巴" in stored["text"]
+    assert stored["village"] == "王家湾" and stored["anonymous"] is False
+
+
+def test_correction_before_confirm_changes_the_item(stack, staff):
+    r = Resident(stack)
+    r.say("俺是红旗村的，村里低保评得不公平，都是干部说了算")
+    r.say("匿名")
+    assert "最低生活保障" in r.say(r.phone)
+    reply = r.say("不是，是五保的事")
+    assert "特困人员救助供养" in reply and "对吗" in reply
+    number = case_number_in(r.say("对"))
+    stored = staff.get(f"/api/v1/cases/{number}").json()
+    assert stored["category"] == "S02" and stored["needs_review"] is True
+
+
+def test_deny_then_correct_the_village(stack, staff):
+    r = Resident(stack)
+    r.say("村里的账目三年没公开过，问了也不给看")
+    r.say("东风村")
+    r.say("匿名")
+    r.say(r.phone)
+    assert "哪里不对" in r.say("不对")
+    reply = r.say("是西风村")
+    assert "西风村" in reply and "东风村" not in reply
+    number = case_number_in(r.say("对"))
+    assert staff.get(f"/api/v1/cases/{number}").json()["village"] == "西风村"
+
+
+def test_same_event_again_is_joined_to_the_open_case(stack):
+    r = Resident(stack)
+    text = "张庄村的危房改造补助被村会计扣了一半，我家房子到现在还漏雨"
+    for say in (text, "匿名", r.phone):
+        r.say(say)
+    first = case_number_in(r.say("对"))
+    for say in ("还是危房改造补助的事，会计扣了我家一半的钱，房子还在漏雨", "张庄村", "匿名"):
+        r.say(say)
+    reply = r.say("对")
+    assert "并到" in reply and " ".join(first) in reply
+
+
+def test_status_lookup_right_and_wrong(stack):
+    r = Resident(stack)
+    for say in ("我们村的高龄津贴半年没发了，八十多岁的老人都等着用钱", "李庄村", "匿名", r.phone):
+        r.say(say)
+    number = case_number_in(r.say("对"))
+
+    other = Resident(stack)
+    spoken = "".join("洞幺两三四五六拐八九"[int(d)] for d in number)
+    reply = other.say(f"查一下我的案子，案件号{spoken}")
+    assert "电话" in reply
+    reply = other.say(r.phone)
+    assert "高龄津贴" in reply and "前办完" in reply
+
+    wrong_digit = number[:-1] + str((int(number[-1]) + 1) % 10)
+    stranger = Resident(stack)
+    assert "好像不对" in stranger.say(f"我想查进度 {wrong_digit}")
+    unknown = new_case_number()
+    reply = stranger.say(f"{unknown} {r.phone}")
+    assert "没有查到" in reply
+    reply = stranger.say(f"查询 {number} {stranger.phone}")  # right number, wrong phone
+    assert "没有查到" in reply and "转给工作人员" in reply
+
+
+def test_policy_questions_answer_from_the_item_list(stack):
+    r = Resident(stack)
+    reply = r.say("低保怎么申请？")
+    assert "最低生活保障" in reply
+    assert not re.search(r"\d", reply)
+    reply = r.say("高龄津贴多少钱一个月")
+    assert "高龄津贴" in reply and "元" not in reply
+    reply = r.say("火星移民补贴怎么申请")
+    assert "答不上来" in reply and "工作人员" in reply
+    assert "电话" in r.say("好")  # yes to a person: the handoff asks for a phone
+
+
+def test_out_of_list_is_referred_and_still_recorded(stack, staff):
+    r = Resident(stack)
+    reply = r.say("我要反映，隔壁邻居家的狗天天半夜叫，吵得一家人睡不着觉")
+    assert "12345" in reply or "110" in reply
+    number = case_number_in(reply)
+    stored = staff.get(f"/api/v1/cases/{number}").json()
+    assert stored["category"] == "OUT"
+
+
+def test_a_person_on_request_is_recorded(stack, staff):
+    r = Resident(stack)
+    assert "电话" in r.say("我要转人工")
+    reply = r.say(r.phone)
+    assert "转给工作人员" in reply
+    number = case_number_in(reply.replace("登记号", "登记号是"))
+    stored = staff.get(f"/api/v1/cases/{number}").json()
+    assert "请求人工服务" in stored["text"]
+    history = staff.get(f"/api/v1/cases/{number}/history")
+    actions = [h["action"] for h in history.json()] if history.status_code == 200 else []
+    assert not actions or "handoff" in actions
+
+
+def test_two_misunderstandings_bring_a_person(stack):
+    r = Resident(stack)
+    first = r.say("qwerty asdf zxcv")
+    assert "没听明白" in first
+    second = r.say("lkjh poiu mnbv")
+    assert "转给工作人员" in second and "电话" in second
+
+
+def test_resident_goes_silent_and_comes_back(stack, staff):
+    r = Resident(stack)
+    r.say("我要反映村里的事")
+    assert "哪个村" in r.say("村干部把集体的鱼塘偷偷包给了自己小舅子，价钱低得很")
+    time.sleep(3)  # the resident puts the phone down for a while
+    assert "接着" in r.say("喂，你好")
+    assert "匿名" in r.say("柳树村")
+    r.say("再见")  # leaves before finishing
+    reply = r.say("你好")
+    assert "还没登记完" in reply
+    assert "匿名" in r.say("对")
+    r.say("匿名")
+    assert "柳树村" in r.say(r.phone)
+    number = case_number_in(r.say("对"))
+    assert "鱼塘" in staff.get(f"/api/v1/cases/{number}").json()["text"]
+
+
+def test_rasa_conversation_tests(stack, tmp_path):
+    """`rasa test core` on bot/tests, with this stack's action server and case service."""
+    from hotline import rasa_env
+    from hotline.bot_commands import _rasa
+
+    result = _rasa(
+        "test",
+        "core",
+        "--model",
+        str(train_bot()),
+        "--stories",
+        str(rasa_env.CONVERSATION_TESTS),
+        "--endpoints",
+        str(stack.home / "endpoints.yml"),
+        "--out",
+        str(tmp_path),
+        "--fail-on-prediction-errors",
+        "--no-plot",
+        check=False,
+    )
+    failed = tmp_path / "failed_test_stories.yml"
+    assert result.returncode == 0, failed.read_text() if failed.exists() else result
