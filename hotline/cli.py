@@ -156,6 +156,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from benchmarks.bot import run_bot_bench
 
         run_bot_bench()
+    elif args.target == "phone":
+        from benchmarks.phone import run_phone_bench
+
+        run_phone_bench()
     elif args.target == "workbench":
         from benchmarks.workbench import run as run_workbench_bench
 
@@ -239,7 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check_data)
 
     p = sub.add_parser("bench", help="benchmarks")
-    p.add_argument("target", choices=["classify", "service", "cluster", "workbench", "bot"])
+    targets = ["classify", "service", "cluster", "workbench", "bot", "phone"]
+    p.add_argument("target", choices=targets)
     p.add_argument("--model", default=None)
     p.add_argument(
         "--n", type=int, default=None, help="texts in the batch run (classify); cases (workbench)"
