@@ -17,7 +17,15 @@ from actions import case_api
 from actions.details import answer_anonymity, answer_phone, answer_village, find_village
 from actions.policy import answer, item_named_in, load_policies
 from actions.spoken import find_case_number, find_phone
-from actions.wording import excerpt, han_count, is_bare_request, plain_date, read_back, receipt
+from actions.wording import (
+    excerpt,
+    han_count,
+    is_bare_request,
+    plain_date,
+    rating_in,
+    read_back,
+    receipt,
+)
 
 # Channels whose sender is a phone number verified by the carrier (see bot/channels).
 PHONE_CHANNELS = {"hotline_voice": "voice", "hotline_sms": "sms"}
@@ -458,6 +466,58 @@ class ActionAnswerPolicy(Action):
         if not tracker.active_loop_name:
             dispatcher.utter_message(text="还有别的问题吗？")
         return []
+
+
+class ActionStartRating(Action):
+    """满意/基本满意/不满意 for a finished case (the SMS after 已办结 asks for it)."""
+
+    def name(self) -> str:
+        return "action_start_rating"
+
+    async def run(self, dispatcher, tracker, domain) -> list[EventType]:
+        text = text_of(tracker)
+        number, near_miss = find_case_number(text)
+        if near_miss:
+            dispatcher.utter_message(text="这个案件号好像不对，请再核对一下。")
+        return [
+            SlotSet("rating", rating_in(text) or "满意"),
+            SlotSet("case_number", number or tracker.get_slot("filed_number")),
+            SlotSet("phone", tracker.get_slot("phone") or channel_phone(tracker)),
+        ]
+
+
+class ValidateRatingForm(ValidateStatusForm):
+    def name(self) -> str:
+        return "validate_rating_form"
+
+
+class ActionRateCase(Action):
+    def name(self) -> str:
+        return "action_rate_case"
+
+    async def run(self, dispatcher, tracker, domain) -> list[EventType]:
+        number = tracker.get_slot("case_number")
+        phone = phone_or_none(tracker.get_slot("phone"))
+        rating = tracker.get_slot("rating") or "满意"
+        events: list[EventType] = [SlotSet("case_number", None), SlotSet("rating", None)]
+        if not number or not phone:
+            dispatcher.utter_message(text="评价需要案件号和当时留的电话。")
+            return events
+        try:
+            reply = await case_api.rate_case(number, phone, rating)
+        except case_api.ServiceUnavailable:
+            dispatcher.utter_message(text="系统暂时记不上评价，请过一会儿再发。")
+            return events
+        if reply.status == 200:
+            said = f"谢谢您的评价：{rating}。"
+            if rating == "不满意":
+                said += "这个案件会重新办理，办理单位会再联系您。"
+            dispatcher.utter_message(text=said)
+        elif reply.status == 404:
+            dispatcher.utter_message(text="没有查到这个案件号和电话对应的案件，请核对后再发。")
+        else:
+            dispatcher.utter_message(text=str(reply.body.get("detail", "现在还不能评价这个案件。")))
+        return events
 
 
 def start_handoff(tracker: Tracker, reason: str) -> list[EventType]:

@@ -68,3 +68,7 @@ async def case_status(number: str, phone: str) -> Reply:
 
 async def request_person(payload: dict[str, Any]) -> Reply:
     return await _post("/api/v1/handoffs", payload)
+
+
+async def rate_case(number: str, phone: str, rating: str) -> Reply:
+    return await _post("/api/v1/rating", {"number": number, "phone": phone, "rating": rating})

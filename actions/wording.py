@@ -65,3 +65,16 @@ def plain_date(iso: str | None) -> str | None:
         return None
     year, month, day = (int(part) for part in iso.split("-"))
     return f"{year}年{month}月{day}日"
+
+
+_DISSATISFIED = re.compile(r"不(?:太|怎么|大|是很)?满意|不满|差评")
+_PARTLY = re.compile(r"基本|还行|凑合|一般|还算|马马虎虎|还可以")
+
+
+def rating_in(text: str) -> str | None:
+    """满意 / 基本满意 / 不满意 as residents say them ('还凑合 基本满意', '一点都不满意')."""
+    if _DISSATISFIED.search(text):
+        return "不满意"
+    if "满意" in text or _PARTLY.search(text):
+        return "基本满意" if _PARTLY.search(text) else "满意"
+    return None

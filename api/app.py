@@ -17,10 +17,12 @@ from api.db import make_engine, migrate, session_factory
 from api.events import EventBridge
 from api.lifecycle import IllegalTransition
 from api.limits import BodySizeLimit
+from api.outbox import LIVE
 from api.problems import install_problem_handlers, problem
-from api.routes import cases, conversation, office, open311, public
+from api.routes import cases, conversation, labels, office, open311, outbox, public
 from api.rules import load_rules
 from api.settings import Settings
+from api.sms_sender import OutboxSender, TwilioSender
 from api.triage import ModelHolder, TriageWorker
 from api.workflow import ActionRefused
 from classifiers.model import MAX_TEXT_CHARS
@@ -49,7 +51,7 @@ def build_context(settings: Settings) -> ServiceContext:
     return ServiceContext(
         settings=settings,
         engine=engine,
-        sessions=session_factory(engine),
+        sessions=session_factory(engine, info={LIVE: settings.sms_live}),
         read_sessions=session_factory(engine.execution_options(isolation_level="AUTOCOMMIT")),
         taxonomy=load_taxonomy(),
         rules=load_rules(settings.rules_path),
@@ -77,7 +79,19 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
             )
             worker.start()
             app.state.wake_worker = worker.wake
+        sender = None
+        if run_worker and context.settings.sms_live:
+            sender = OutboxSender(
+                context.sessions,
+                TwilioSender(context.settings),
+                context.settings.sms_poll_seconds,
+                lock_path=var_dir() / "sms-sender.lock",
+            )
+            sender.start()
+            app.state.wake_sender = sender.wake
         yield
+        if sender is not None:
+            sender.stop()
         if worker is not None:
             worker.stop()
         context.engine.dispose()
@@ -85,6 +99,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app = FastAPI(title="小微权力“监督一点通”热线 案件服务", version="0.2.0", lifespan=lifespan)
     app.state.ctx = context
     app.state.wake_worker = lambda: None
+    app.state.wake_sender = lambda: None
     app.add_middleware(BodySizeLimit, max_bytes=context.settings.max_body_bytes)
     install_problem_handlers(app)
 
@@ -96,7 +111,15 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     async def refused(_, exc: ActionRefused):
         return problem(409, str(exc))
 
-    for router in (public.router, conversation.router, cases.router, office.router, open311.router):
+    for router in (
+        public.router,
+        conversation.router,
+        cases.router,
+        office.router,
+        open311.router,
+        outbox.router,
+        labels.router,
+    ):
         app.include_router(router)
     app.include_router(workbench.router)
     app.mount("/workbench/static", StaticFiles(directory=workbench.STATIC), name="workbench-static")

@@ -46,8 +46,10 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, info: dict | None = None) -> sessionmaker[Session]:
+    """``info`` is handed to every session (``Session.info``): what the code running inside a
+    transaction needs to know of the service's settings (see ``api.outbox``)."""
+    return sessionmaker(engine, expire_on_commit=False, info=info or {})
 
 
 @contextmanager

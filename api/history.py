@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from api import outbox
 from api.clock import now
 from api.lifecycle import State, check_transition
 from api.models import Case, CaseEvent
@@ -35,7 +36,9 @@ def record(
 
 
 def move(session: Session, case: Case, target: State, actor: str, note: str | None = None) -> None:
-    """Change a case's state if the state machine allows it (raises IllegalTransition)."""
+    """Change a case's state if the state machine allows it (raises IllegalTransition). Every
+    move goes through here, so every one the resident is told about queues its text message in
+    the same transaction (``api.outbox``)."""
     check_transition(case.state, target)
     previous = case.state
     case.state = target
@@ -44,3 +47,4 @@ def move(session: Session, case: Case, target: State, actor: str, note: str | No
     if target in (State.REOPENED, State.ACCEPTED):
         case.closed_at = None
     record(session, case, actor, "state", note, from_state=previous, to_state=target)
+    outbox.on_move(session, case, target, note)

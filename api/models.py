@@ -45,6 +45,8 @@ class User(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     township: Mapped[str | None] = mapped_column(String(50))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Revision 0004: where a grid worker gets the receipt for a resident who has no phone.
+    phone: Mapped[str | None] = mapped_column(String(20))
     unit: Mapped[Unit | None] = relationship()
 
 
@@ -173,3 +175,30 @@ class Label(Base):
     kind: Mapped[str] = mapped_column(String(10))  # confirm / correct
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OutboundSms(Base):
+    """One text message to a resident (revision 0004): written in the same transaction as the
+    case change it reports, sent afterwards by ``api.sms_sender``. Without Twilio credentials
+    it is only recorded, exactly as it would have been sent."""
+
+    __tablename__ = "sms_outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # receipt, assigned, done, referred, reopened
+    to_phone: Mapped[str] = mapped_column(String(20))  # E.164, as handed to Twilio
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))  # recorded, pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    provider_sid: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set for messages that must go once only (a case's receipt), whoever asks twice.
+    dedupe_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+
+    __table_args__ = (
+        Index("ix_sms_outbox_due", "status", "next_at"),
+        Index("ix_sms_outbox_status_id", "status", "id"),
+    )

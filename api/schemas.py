@@ -233,3 +233,30 @@ class UnitIn(Strict):
     kind: Annotated[str, Field(min_length=1, max_length=40)]
     township: Place | None = None
     village: Place | None = None
+
+
+class OutboxItem(BaseModel):
+    """A text message to a resident, as supervisors see it (the number masked: the full number
+    is contact data, read through the audited contact view)."""
+
+    id: int
+    case_number: str | None
+    kind: str
+    kind_name: str
+    to: str
+    body: str
+    status: str
+    status_name: str
+    attempts: int
+    provider_sid: str | None
+    error: str | None
+    created_at: LocalDateTime
+    next_at: LocalDateTime | None
+    sent_at: LocalDateTime | None
+
+
+class OutboxList(BaseModel):
+    live: bool = Field(description="是否真实发送（未配置Twilio时只记录）")
+    total: int
+    counts: dict[str, int]
+    items: list[OutboxItem]

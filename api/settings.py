@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from classifiers.paths import PROJECT_ROOT, default_model_path, var_dir
+from classifiers.paths import PROJECT_ROOT, model_override, var_dir
 
 
 def _secret_key() -> str:
@@ -33,13 +33,33 @@ def _database_url() -> str:
     return url
 
 
+def _env(name: str) -> str | None:
+    return os.environ.get(name) or None
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=_database_url)
     secret_key: str = field(default_factory=_secret_key)
     token_minutes: int = int(os.environ.get("HOTLINE_TOKEN_MINUTES", "480"))
-    model_path: Path = field(default_factory=default_model_path)
+    # HOTLINE_MODEL pins one model file; unset, the service follows the registry's active model.
+    model_path: Path | None = field(default_factory=model_override)
     rules_path: Path = Path(os.environ.get("HOTLINE_RULES", PROJECT_ROOT / "config" / "rules.yml"))
     # Classification is retried with backoff; a case waits as 待分类 meanwhile.
     triage_poll_seconds: float = float(os.environ.get("HOTLINE_TRIAGE_POLL", "0.5"))
     max_body_bytes: int = 64 * 1024
+    # Text messages to residents go out through Twilio when all three are set; otherwise they
+    # are only recorded in the outbox (see api/outbox.py).
+    twilio_account_sid: str | None = field(default_factory=lambda: _env("TWILIO_ACCOUNT_SID"))
+    twilio_auth_token: str | None = field(default_factory=lambda: _env("TWILIO_AUTH_TOKEN"))
+    twilio_from_number: str | None = field(default_factory=lambda: _env("TWILIO_FROM_NUMBER"))
+    # Another address for Twilio's REST API (a relay, or a test double); default: Twilio's own.
+    twilio_api_url: str | None = field(default_factory=lambda: _env("HOTLINE_TWILIO_API_URL"))
+    sms_poll_seconds: float = field(
+        default_factory=lambda: float(os.environ.get("HOTLINE_SMS_POLL", "1.0"))
+    )
+
+    @property
+    def sms_live(self) -> bool:
+        """Whether messages are really sent (else only recorded)."""
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from_number)

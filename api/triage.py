@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -25,6 +27,7 @@ from api.lifecycle import OPEN_STATES, State
 from api.models import Case
 from api.rules import Rules, escalation_reason
 from classifiers.model import Prediction, TriageModel
+from classifiers.paths import active_model_path
 from classifiers.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
@@ -34,23 +37,87 @@ log = logging.getLogger(__name__)
 Classify = Callable[[Sequence[str]], list[Prediction]]
 
 
-class ModelHolder:
-    """Loads the triage model lazily and again whenever the file changes (a promoted model is
-    picked up without a restart; a request in flight keeps the model it started with)."""
+@dataclass(frozen=True)
+class _Loaded:
+    key: tuple  # (file, mtime, size): a different key is a different model
+    path: Path
+    model: TriageModel
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._model: TriageModel | None = None
-        self._mtime: float | None = None
+
+class ModelHolder:
+    """The triage model in force, swapped without a restart.
+
+    With no fixed ``path`` (``HOTLINE_MODEL``) it follows the registry's ``active`` pointer,
+    looking at most once every ``check_seconds``. A new model is loaded by a background thread
+    while requests go on with the old one; then one reference assignment swaps it, so a request
+    in flight finishes on the model it started with and none waits for the load."""
+
+    def __init__(self, path: Path | None = None, check_seconds: float = 1.0) -> None:
+        self.fixed = path
+        self.check_seconds = check_seconds
+        self._loaded: _Loaded | None = None
+        self._next_check = 0.0
+        self._loading: tuple | None = None
+        self._failed: tuple | None = None
         self._lock = threading.Lock()
 
+    @property
+    def path(self) -> Path:
+        """Where the model in force is (the file, or the registry's active version)."""
+        return self.fixed or active_model_path()
+
+    @property
+    def version(self) -> str | None:
+        """The registry version of the model serving now (None: a fixed file, or none yet)."""
+        loaded = self._loaded
+        if loaded is None or loaded.path.parent.parent.name != "registry":
+            return None
+        return loaded.path.parent.name
+
+    def _locate(self) -> tuple[tuple, Path]:
+        path = self.path
+        stat = path.stat()  # FileNotFoundError: no model yet
+        return (str(path), stat.st_mtime_ns, stat.st_size), path
+
     def get(self) -> TriageModel:
-        mtime = self.path.stat().st_mtime  # FileNotFoundError: no model yet, retry later
-        with self._lock:
-            if self._model is None or mtime != self._mtime:
-                self._model = TriageModel.load(self.path)
-                self._mtime = mtime
-            return self._model
+        loaded = self._loaded
+        if loaded is not None and time.monotonic() < self._next_check:
+            return loaded.model
+        if not self._lock.acquire(blocking=loaded is None):
+            return loaded.model  # another request is checking right now
+        try:
+            loaded = self._loaded
+            if loaded is not None and time.monotonic() < self._next_check:
+                return loaded.model
+            self._next_check = time.monotonic() + self.check_seconds
+            try:
+                key, path = self._locate()
+            except FileNotFoundError:
+                if loaded is None:
+                    raise
+                return loaded.model  # the file went away: keep the model we have
+            if loaded is None:
+                self._loaded = loaded = _Loaded(key, path, TriageModel.load(path))
+            elif key not in (loaded.key, self._loading, self._failed):
+                self._loading = key
+                threading.Thread(
+                    target=self._load, args=(key, path), name="model-loader", daemon=True
+                ).start()
+            return loaded.model
+        finally:
+            self._lock.release()
+
+    def _load(self, key: tuple, path: Path) -> None:
+        try:
+            model = TriageModel.load(path)
+        except Exception:
+            log.exception("could not load the triage model %s; keeping the current one", path)
+            self._failed = key
+        else:
+            self._loaded = _Loaded(key, path, model)  # the swap: one assignment
+            log.info("triage model switched to %s", path)
+        finally:
+            self._loading = None
 
     def classify(self, texts: Sequence[str]) -> list[Prediction]:
         return self.get().predict(texts)

@@ -39,9 +39,9 @@ def assign(session: Session, case: Case, unit: Unit, actor: str, note: str | Non
     target = State.ASSIGNED
     if case.state == State.REOPENED and case.unit_id == unit.id:
         target = State.IN_PROGRESS
-    move(session, case, target, actor, note or f"转交{unit.name}办理")
-    case.unit = unit
+    case.unit = unit  # before the move: the resident's text names the unit
     case.unit_id = unit.id
+    move(session, case, target, actor, note or f"转交{unit.name}办理")
 
 
 def _same_place(a: str, b: str) -> bool:

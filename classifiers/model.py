@@ -8,7 +8,9 @@ a person.
 
 from __future__ import annotations
 
+import os
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
@@ -190,6 +192,12 @@ def _vectorizer(params: TrainParams) -> TfidfVectorizer:
     )
 
 
+def _jobs(folds: StratifiedKFold) -> int:
+    """Cross-validation folds run in parallel, one process per core (the folds are independent
+    and seeded, so the model is the same as with one)."""
+    return max(1, min(folds.get_n_splits(), len(os.sched_getaffinity(0))))
+
+
 def choose_thresholds(
     labels: np.ndarray, proba: np.ndarray, classes: list[str], target_precision: float
 ) -> tuple[float, float, dict]:
@@ -244,7 +252,9 @@ def train_model(
     y = np.asarray(labels)
     classes = sorted(set(labels))
     folds = StratifiedKFold(params.tuning_folds, shuffle=True, random_state=params.seed)
-    proba = cross_val_predict(_estimator(params), matrix, y, cv=folds, method="predict_proba")
+    proba = cross_val_predict(
+        _estimator(params), matrix, y, cv=folds, method="predict_proba", n_jobs=_jobs(folds)
+    )
     label_index = np.searchsorted(classes, y)
     out_t, review_t, report = choose_thresholds(
         label_index, proba, classes, params.review_precision
@@ -256,6 +266,7 @@ def train_model(
         trained_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         params=asdict(params),
         n_examples=len(texts),
+        label_counts=dict(sorted(Counter(labels).items())),  # the drift watch's baseline
         n_features=int(matrix.shape[1]),
         taxonomy_version=taxonomy.version,
         names={code: taxonomy.name_of(code) for code in classes},

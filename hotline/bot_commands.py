@@ -234,6 +234,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     ).start()
     print(f"case service and staff pages: http://{args.host}:{args.port}/")
     print(f"chat (Rasa REST): http://{args.host}:{args.rasa_port}/webhooks/rest/webhook")
+    admin = home / "initial-admin.txt"
+    if admin.exists():
+        print(f"first supervisor account (admin) and its password: {admin}")
     print(f"logs: {home / 'logs'}; Ctrl-C stops everything")
     return _run_until_signal(stack)
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from classifiers.paths import PROJECT_ROOT, default_model_path, var_dir
-from hotline import bot_commands, cluster_commands, service_commands
+from hotline import bot_commands, cluster_commands, model_commands, service_commands
 
 
 def _load_model(path: str | None):
@@ -65,31 +65,6 @@ def _load_corpus(args: argparse.Namespace, split: str):
     except (TaxonomyError, CorpusError) as exc:
         sys.exit(f"hotline: {exc}")
     return taxonomy, examples
-
-
-def cmd_train(args: argparse.Namespace) -> int:
-    from classifiers.corpus import snapshot_hash
-    from classifiers.model import TrainParams, train_model
-
-    taxonomy, examples = _load_corpus(args, "train")
-    params = TrainParams(C=args.C)
-    model = train_model(
-        [e.text for e in examples],
-        [e.label for e in examples],
-        taxonomy,
-        params,
-        metadata={"data_hash": snapshot_hash(examples), "data": str(args.data)},
-    )
-    out = Path(args.out) if args.out else default_model_path()
-    model.save(out)
-    meta = model.metadata
-    print(
-        f"trained on {meta['n_examples']} examples, {meta['n_features']} features in "
-        f"{meta['train_seconds']} s; cross-validated accuracy {meta['cv_accuracy']:.3f}, "
-        f"macro-F1 {meta['cv_macro_f1']:.3f}; out-of-list floor {model.out_threshold}, "
-        f"review below {model.review_threshold}\nsaved to {out}"
-    )
-    return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -160,6 +135,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from benchmarks.phone import run_phone_bench
 
         run_phone_bench()
+    elif args.target == "retrain":
+        from benchmarks.retrain import run as run_retrain_bench
+
+        run_retrain_bench(n=args.n or 10_000)
     elif args.target == "workbench":
         from benchmarks.workbench import run as run_workbench_bench
 
@@ -223,11 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None)
     p.set_defaults(func=cmd_classify)
 
-    p = sub.add_parser("train", help="train the triage model from nlu_data/")
+    p = sub.add_parser("train", help="train the triage model and register it (issue 8)")
     data_args(p)
-    p.add_argument("--out", default=None, help="where to save the model")
+    p.add_argument("--out", default=None, help="only write the model to this file (no registry)")
     p.add_argument("--C", type=float, default=0.5, help="SVM regularisation")
-    p.set_defaults(func=cmd_train)
+    model_commands.add_train_args(p)
+    p.set_defaults(func=model_commands.cmd_train)
 
     p = sub.add_parser("evaluate", help="score the model on a labelled split")
     data_args(p)
@@ -243,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check_data)
 
     p = sub.add_parser("bench", help="benchmarks")
-    targets = ["classify", "service", "cluster", "workbench", "bot", "phone"]
+    targets = ["classify", "service", "cluster", "workbench", "bot", "phone", "retrain"]
     p.add_argument("target", choices=targets)
     p.add_argument("--model", default=None)
     p.add_argument(
@@ -256,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     service_commands.register(sub)
     cluster_commands.register(sub)
     bot_commands.register(sub)
+    model_commands.register(sub)
 
     p = sub.add_parser("serve", help="run the HTTP service")
     p.add_argument("--host", default="127.0.0.1")

@@ -25,6 +25,13 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     password = args.password or getpass.getpass("密码：")
     if len(password) < 8:
         sys.exit("hotline: 密码至少8位")
+    phone = None
+    if args.phone:
+        from api.outbox import sms_number
+
+        phone = args.phone.replace(" ", "").replace("-", "").removeprefix("+86")
+        if sms_number(phone) is None:
+            sys.exit("hotline: --phone 应为11位手机号")
     ctx = _context()
     with ctx.sessions() as session, session.begin():
         unit = None
@@ -44,6 +51,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
                 role=args.role,
                 unit_id=unit.id if unit else None,
                 township=args.township,
+                phone=phone,
             )
         )
     print(f"created {args.role} {args.username}")
@@ -111,6 +119,7 @@ def register(sub) -> None:
     p.add_argument("--name", help="display name")
     p.add_argument("--unit", help="handling unit name (handlers)")
     p.add_argument("--township")
+    p.add_argument("--phone", help="mobile (a grid worker gets receipts for residents without)")
     p.set_defaults(func=cmd_create_user)
 
     p = sub.add_parser("create-unit", help="create a handling unit")

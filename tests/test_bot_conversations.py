@@ -235,3 +235,26 @@ def test_rasa_conversation_tests(stack, tmp_path):
     )
     failed = tmp_path / "failed_test_stories.yml"
     assert result.returncode == 0, failed.read_text() if failed.exists() else result
+
+
+def test_rating_a_finished_case_by_message(stack, staff):
+    r = Resident(stack)
+    for say in ("村里五保户的供养金被扣了一部分，问村会计也不说清楚", "桃园村", "匿名", r.phone):
+        r.say(say)
+    number = case_number_in(r.say("对"))
+    unit = staff.post("/api/v1/units", json={"name": f"民政办{number}", "kind": "civil_affairs"})
+    assert staff.post(
+        f"/api/v1/cases/{number}/assign", json={"unit_id": unit.json()["id"]}
+    ).is_success
+    staff.post(f"/api/v1/cases/{number}/transition", json={"to": "办理中"})
+    done = staff.post(
+        f"/api/v1/cases/{number}/transition",
+        json={"to": "已办结", "reply": "经核查，扣下的供养金已经补发到户。"},
+    )
+    assert done.status_code == 200, done.text
+    assert "谢谢您的评价：不满意" in r.say("不太满意，钱还没到账")  # the bot knows the case
+    assert staff.get(f"/api/v1/cases/{number}").json()["state"] == "重新办理"
+    stranger = Resident(stack)
+    assert "案件号" in stranger.say("满意")
+    assert "电话" in stranger.say(number)
+    assert "没有查到" in stranger.say(stranger.phone)  # a rating needs the filing phone

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
@@ -9,10 +10,11 @@ from sqlalchemy import select
 
 from api.access import DB, Ctx, OptionalUser, actor
 from api.auth import Role
+from api.context import ServiceContext
 from api.db import committing
 from api.intake import IdempotencyConflict, accept
-from api.models import Case
-from api.problems import problem
+from api.models import Case, User
+from api.outbox import queue_receipt, sms_number
 from api.resident import find_for_resident
 from api.schemas import (
     Channel,
@@ -32,13 +34,15 @@ _STAFF_CHANNELS = {
     Channel.GRID_WORKER: {Role.GRID_WORKER, Role.SUPERVISOR},
     Channel.STAFF: {Role.SUPERVISOR},
 }
+# Channels on which the resident gets a text receipt with the case number: they spoke or
+# texted and saw no screen, or a grid worker filed for them.
+RECEIPT_CHANNELS = {Channel.VOICE, Channel.SMS, Channel.GRID_WORKER}
 
 
 @router.post("/complaints", status_code=201, response_model=ComplaintAccepted)
 async def file_complaint(
     body: ComplaintIn,
     context: Ctx,
-    session: DB,
     request: Request,
     response: Response,
     user: OptionalUser,
@@ -50,19 +54,47 @@ async def file_complaint(
     down), so the answer is normally 待分类. ``?classify=now`` classifies before answering, for
     callers that must tell the resident the item or the case it was joined to at once.
     Resending with the same idempotency key (body field or `Idempotency-Key` header) returns
-    the same case.
+    the same case. Filed by phone, by text or by a grid worker, the resident also gets the
+    case number by text message (to the grid worker's own phone when the resident has none).
 
     Async on purpose: each step is a short database call or a millisecond of classification,
     and avoiding thread hand-offs roughly doubles throughput; the service runs one process per
     core."""
+    accepted, created = receive(
+        context,
+        body,
+        user,
+        key=body.idempotency_key or idempotency_key,
+        classify_now=classify is not None,
+        wake=request.app.state.wake_worker,
+        wake_sender=request.app.state.wake_sender,
+    )
+    if not created:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return accepted
+
+
+def receive(
+    context: ServiceContext,
+    body: ComplaintIn,
+    user: User | None,
+    *,
+    key: str | None = None,
+    classify_now: bool = False,
+    wake: Callable[[], None] = lambda: None,
+    wake_sender: Callable[[], None] = lambda: None,
+) -> tuple[ComplaintAccepted, bool]:
+    """Intake as every channel uses it (the JSON API, the workbench's grid-worker form):
+    store, classify now or in the background, queue the receipt. Returns (answer, created);
+    refusals raise HTTPException."""
     allowed = _STAFF_CHANNELS.get(body.channel)
     if allowed is not None and (user is None or user.role not in allowed):
         raise HTTPException(403, "该渠道仅限登录的网格员或工作人员使用")
-    key = body.idempotency_key or idempotency_key
     if body.resident_category is not None:
         if body.resident_category not in context.taxonomy.by_code:
-            return problem(422, f"没有这个事项代码：{body.resident_category}")
-        classify = "now"  # the resident's choice is applied on top of the model's answer
+            raise HTTPException(422, f"没有这个事项代码：{body.resident_category}")
+        classify_now = True  # the resident's choice is applied on top of the model's answer
     try:
         case, created = accept(
             context.sessions,
@@ -78,10 +110,10 @@ async def file_complaint(
             filed_by_id=user.id if user is not None else None,
             actor=actor(user) if user is not None else "resident",
         )
-    except IdempotencyConflict:
-        return problem(409, "这个幂等键已用于另一条不同内容的投诉")
-    if created and classify is None:
-        request.app.state.wake_worker()
+    except IdempotencyConflict as exc:
+        raise HTTPException(409, "这个幂等键已用于另一条不同内容的投诉") from exc
+    if created and not classify_now:
+        wake()
     elif created:
         triaged = triage_case(
             context.sessions,
@@ -92,18 +124,29 @@ async def file_complaint(
             text=case.text,
             resident_category=body.resident_category,
         )
-        case = triaged or session.get(Case, case.id)
-    else:
-        response.status_code = 200
-        response.headers["Idempotent-Replayed"] = "true"
+        if triaged is not None:
+            case = triaged
+        else:
+            with context.sessions() as session:
+                case = session.get(Case, case.id)
     lead_number = None
     if case.lead_case_id:
-        lead_number = session.scalar(select(Case.number).where(Case.id == case.lead_case_id))
+        with context.read_sessions() as session:
+            lead_number = session.scalar(select(Case.number).where(Case.id == case.lead_case_id))
+    if body.channel in RECEIPT_CHANNELS:
+        # Queued on a replay too (found already queued, it is not queued twice), so a request
+        # cut off between the complaint's commit and the receipt's still gets its receipt.
+        to_filer = body.channel == Channel.GRID_WORKER and sms_number(body.phone) is None
+        phone = user.phone if to_filer and user is not None else body.phone
+        if queue_receipt(
+            context.sessions, case.id, case.number, lead_number, phone, to_filer=to_filer
+        ):
+            wake_sender()
     item = context.taxonomy.by_code.get(case.category or "")
     message = f"已受理，案件号{case.number}"
     if lead_number is not None:
         message += f"。您此前反映的案件{lead_number}还在办理中，这次的反映已并入该案"
-    return ComplaintAccepted(
+    accepted = ComplaintAccepted(
         number=case.number,
         state=case.state,
         triage_status="待分类" if case.triage_status == "pending" else "已分类",
@@ -114,6 +157,7 @@ async def file_complaint(
         joined_case=lead_number,
         message=message,
     )
+    return accepted, created
 
 
 def _resident_case(session, number_raw: str, phone: str) -> Case:

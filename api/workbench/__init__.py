@@ -3,7 +3,13 @@
 ``router`` holds every page and action under /workbench; ``STATIC`` is the folder the service
 mounts at /workbench/static (CSS, the page script, the vendored chart library)."""
 
-from api.workbench import actions, pages  # noqa: F401 - registers the routes on the router
+from api.workbench import (  # noqa: F401 - registers the routes on the router
+    actions,
+    filing,
+    models_page,
+    outbox_page,
+    pages,
+)
 from api.workbench.render import STATIC
 from api.workbench.replies import load_replies
 from api.workbench.routing import router

@@ -76,6 +76,12 @@ _FIELD_NAMES = {
     "to": "目标状态",
     "username": "用户名",
     "password": "密码",
+    "text": "反映内容",
+    "phone": "手机号",
+    "name": "姓名",
+    "township": "乡镇",
+    "village": "村",
+    "idempotency_key": "表单编号",
 }
 
 

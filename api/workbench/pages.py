@@ -19,7 +19,7 @@ from api.lifecycle import OPEN_STATES, State
 from api.models import Unit, User
 from api.routes import cases
 from api.schemas import CaseOut, ContactOut
-from api.workbench import policy, queries, stats
+from api.workbench import drift, policy, queries, stats
 from api.workbench.render import page, redirect
 from api.workbench.replies import case_values, fill, load_replies
 from api.workbench.routing import router
@@ -250,6 +250,7 @@ def dashboard(request: Request, context: Ctx, session: DB, user: PageUser):
         params=params,
         townships=queries.townships(session),
         names=item_names(context),
+        drift=drift.for_dashboard(session, user, context),
     )
 
 

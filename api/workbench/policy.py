@@ -68,6 +68,16 @@ def can_see_report(user: User) -> bool:
     return user.role in (Role.SUPERVISOR, Role.ANALYST)
 
 
+def can_see_outbox(user: User) -> bool:
+    """短信外发: the text messages to residents (the discipline office watches delivery)."""
+    return user.role == Role.SUPERVISOR
+
+
+def can_file_for_residents(user: User) -> bool:
+    """代群众反映: grid workers file for residents who have no phone or cannot use one."""
+    return user.role == Role.GRID_WORKER
+
+
 def moves(user: User, state: str) -> list[State]:
     """The state moves to offer this user for a case in ``state``, per the state machine."""
     allowed = TRANSITIONS.get(State(state), frozenset())

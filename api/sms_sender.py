@@ -1,0 +1,198 @@
+"""Sending the outbox through Twilio, after the case changes are committed, retried with backoff.
+
+Each message is claimed by a conditional update (its attempt count as it was read), so two
+senders never send the same attempt; the claim also sets a lease, after which a message whose
+sender died mid-send is tried again. A message may thus, rarely, reach a phone twice; it is
+never lost. Twilio refusing a message (a bad number: HTTP 4xx) fails it at once; anything else
+(5xx, 429, the network) is retried: 2 s, 4 s, 8 s … up to 30 minutes apart, 12 attempts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.clock import now
+from api.models import OutboundSms
+from api.settings import Settings
+
+log = logging.getLogger(__name__)
+Send = Callable[[str, str], str]  # (to, body) -> the provider's message id
+MAX_ATTEMPTS = 12
+LEASE = timedelta(minutes=2)  # longer than a send can take (the HTTP timeout is 15 s)
+
+
+class SendRefused(Exception):
+    """The provider will not take this message (retrying cannot help)."""
+
+
+class TwilioSender:
+    """``twilio.rest.Client(...).messages.create`` with the service's settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        from twilio.http.http_client import TwilioHttpClient
+        from twilio.rest import Client
+
+        self.client = Client(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
+            http_client=TwilioHttpClient(timeout=15),
+        )
+        if settings.twilio_api_url:
+            self.client.api.base_url = settings.twilio_api_url.rstrip("/")
+        self.from_number = settings.twilio_from_number
+
+    def __call__(self, to: str, body: str) -> str:
+        from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+
+        try:
+            message = self.client.messages.create(to=to, from_=self.from_number, body=body)
+        except (TwilioRestException, TwilioServiceException) as exc:
+            said = getattr(exc, "msg", None) or getattr(exc, "detail", None) or exc.title
+            text = f"Twilio HTTP {exc.status} (code {exc.code}): {said}"
+            if 400 <= exc.status < 500 and exc.status not in (408, 429):
+                raise SendRefused(text) from exc
+            raise RuntimeError(text) from exc
+        return message.sid
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2**attempts, 1800))
+
+
+def _claim(factory: sessionmaker[Session], message_id: int, attempts: int):
+    """Take one due message for this attempt; (to, body) or None if another sender has it."""
+    with factory() as session, session.begin():
+        claimed = session.execute(
+            update(OutboundSms)
+            .where(
+                OutboundSms.id == message_id,
+                OutboundSms.status == "pending",
+                OutboundSms.attempts == attempts,
+            )
+            .values(attempts=attempts + 1, next_at=now() + LEASE)
+        ).rowcount
+        if not claimed:
+            return None
+        return session.execute(
+            select(OutboundSms.to_phone, OutboundSms.body).where(OutboundSms.id == message_id)
+        ).one()
+
+
+def _settle(factory: sessionmaker[Session], message_id: int, **values) -> None:
+    with factory() as session, session.begin():
+        session.execute(update(OutboundSms).where(OutboundSms.id == message_id).values(**values))
+
+
+def send_due(factory: sessionmaker[Session], send: Send, batch: int = 20) -> int:
+    """Send the messages whose (next) attempt is due; returns how many were attempted."""
+    due = or_(OutboundSms.next_at.is_(None), OutboundSms.next_at <= now())
+    with factory() as session:
+        rows = session.execute(
+            select(OutboundSms.id, OutboundSms.attempts)
+            .where(OutboundSms.status == "pending", due)
+            .order_by(OutboundSms.id)
+            .limit(batch)
+        ).all()
+    tried = 0
+    for message_id, attempts in rows:
+        claimed = _claim(factory, message_id, attempts)
+        if claimed is None:
+            continue
+        tried += 1
+        attempt = attempts + 1
+        try:
+            sid = send(claimed.to_phone, claimed.body)
+        except SendRefused as exc:
+            log.warning("SMS %s refused: %s", message_id, exc)
+            _settle(factory, message_id, status="failed", error=str(exc)[:500], next_at=None)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            if attempt >= MAX_ATTEMPTS:
+                _settle(factory, message_id, status="failed", error=error, next_at=None)
+            else:
+                delay = backoff(attempt)
+                _settle(factory, message_id, error=error, next_at=now() + delay)
+            log.warning("SMS %s attempt %s failed (%s)", message_id, attempt, exc)
+        else:
+            _settle(
+                factory,
+                message_id,
+                status="sent",
+                provider_sid=str(sid)[:64],
+                sent_at=now(),
+                next_at=None,
+                error=None,
+            )
+    return tried
+
+
+class OutboxSender:
+    """A background thread sending the outbox. With several service processes on one machine a
+    lock file elects the one that sends (another takes over if it dies); across machines the
+    per-message claim keeps two senders off the same attempt."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        send: Send,
+        poll_seconds: float,
+        lock_path: Path | None = None,
+    ) -> None:
+        self.factory = factory
+        self.send = send
+        self.poll_seconds = poll_seconds
+        self.lock_path = lock_path
+        self._lock_file: IO[str] | None = None
+        self._elected = False
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sms-sender", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=20)
+        if self._lock_file is not None:
+            self._lock_file.close()
+
+    def _is_sender(self) -> bool:
+        if self._elected:
+            return True
+        if self.lock_path is not None:
+            import fcntl
+
+            handle = open(self.lock_path, "a")  # noqa: SIM115 - held for the process's life
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                return False
+            self._lock_file = handle
+        self._elected = True
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            tried = 0
+            try:
+                if self._is_sender():
+                    tried = send_due(self.factory, self.send)
+            except Exception:
+                log.exception("SMS sender pass failed")
+            if not tried:
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
