@@ -132,7 +132,12 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     @app.get("/healthz", tags=["ops"])
     def healthz(ctx: Ctx) -> dict:
         model_ready = ctx.model.path.exists()
-        return {"status": "ok", "model": model_ready, "database": ctx.engine.dialect.name}
+        return {
+            "status": "ok",
+            "model": model_ready,
+            "model_version": ctx.model.version,  # registry version serving (None: fixed file)
+            "database": ctx.engine.dialect.name,
+        }
 
     @app.post("/api/v1/classify", response_model=ClassifyResponse, tags=["triage"])
     def classify(body: ClassifyRequest, ctx: Ctx):

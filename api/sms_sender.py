@@ -10,15 +10,14 @@ never lost. Twilio refusing a message (a bad number: HTTP 4xx) fails it at once;
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import IO
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.background import ElectedLoop
 from api.clock import now
 from api.models import OutboundSms
 from api.settings import Settings
@@ -134,10 +133,11 @@ def send_due(factory: sessionmaker[Session], send: Send, batch: int = 20) -> int
     return tried
 
 
-class OutboxSender:
-    """A background thread sending the outbox. With several service processes on one machine a
-    lock file elects the one that sends (another takes over if it dies); across machines the
-    per-message claim keeps two senders off the same attempt."""
+class OutboxSender(ElectedLoop):
+    """A background thread sending the outbox. One process per machine sends (``ElectedLoop``);
+    across machines the per-message claim keeps two senders off the same attempt."""
+
+    name = "sms-sender"
 
     def __init__(
         self,
@@ -146,53 +146,9 @@ class OutboxSender:
         poll_seconds: float,
         lock_path: Path | None = None,
     ) -> None:
+        super().__init__(poll_seconds, lock_path)
         self.factory = factory
         self.send = send
-        self.poll_seconds = poll_seconds
-        self.lock_path = lock_path
-        self._lock_file: IO[str] | None = None
-        self._elected = False
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sms-sender", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=20)
-        if self._lock_file is not None:
-            self._lock_file.close()
-
-    def _is_sender(self) -> bool:
-        if self._elected:
-            return True
-        if self.lock_path is not None:
-            import fcntl
-
-            handle = open(self.lock_path, "a")  # noqa: SIM115 - held for the process's life
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                handle.close()
-                return False
-            self._lock_file = handle
-        self._elected = True
-        return True
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            tried = 0
-            try:
-                if self._is_sender():
-                    tried = send_due(self.factory, self.send)
-            except Exception:
-                log.exception("SMS sender pass failed")
-            if not tried:
-                self._wake.wait(self.poll_seconds)
-                self._wake.clear()
+    def run_pass(self) -> int:
+        return send_due(self.factory, self.send)

@@ -14,11 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.background import ElectedLoop
 from api.clock import local_date, now
 from api.db import results_may_lag
 from api.deadlines import add_working_days
@@ -335,13 +336,13 @@ def retry_pending_now(factory: sessionmaker[Session]) -> int:
         ).rowcount
 
 
-class TriageWorker:
+class TriageWorker(ElectedLoop):
     """A background thread that keeps classifying whatever is pending, then clusters it into
-    events (``events``).
+    events (``events``). One process per machine runs it (``ElectedLoop``); across machines on
+    PostgreSQL, SKIP LOCKED and the per-case claim keep workers from doing the same case twice."""
 
-    With several service processes on one machine, a lock file elects one of them to run the
-    loop (another takes over if it dies); across machines on PostgreSQL, SKIP LOCKED and the
-    per-case claim keep workers from doing the same case twice."""
+    name = "triage-worker"
+    stop_timeout = 10.0
 
     def __init__(
         self,
@@ -353,60 +354,19 @@ class TriageWorker:
         lock_path: Path | None = None,
         events: EventBridge | None = None,
     ) -> None:
+        super().__init__(poll_seconds, lock_path)
         self.args = (factory, classify, taxonomy, rules)
         self.events = events
-        self.poll_seconds = poll_seconds
-        self.lock_path = lock_path
-        self._lock_file: IO[str] | None = None
-        self._elected = False
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="triage-worker", daemon=True)
 
-    def wake(self) -> None:
-        """New work: skip the rest of the poll interval (only helps in the elected process;
-        the others' cases are found at the next poll)."""
-        self._wake.set()
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=10)
-        if self._elected and self.events is not None:
-            self.events.save()
-        if self._lock_file is not None:
-            self._lock_file.close()  # releases the lock for another process
-
-    def _is_runner(self) -> bool:
-        if self._elected:
-            return True
-        if self.lock_path is not None:
-            import fcntl
-
-            handle = open(self.lock_path, "a")  # noqa: SIM115 - held for the process's life
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                handle.close()
-                return False
-            self._lock_file = handle
-        self._elected = True
+    def on_elected(self) -> None:
         retry_pending_now(self.args[0])
-        return True
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            done = 0
-            try:
-                if self._is_runner():
-                    done = triage_pending(*self.args)
-                    if self.events is not None:
-                        done += self.events.run_pass()
-            except Exception:
-                log.exception("triage worker pass failed")
-            if not done:
-                self._wake.wait(self.poll_seconds)
-                self._wake.clear()
+    def on_stop(self) -> None:
+        if self.events is not None:
+            self.events.save()
+
+    def run_pass(self) -> int:
+        done = triage_pending(*self.args)
+        if self.events is not None:
+            done += self.events.run_pass()
+        return done
