@@ -148,10 +148,9 @@ class ActionStartComplaint(Action):
             code = item_named_in(text, load_policies())
             events.append(SlotSet("resident_category", code))
         if intent in ("report_problem", "correct_item") and not is_bare_request(text):
+            # The form validates the new text next (validate_complaint_text), which classifies
+            # it once and fills the defaults for a matter outside the list.
             events.append(SlotSet("complaint_text", text))
-            for event in await out_of_list_defaults(text, tracker):
-                if event["name"] != "phone" or not phone:
-                    events.append(event)
         return events
 
     def _add(self, text: str, tracker: Tracker) -> list[EventType]:

@@ -32,6 +32,19 @@ def _rasa(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     )
 
 
+def _bot_inputs() -> list[str]:
+    """The config, domain and training data, as `rasa train` and `rasa data validate` take them."""
+    return [
+        "--config",
+        str(rasa_env.CONFIG),
+        "--domain",
+        str(rasa_env.DOMAIN),
+        "--data",
+        str(rasa_env.STORIES_AND_RULES),
+        str(rasa_env.NLU_TRAIN),
+    ]
+
+
 def train_bot(force: bool = False) -> Path:
     """Train unless a model for exactly these inputs exists (`rasa train` takes minutes)."""
     digest = rasa_env.inputs_hash()
@@ -43,13 +56,7 @@ def train_bot(force: bool = False) -> Path:
     started = time.perf_counter()
     _rasa(
         "train",
-        "--config",
-        str(rasa_env.CONFIG),
-        "--domain",
-        str(rasa_env.DOMAIN),
-        "--data",
-        str(rasa_env.STORIES_AND_RULES),
-        str(rasa_env.NLU_TRAIN),
+        *_bot_inputs(),
         "--out",
         str(target.parent),
         "--fixed-model-name",
@@ -69,19 +76,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """`rasa data validate` on the domain, rules, stories and intent data; warnings fail."""
-    result = _rasa(
-        "data",
-        "validate",
-        "--fail-on-warnings",
-        "--config",
-        str(rasa_env.CONFIG),
-        "--domain",
-        str(rasa_env.DOMAIN),
-        "--data",
-        str(rasa_env.STORIES_AND_RULES),
-        str(rasa_env.NLU_TRAIN),
-        check=False,
-    )
+    result = _rasa("data", "validate", "--fail-on-warnings", *_bot_inputs(), check=False)
     return result.returncode
 
 
@@ -148,25 +143,29 @@ def conversation_tests(model: Path, out: Path) -> bool:
     home = Path(tempfile.mkdtemp(prefix="hotline-bot-test-"))
     stack = Stack(home, service_env(home, _triage_model(), None), model).start()
     try:
-        endpoints = home / "endpoints.yml"
-        result = _rasa(
-            "test",
-            "core",
-            "--model",
-            str(model),
-            "--stories",
-            str(rasa_env.CONVERSATION_TESTS),
-            "--endpoints",
-            str(endpoints),
-            "--out",
-            str(out / "core"),
-            "--fail-on-prediction-errors",
-            "--no-plot",
-            check=False,
-        )
+        result = run_story_tests(model, home / "endpoints.yml", out / "core")
     finally:
         stack.stop()
     return result.returncode == 0
+
+
+def run_story_tests(model: Path, endpoints: Path, out: Path) -> subprocess.CompletedProcess:
+    """`rasa test core` on bot/tests against a running action server (``endpoints``)."""
+    return _rasa(
+        "test",
+        "core",
+        "--model",
+        str(model),
+        "--stories",
+        str(rasa_env.CONVERSATION_TESTS),
+        "--endpoints",
+        str(endpoints),
+        "--out",
+        str(out),
+        "--fail-on-prediction-errors",
+        "--no-plot",
+        check=False,
+    )
 
 
 def _triage_model() -> Path:

@@ -215,24 +215,9 @@ def test_resident_goes_silent_and_comes_back(stack, staff):
 
 def test_rasa_conversation_tests(stack, tmp_path):
     """`rasa test core` on bot/tests, with this stack's action server and case service."""
-    from hotline import rasa_env
-    from hotline.bot_commands import _rasa
+    from hotline.bot_commands import run_story_tests
 
-    result = _rasa(
-        "test",
-        "core",
-        "--model",
-        str(train_bot()),
-        "--stories",
-        str(rasa_env.CONVERSATION_TESTS),
-        "--endpoints",
-        str(stack.home / "endpoints.yml"),
-        "--out",
-        str(tmp_path),
-        "--fail-on-prediction-errors",
-        "--no-plot",
-        check=False,
-    )
+    result = run_story_tests(train_bot(), stack.home / "endpoints.yml", tmp_path)
     failed = tmp_path / "failed_test_stories.yml"
     assert result.returncode == 0, failed.read_text() if failed.exists() else result
 

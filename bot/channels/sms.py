@@ -3,7 +3,7 @@ packed into as few 70-character Chinese SMS as possible, and shortcuts such as "
 
 from __future__ import annotations
 
-from sanic import Blueprint, response
+from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -30,42 +30,30 @@ class HotlineSmsInput(TwilioChannel):
             texts.append(HINTS[context])
         elif first or (context == "menu" and not texts):
             texts.append(MENU)
-        return response.text(twiml.sms_reply(texts or [MENU]), content_type="text/xml")
+        return self.xml_reply(twiml.sms_reply(texts or [MENU]))
 
-    def blueprint(self, on_new_message) -> Blueprint:
-        hook = Blueprint("hotline_sms_webhook", __name__)
-
-        @hook.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @hook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            if not self.is_signed(request):
-                return response.text("签名无效", status=403)
-            phone = caller_id(request.form.get("From"))
-            body = (request.form.get("Body") or "").strip()
-            message_sid = request.form.get("MessageSid") or ""
-            if phone is None or not message_sid:
-                return response.text("缺少号码或短信编号", status=400)
-            delivery = f"sms-{message_sid}"[:100]
-            earlier = await self.earlier_reply(request, phone, delivery)
-            if earlier is not None:  # a resent webhook: the same reply, nothing done twice
-                return self.reply(earlier, await self.slots(request, phone))
-            slots = await self.slots(request, phone)
-            text = body
-            if body and (body.isdigit() or body == "*") and len(body) == 1:
-                action = keypad.interpret(body, slots)
-                if action.step == "policy":
-                    return response.text(twiml.sms_reply([POLICY_PROMPT]), content_type="text/xml")
-                text = action.text or body
-            if not text:
-                return response.text(twiml.sms_reply([MENU]), content_type="text/xml")
-            first = not slots.get("filed_number") and not any(
-                slots.get(k) for k in ("complaint_text", "requested_slot", "awaiting")
-            )
-            messages = await self.ask_bot(on_new_message, phone, text, delivery, phone)
-            greeted = any("您好" in t for t in self.texts(messages))
-            return self.reply(messages, await self.slots(request, phone), first=greeted or first)
-
-        return hook
+    async def handle(self, request: Request, on_new_message) -> HTTPResponse:
+        phone = caller_id(request.form.get("From"))
+        body = (request.form.get("Body") or "").strip()
+        message_sid = request.form.get("MessageSid") or ""
+        if phone is None or not message_sid:
+            return response.text("缺少号码或短信编号", status=400)
+        delivery = f"sms-{message_sid}"[:100]
+        earlier = await self.earlier_reply(request, phone, delivery)
+        if earlier is not None:  # a resent webhook: the same reply, nothing done twice
+            return self.reply(earlier, await self.slots(request, phone))
+        slots = await self.slots(request, phone)
+        text = body
+        if body and (body.isdigit() or body == "*") and len(body) == 1:
+            action = keypad.interpret(body, slots)
+            if action.step == "policy":
+                return self.xml_reply(twiml.sms_reply([POLICY_PROMPT]))
+            text = action.text or body
+        if not text:
+            return self.xml_reply(twiml.sms_reply([MENU]))
+        first = not slots.get("filed_number") and not any(
+            slots.get(k) for k in ("complaint_text", "requested_slot", "awaiting")
+        )
+        messages = await self.ask_bot(on_new_message, phone, text, delivery, phone)
+        greeted = any("您好" in t for t in self.texts(messages))
+        return self.reply(messages, await self.slots(request, phone), first=greeted or first)

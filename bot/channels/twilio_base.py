@@ -11,7 +11,9 @@ from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
+from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 logger = logging.getLogger(__name__)
@@ -39,6 +41,30 @@ class TwilioChannel(InputChannel):
             auth_token=os.environ.get(credentials.get("auth_token_env", "TWILIO_AUTH_TOKEN")),
             public_url=os.environ.get("HOTLINE_PUBLIC_URL") or credentials.get("public_url"),
         )
+
+    def blueprint(self, on_new_message) -> Blueprint:
+        """GET / for health; POST /webhook, refused with 403 unless Twilio signed it."""
+        hook = Blueprint(f"{self.name()}_webhook", __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self.is_signed(request):
+                return response.text("签名无效", status=403)
+            return await self.handle(request, on_new_message)
+
+        return hook
+
+    async def handle(self, request: Request, on_new_message) -> HTTPResponse:
+        """One signed webhook from Twilio: answer with TwiML."""
+        raise NotImplementedError
+
+    @staticmethod
+    def xml_reply(body: str) -> HTTPResponse:
+        return response.text(body, content_type="text/xml")
 
     def signed_url(self, request: Request) -> str:
         """The URL Twilio signed: the public address when the server sits behind a proxy."""

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import yaml
-from sanic import Blueprint, response
+from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -66,64 +66,52 @@ class HotlineVoiceInput(TwilioChannel):
             hints=self.hints,
             num_digits=keypad.digits_expected(slots),
         )
-        return response.text(body, content_type="text/xml")
+        return self.xml_reply(body)
 
     def answer(self, messages: list[dict], slots: dict, turn: int) -> HTTPResponse:
         """The bot's reply as TwiML: keep listening, or end the call (goodbye, person)."""
         flags = self.flags(messages)
         texts = self.texts(messages) or ["好的。"]
         if flags.get("end_call"):
-            return response.text(twiml.final_reply(texts), content_type="text/xml")
+            return self.xml_reply(twiml.final_reply(texts))
         if flags.get("handoff"):
             body = twiml.final_reply(texts, dial=self.operator)
-            return response.text(body, content_type="text/xml")
+            return self.xml_reply(body)
         return self.listen(texts, slots, turn)
 
-    def blueprint(self, on_new_message) -> Blueprint:
-        hook = Blueprint("hotline_voice_webhook", __name__)
-
-        @hook.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @hook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            if not self.is_signed(request):
-                return response.text("签名无效", status=403)
-            form = {key: request.form.get(key) for key in request.form}
-            phone = caller_id(form.get("From"))
-            if phone is None:
-                return response.text("缺少来电号码", status=400)
-            step = request.args.get("step", "start")
-            turn = int(request.args.get("turn", "0") or 0)
-            if step == "voicemail":
-                return await self.voicemail(form, phone)
-            if step == "start":
-                slots = await self.slots(request, phone)
-                return self.listen([WELCOME, keypad.MENU], {**slots, "requested_slot": None}, turn)
-            silence = int(request.args.get("silence", "0") or 0)
-            speech = (form.get("SpeechResult") or "").strip()
-            digits = (form.get("Digits") or "").strip()
-            delivery = self.delivery_id(request, form.get("CallSid"), str(turn))
-            earlier = await self.earlier_reply(request, phone, delivery)
-            if earlier is not None:  # Twilio resent this webhook: same answer, no second turn
-                return self.answer(earlier, await self.slots(request, phone), turn)
-            if not speech and not digits:
-                return await self.silence(request, phone, turn, silence + 1)
-            text = speech
-            if digits and not speech:
-                action = keypad.interpret(digits, await self.slots(request, phone))
-                if action.step == "repeat":
-                    return await self.repeat(request, phone, turn)
-                if action.step == "voicemail":
-                    return self.record(turn)
-                if action.step == "policy":
-                    return self.listen([POLICY_PROMPT], {"requested_slot": "complaint_text"}, turn)
-                text = action.text or digits
-            messages = await self.ask_bot(on_new_message, phone, text, delivery, phone)
-            return self.answer(messages, await self.slots(request, phone), turn)
-
-        return hook
+    async def handle(self, request: Request, on_new_message) -> HTTPResponse:
+        form = {key: request.form.get(key) for key in request.form}
+        phone = caller_id(form.get("From"))
+        if phone is None:
+            return response.text("缺少来电号码", status=400)
+        step = request.args.get("step", "start")
+        turn = int(request.args.get("turn", "0") or 0)
+        if step == "voicemail":
+            return await self.voicemail(form, phone)
+        if step == "start":
+            slots = await self.slots(request, phone)
+            return self.listen([WELCOME, keypad.MENU], {**slots, "requested_slot": None}, turn)
+        silence = int(request.args.get("silence", "0") or 0)
+        speech = (form.get("SpeechResult") or "").strip()
+        digits = (form.get("Digits") or "").strip()
+        delivery = self.delivery_id(request, form.get("CallSid"), str(turn))
+        earlier = await self.earlier_reply(request, phone, delivery)
+        if earlier is not None:  # Twilio resent this webhook: same answer, no second turn
+            return self.answer(earlier, await self.slots(request, phone), turn)
+        if not speech and not digits:
+            return await self.silence(request, phone, turn, silence + 1)
+        text = speech
+        if digits and not speech:
+            action = keypad.interpret(digits, await self.slots(request, phone))
+            if action.step == "repeat":
+                return await self.repeat(request, phone, turn)
+            if action.step == "voicemail":
+                return self.record(turn)
+            if action.step == "policy":
+                return self.listen([POLICY_PROMPT], {"requested_slot": "complaint_text"}, turn)
+            text = action.text or digits
+        messages = await self.ask_bot(on_new_message, phone, text, delivery, phone)
+        return self.answer(messages, await self.slots(request, phone), turn)
 
     async def silence(self, request: Request, phone: str, turn: int, count: int) -> HTTPResponse:
         """First silence: say it again and offer the keypad; second: a person or a voicemail;
@@ -156,14 +144,14 @@ class HotlineVoiceInput(TwilioChannel):
 
     def record(self, turn: int) -> HTTPResponse:
         body = twiml.record_reply(VOICEMAIL, action=self.url(step="voicemail", turn=turn + 1))
-        return response.text(body, content_type="text/xml")
+        return self.xml_reply(body)
 
     async def voicemail(self, form: dict, phone: str) -> HTTPResponse:
         """A voicemail becomes a case holding its recording, so a person listens and calls back.
         Keyed by the call, so Twilio's retries file it once."""
         recording = form.get("RecordingUrl")
         if not recording:
-            return response.text(twiml.final_reply(["没有录到留言。"]), content_type="text/xml")
+            return self.xml_reply(twiml.final_reply(["没有录到留言。"]))
         payload = {
             "text": "【语音留言】来电人留了语音，请听录音后回电。",
             "channel": "voice",
@@ -182,4 +170,4 @@ class HotlineVoiceInput(TwilioChannel):
             said = VOICEMAIL_FAILED
         else:
             said = VOICEMAIL_TAKEN.format(number=" ".join(number))
-        return response.text(twiml.final_reply([said]), content_type="text/xml")
+        return self.xml_reply(twiml.final_reply([said]))
