@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from api.auth import Role, read_token
 from api.context import ServiceContext
 from api.models import Case, User
+from api.permissions import Action, roles_for
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -56,8 +57,14 @@ CurrentUser = Annotated[User, Depends(current_user)]
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 
-def require(user: User, *roles: Role) -> None:
-    if user.role not in roles:
+def require(user: User, *what: Role | Action) -> None:
+    """403 unless the user's role is one named, or one the permission table
+    (``api.permissions``) allows for a named action. Routes name actions; naming roles
+    directly still works for older callers."""
+    allowed: set[str] = set()
+    for item in what:
+        allowed |= roles_for(item) if isinstance(item, Action) else {item}
+    if user.role not in allowed:
         raise HTTPException(403, "您的角色无权进行此操作")
 
 

@@ -6,21 +6,25 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from api import workbench
 from api.access import Ctx
+from api.clean_request import CleanRequest
 from api.context import ServiceContext
 from api.db import make_engine, migrate, session_factory
 from api.events import EventBridge
 from api.lifecycle import IllegalTransition
 from api.limits import BodySizeLimit
+from api.logins import warm_dummy_hash
 from api.outbox import LIVE
 from api.problems import install_problem_handlers, problem
-from api.routes import cases, conversation, labels, office, open311, outbox, public
+from api.routes import cases, conversation, labels, office, open311, outbox, public, understand
 from api.rules import load_rules
+from api.schemas import Strict
 from api.settings import Settings
 from api.sms_sender import OutboxSender, TwilioSender
 from api.triage import ModelHolder, TriageWorker
@@ -29,10 +33,10 @@ from classifiers.model import MAX_TEXT_CHARS
 from classifiers.paths import var_dir
 from classifiers.taxonomy import load_taxonomy
 
+DOCS_ASSETS = "/workbench/static/vendor/swagger-ui"  # Swagger UI 4.15.5, see its README
 
-class ClassifyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
+class ClassifyRequest(Strict):
     text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)]
 
 
@@ -96,11 +100,19 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
             worker.stop()
         context.engine.dispose()
 
-    app = FastAPI(title="小微权力“监督一点通”热线 案件服务", version="0.2.0", lifespan=lifespan)
+    app = FastAPI(
+        title="小微权力“监督一点通”热线 案件服务",
+        version="0.2.0",
+        lifespan=lifespan,
+        docs_url=None,  # served below from vendored assets: no CDN on offline county networks
+        redoc_url=None,
+    )
     app.state.ctx = context
     app.state.wake_worker = lambda: None
     app.state.wake_sender = lambda: None
     app.add_middleware(BodySizeLimit, max_bytes=context.settings.max_body_bytes)
+    app.add_middleware(CleanRequest)
+    warm_dummy_hash()  # an unknown username's first login costs what a known one does
     install_problem_handlers(app)
 
     @app.exception_handler(IllegalTransition)
@@ -119,11 +131,22 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         open311.router,
         outbox.router,
         labels.router,
+        understand.router,
     ):
         app.include_router(router)
     app.include_router(workbench.router)
     app.mount("/workbench/static", StaticFiles(directory=workbench.STATIC), name="workbench-static")
     workbench.load_replies()  # a malformed config/replies.yml stops the start, saying where
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=app.title + " 接口文档",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

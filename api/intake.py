@@ -3,6 +3,11 @@
 The transaction that accepts a complaint writes the case, its reporter and its first history row
 and nothing else; classification, repeat detection and escalation follow in
 ``api.triage.apply_triage``, retried until they succeed.
+
+What identifies the complainant in the text (their own name, phone, ID and bank card numbers,
+house address) is masked here, before anything else reads it: ``cases.text`` holds the masked
+text every role and export sees; ``cases.text_original`` keeps the words as written, read only
+through the audited contact view.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from api.clock import now
 from api.history import record
 from api.lifecycle import State
 from api.models import Case, Reporter
+from classifiers.redact import redact
 
 # Titles of village cadres: a complaint naming them must not be handled by their own village.
 _CADRE = re.compile(
@@ -59,12 +65,18 @@ def accept(
     anonymous: bool = False,
     township: str | None = None,
     village: str | None = None,
+    village_group: str | None = None,
+    village_flagged: bool = False,
+    resident_category: str | None = None,
     audio_url: str | None = None,
     idempotency_key: str | None = None,
     filed_by_id: int | None = None,
     actor: str = "resident",
 ) -> tuple[Case, bool]:
     """Store a complaint; returns (case, created). A resent key returns the first case."""
+    masked = redact(text)
+    original = text if masked.found else None
+    text = masked.text
     for _attempt in range(5):
         if idempotency_key:
             with factory() as session:
@@ -81,9 +93,13 @@ def accept(
                     number=new_case_number(),
                     idempotency_key=idempotency_key,
                     text=text,
+                    text_original=original,
                     channel=channel,
                     township=township,
                     village=village,
+                    village_group=village_group,
+                    village_flagged=village_flagged,
+                    resident_category=resident_category,
                     audio_url=audio_url,
                     reporter=_reporter_for(session, phone, None if anonymous else name),
                     anonymous=anonymous,
@@ -91,7 +107,7 @@ def accept(
                     received_at=now(),
                     state=State.ACCEPTED,
                     triage_status="pending",
-                    about_cadres=mentions_village_cadres(text),
+                    about_cadres=mentions_village_cadres(original or text),
                 )
                 session.add(case)
                 record(

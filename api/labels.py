@@ -4,7 +4,6 @@ analysts' own tools. Texts and labels only; never the complainant's contact deta
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.clock import aware
+from api.csv_export import csv_chunks
 from api.models import Case, Label, User
 from classifiers.training_set import Labelled
 
@@ -78,18 +78,18 @@ def recent_corrections(session: Session, n: int) -> list[LabelRow]:
 
 
 def export_chunks(session: Session, fmt: str, chunk_rows: int = 500) -> Iterator[str]:
-    """The export as text chunks (streamed over HTTP, written to a file by the CLI). CSV has a
-    header and a BOM, so Excel reads the Chinese right; JSON Lines has one object a line."""
-    buffer = io.StringIO()
+    """The export as text chunks (streamed over HTTP, written to a file by the CLI). CSV goes
+    through the project's one CSV writer (BOM, formula escaping); JSON Lines has one object a
+    line."""
+    rows = (row.as_export() for row in all_labels(session))
     if fmt == "csv":
-        buffer.write("\ufeff")
-        writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-    for i, row in enumerate(all_labels(session), start=1):
-        if fmt == "csv":
-            writer.writerow(row.as_export())
-        else:
-            buffer.write(json.dumps(row.as_export(), ensure_ascii=False) + "\n")
+        yield from csv_chunks(
+            list(EXPORT_COLUMNS), ([r[c] for c in EXPORT_COLUMNS] for r in rows), chunk_rows
+        )
+        return
+    buffer = io.StringIO()
+    for i, row in enumerate(rows, start=1):
+        buffer.write(json.dumps(row, ensure_ascii=False) + "\n")
         if i % chunk_rows == 0:
             yield buffer.getvalue()
             buffer.seek(0)

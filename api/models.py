@@ -3,6 +3,7 @@ to see them ever load them, and every such read is written to the audit log."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -14,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
 )
@@ -59,15 +61,31 @@ class Reporter(Base):
     name: Mapped[str | None] = mapped_column(String(50))
 
 
+def new_public_id() -> str:
+    """Revision 0005: the id the public Open311 feed shows, unrelated to the case number (which
+    with a phone opens the resident's status page)."""
+    return secrets.token_hex(8)
+
+
 class Case(Base):
     __tablename__ = "cases"
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(8), unique=True)
+    # Revision 0005: the Open311 id (random; never the case number).
+    public_id: Mapped[str] = mapped_column(
+        String(16), unique=True, index=True, default=new_public_id
+    )
     idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # redacted at intake: what every role reads
+    # Revision 0005: the text as the resident wrote it; read only through the audited contact
+    # view (supervisors), never listed, exported or trained on.
+    text_original: Mapped[str | None] = mapped_column(Text, deferred=True)
     channel: Mapped[str] = mapped_column(String(20))
     township: Mapped[str | None] = mapped_column(String(50))
     village: Mapped[str | None] = mapped_column(String(50))
+    village_group: Mapped[str | None] = mapped_column(String(20))
+    village_flagged: Mapped[bool] = mapped_column(Boolean, default=False)  # not in the gazetteer
+    resident_category: Mapped[str | None] = mapped_column(String(10))  # confirmed at read-back
     audio_url: Mapped[str | None] = mapped_column(String(500))
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporters.id"), index=True)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -202,3 +220,17 @@ class OutboundSms(Base):
         Index("ix_sms_outbox_due", "status", "next_at"),
         Index("ix_sms_outbox_status_id", "status", "id"),
     )
+
+
+class Throttle(Base):
+    """Revision 0005: failed tries per key (a case number, a client, an account), kept in the
+    database so every process and host sharing it counts the same tries."""
+
+    __tablename__ = "throttle"
+    scope: Mapped[str] = mapped_column(String(20))  # case, client, account, login_client
+    key: Mapped[str] = mapped_column(String(200))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (PrimaryKeyConstraint("scope", "key", name="pk_throttle"),)

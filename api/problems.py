@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.throttle import Locked
+
 log = logging.getLogger(__name__)
 PROBLEM_TYPE = "application/problem+json"
 
@@ -21,6 +23,7 @@ _TITLES = {
     413: "内容过大",
     415: "格式不支持",
     422: "内容不符合要求",
+    429: "尝试次数过多",
     503: "服务暂不可用",
 }
 
@@ -41,6 +44,23 @@ def problem(status: int, detail: str, **extra) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE)
 
 
+def locked_message(exc: Locked) -> str:
+    minutes = max(1, -(-exc.retry_after // 60))
+    if exc.scope in ("account", "login_client"):
+        return f"登录失败次数过多，已暂时锁定，请{minutes}分钟后再试，或请主管解锁"
+    return (
+        f"核对失败次数过多，为保护反映人，已暂停查询，请{minutes}分钟后再试，"
+        "或拨打热线由工作人员核实"
+    )
+
+
+def too_many(exc: Locked) -> JSONResponse:
+    """429 with Retry-After: a locked case number, client or account."""
+    response = problem(429, locked_message(exc), retry_after=exc.retry_after)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Every error leaves the service as problem details, never as a bare 500 page."""
 
@@ -48,6 +68,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = _FRAMEWORK_MESSAGES.get(str(exc.detail), str(exc.detail))
         return problem(exc.status_code, detail)
+
+    @app.exception_handler(Locked)
+    async def locked(_: Request, exc: Locked) -> JSONResponse:
+        return too_many(exc)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

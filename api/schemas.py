@@ -7,12 +7,19 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
+from api.clean import MAX_INT, clean_line, clean_tree, in_range
 from api.clock import aware
 from classifiers.model import MAX_TEXT_CHARS
 
 LocalDateTime = Annotated[datetime, AfterValidator(aware)]
+# A date-time from a client (a filter): within what both databases compare safely.
+AwareDateTime = Annotated[datetime, AfterValidator(in_range)]
+# A row id from a client: fits a database BIGINT.
+Id = Annotated[int, Field(ge=1, le=MAX_INT)]
+# A one-line value from a client (names, places, keys, numbers): no control characters.
+Line = Annotated[str, AfterValidator(clean_line)]
 
 
 def _clean_phone(value: str) -> str:
@@ -33,11 +40,19 @@ def _not_blank(value: str) -> str:
 Phone = Annotated[str, AfterValidator(_clean_phone)]
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), AfterValidator(_not_blank)]
 ShortText = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_not_blank)]
-Place = Annotated[str, Field(min_length=1, max_length=50)]
+Place = Annotated[Line, Field(min_length=1, max_length=50)]
 
 
 class Strict(BaseModel):
+    """A request body: unknown fields refused, and no string in it may carry NUL, control
+    characters or lone surrogates (a 422, not a database error)."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _clean(cls, value):
+        return clean_tree(value)
 
 
 class Channel(StrEnum):
@@ -52,12 +67,16 @@ class ComplaintIn(Strict):
     text: Text
     channel: Channel = Channel.WEB
     phone: Phone | None = None
-    name: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    name: Annotated[Line, Field(min_length=1, max_length=50)] | None = None
     anonymous: bool = False
     township: Place | None = None
     village: Place | None = None
+    village_group: Annotated[Line, Field(max_length=20)] | None = None
+    village_flagged: bool = Field(
+        False, description="村名不在本县地名表（config/places.yml）里：按居民说的记下，请工作人员核实"
+    )
     audio_url: HttpUrl | None = None
-    idempotency_key: Annotated[str, Field(min_length=8, max_length=100)] | None = None
+    idempotency_key: Annotated[Line, Field(min_length=8, max_length=100)] | None = None
     resident_category: Annotated[str, Field(pattern=r"^[A-Z]\d{2}$|^OUT$")] | None = Field(
         None,
         description="事项代码：居民在机器人复述时确认或更正的事项；立即分类，并留给工作人员审核",
@@ -67,10 +86,10 @@ class ComplaintIn(Strict):
 class HandoffIn(Strict):
     """A resident asked for a person (or the bot misunderstood twice)."""
 
-    conversation_id: Annotated[str, Field(min_length=1, max_length=100)]
+    conversation_id: Annotated[Line, Field(min_length=1, max_length=100)]
     channel: Channel = Channel.WEB
     phone: Phone
-    case_number: Annotated[str, Field(min_length=1, max_length=20)] | None = None
+    case_number: Annotated[Line, Field(min_length=1, max_length=20)] | None = None
     reason: ShortText
     transcript: Annotated[list[ShortText], Field(max_length=30)] = []
 
@@ -94,7 +113,7 @@ class ComplaintAccepted(BaseModel):
 
 
 class Login(Strict):
-    username: Annotated[str, Field(min_length=1, max_length=50)]
+    username: Annotated[Line, Field(min_length=1, max_length=50)]
     password: Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -169,16 +188,19 @@ class ContactOut(BaseModel):
     anonymous: bool
     name: str | None
     phone: str | None
+    text_original: str | None = Field(
+        None, description="反映原文（未遮盖个人信息）；原文中没有需遮盖的内容时为空"
+    )
 
 
 class TransitionIn(Strict):
-    to: str
+    to: Annotated[Line, Field(min_length=1, max_length=20)]
     note: ShortText | None = None
     reply: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
 
 
 class AssignIn(Strict):
-    unit_id: int
+    unit_id: Id
     note: ShortText | None = None
 
 
@@ -187,7 +209,7 @@ class ReferIn(Strict):
 
 
 class CategoryIn(Strict):
-    category: Annotated[str, Field(min_length=2, max_length=10)]
+    category: Annotated[Line, Field(min_length=2, max_length=10)]
 
 
 class NoteIn(Strict):
@@ -199,18 +221,18 @@ class EscalateIn(Strict):
 
 
 class MergeIn(Strict):
-    into: Annotated[str, Field(min_length=8, max_length=20)]
+    into: Annotated[Line, Field(min_length=8, max_length=20)]
 
 
 class StatusQuery(Strict):
-    number: Annotated[str, Field(min_length=1, max_length=40)]
+    number: Annotated[Line, Field(min_length=1, max_length=40)]
     phone: Phone
 
 
 class RatingIn(Strict):
-    number: Annotated[str, Field(min_length=1, max_length=40)]
+    number: Annotated[Line, Field(min_length=1, max_length=40)]
     phone: Phone
-    rating: str
+    rating: Annotated[Line, Field(min_length=1, max_length=10)]
     comment: Annotated[str, Field(max_length=500)] | None = None
 
 
@@ -229,8 +251,8 @@ class ResidentStatus(BaseModel):
 
 
 class UnitIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    kind: Annotated[str, Field(min_length=1, max_length=40)]
+    name: Annotated[Line, Field(min_length=1, max_length=100)]
+    kind: Annotated[Line, Field(min_length=1, max_length=40)]
     township: Place | None = None
     village: Place | None = None
 

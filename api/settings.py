@@ -58,6 +58,9 @@ class Settings:
     sms_poll_seconds: float = field(
         default_factory=lambda: float(os.environ.get("HOTLINE_SMS_POLL", "1.0"))
     )
+    # Shared with the bot's action server (``hotline up`` generates it): a request carrying it
+    # may name the resident it speaks for, so lockouts count per conversation, not per address.
+    internal_token: str | None = field(default_factory=lambda: _env("HOTLINE_INTERNAL_TOKEN"))
 
     @property
     def sms_live(self) -> bool:

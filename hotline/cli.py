@@ -169,11 +169,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = Settings()
     engine = make_engine(settings.database_url)
     migrate(engine)  # once, before the worker processes start
-    password = service_commands.ensure_first_supervisor(session_factory(engine))
+    note = service_commands.ensure_first_supervisor(session_factory(engine))
     engine.dispose()
-    if password:
+    if note:
+        # The password itself stays in the file (mode 600): this output ends up in logs.
         print(
-            f"首次启动：已创建主管账号 admin，密码 {password}（也保存在 var/initial-admin.txt），"
+            f"首次启动：已创建主管账号 admin，密码保存在 {note}（仅本机账户可读），"
             "请登录后用 hotline create-user 创建正式账号。",
             flush=True,
         )

@@ -125,6 +125,8 @@ def service_env(home: Path, model_path: Path, database_url: str | None) -> dict:
         "HOTLINE_MODEL": str(model_path),
         "HOTLINE_SECRET": secrets.token_hex(16),
         "HOTLINE_TRIAGE_POLL": "0.3",
+        # The trusted internal caller's token (the action server's, see api/callers.py).
+        "HOTLINE_INTERNAL_TOKEN": secrets.token_urlsafe(24),
     }
     env.pop("DATABASE_URL", None)
     if database_url:

@@ -6,6 +6,7 @@ import argparse
 import getpass
 import json
 import sys
+from pathlib import Path
 
 from api.auth import Role, hash_password
 
@@ -83,9 +84,30 @@ def cmd_daily_review(args: argparse.Namespace) -> int:
     return 0
 
 
-def ensure_first_supervisor(sessions) -> str | None:
-    """On a fresh database, create a supervisor account ``admin`` with a random password (printed
-    once and kept in var/initial-admin.txt) so the office can log in and create real accounts."""
+def cmd_unlock_user(args: argparse.Namespace) -> int:
+    """Lift a staff account's login lock (after too many wrong passwords), and optionally a
+    client address's."""
+    from sqlalchemy import select
+
+    from api.logins import unlock, unlock_client
+    from api.models import User
+
+    ctx = _context()
+    with ctx.sessions() as session:
+        if session.scalars(select(User.id).where(User.username == args.username)).first() is None:
+            sys.exit(f"hotline: 没有账号 {args.username}")
+    lifted = unlock(ctx, args.username)
+    print(f"{args.username}: {'已解锁' if lifted else '未被锁定'}")
+    if args.client:
+        lifted = unlock_client(ctx, "addr:" + args.client)
+        print(f"{args.client}: {'已解锁' if lifted else '未被锁定'}")
+    return 0
+
+
+def ensure_first_supervisor(sessions) -> Path | None:
+    """On a fresh database, create a supervisor account ``admin`` with a random password, kept
+    only in var/initial-admin.txt (mode 600, never printed or logged) so the office can log in
+    and create real accounts. Returns that file's path when the account was created."""
     import secrets
 
     from sqlalchemy import func, select
@@ -106,9 +128,10 @@ def ensure_first_supervisor(sessions) -> str | None:
             )
         )
     note = var_dir() / "initial-admin.txt"
+    note.touch(mode=0o600)
+    note.chmod(0o600)  # before the password is in it
     note.write_text(f"username: admin\npassword: {password}\n", encoding="utf-8")
-    note.chmod(0o600)
-    return password
+    return note
 
 
 def register(sub) -> None:
@@ -128,6 +151,11 @@ def register(sub) -> None:
     p.add_argument("--township")
     p.add_argument("--village")
     p.set_defaults(func=cmd_create_unit)
+
+    p = sub.add_parser("unlock-user", help="lift a staff account's login lock")
+    p.add_argument("username")
+    p.add_argument("--client", help="also lift the lock of this client address (e.g. 10.0.0.5)")
+    p.set_defaults(func=cmd_unlock_user)
 
     p = sub.add_parser("daily-review", help="日盘点: due soon and overdue; escalates overdue")
     p.add_argument("--dry-run", action="store_true", help="list only, escalate nothing")

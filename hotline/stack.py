@@ -8,7 +8,7 @@ import secrets
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +74,15 @@ class ManagedProcess:
         self.proc = None
 
 
+INTERNAL_TOKEN_ENV = "HOTLINE_INTERNAL_TOKEN"
+
+
+def internal_token_from(env: Mapping[str, str], fallback: str | None = None) -> str:
+    """The internal token the environment sets (to share with a case service started
+    elsewhere), else ``fallback``, else a new random one."""
+    return env.get(INTERNAL_TOKEN_ENV) or fallback or secrets.token_urlsafe(32)
+
+
 def _get_ok(url: str) -> bool:
     return httpx.get(url, timeout=2).status_code == 200
 
@@ -89,8 +98,14 @@ def case_service(home: Path, env: dict[str, str], port: int, host: str = "127.0.
 
 
 def action_server(
-    home: Path, api_url: str, port: int, extra_env: dict[str, str] | None = None
+    home: Path,
+    api_url: str,
+    port: int,
+    extra_env: dict[str, str] | None = None,
+    host: str = "127.0.0.1",
 ) -> ManagedProcess:
+    """rasa_sdk listens on ``SANIC_HOST`` (its own default is every interface, 0.0.0.0); only
+    Rasa on this machine calls it, so it listens on the loopback address unless told."""
     return ManagedProcess(
         "action server",
         [
@@ -102,7 +117,7 @@ def action_server(
             "--port",
             str(port),
         ],
-        {**rasa_env.rasa_env(api_url), **(extra_env or {})},
+        {**rasa_env.rasa_env(api_url), **(extra_env or {}), "SANIC_HOST": host},
         home / "logs" / "actions.log",
         lambda: _get_ok(f"http://127.0.0.1:{port}/health"),
     )
@@ -164,6 +179,9 @@ class Stack:
     api_url: str | None = None
     rasa_extra_env: dict[str, str] = field(default_factory=dict)  # e.g. TWILIO_AUTH_TOKEN
     processes: list[ManagedProcess] = field(default_factory=list)
+    # Shared by the case service and the action server: the action server is the trusted
+    # internal caller that may name the resident it speaks for (see api/callers.py).
+    internal_token: str = field(default_factory=lambda: internal_token_from(os.environ))
 
     @property
     def rasa_url(self) -> str:
@@ -180,10 +198,12 @@ class Stack:
             sqlite_path=self.home / "conversations.db",
         )
         if self.with_case_service:
+            self.internal_token = internal_token_from(self.service_env, self.internal_token)
+            service_env = {**self.service_env, INTERNAL_TOKEN_ENV: self.internal_token}
             self.processes.append(
-                case_service(self.home, self.service_env, self.api_port, self.host).start()
+                case_service(self.home, service_env, self.api_port, self.host).start()
             )
-        extra = self.rasa_extra_env
+        extra = {**self.rasa_extra_env, INTERNAL_TOKEN_ENV: self.internal_token}
         self.processes.append(
             action_server(self.home, self.api_url, self.actions_port, extra).start()
         )

@@ -191,9 +191,16 @@ def test_open311_view_shows_items_and_states_but_never_texts_or_phones(service):
     assert len(services) == 36 and {"service_code", "service_name", "description"} <= set(
         services[0]
     )
-    one = httpx.get(service.url + f"/open311/v2/requests/{filed['number']}.json").json()
-    assert one[0]["service_request_id"] == filed["number"]
-    assert one[0]["status"] == "open" and one[0]["service_code"] == filed["category"]
     listing = httpx.get(service.url + "/open311/v2/requests.json", params={"status": "open"}).text
     assert "13800000005" not in listing and "小舅子" not in listing
+    # The feed names cases by their own random ids, never by the case number (which, with a
+    # phone, opens the resident's status page).
+    assert filed["number"] not in listing
+    public_id = json.loads(listing)[0]["service_request_id"]  # newest first: the case above
+    assert public_id != filed["number"] and len(public_id) == 16
+    one = httpx.get(service.url + f"/open311/v2/requests/{public_id}.json").json()
+    assert one[0]["service_request_id"] == public_id and one[0]["address"] == "河湾村"
+    assert one[0]["status"] == "open" and one[0]["service_code"] == filed["category"]
+    by_number = httpx.get(service.url + f"/open311/v2/requests/{filed['number']}.json")
+    assert by_number.status_code == 404
     assert httpx.get(service.url + "/open311/v2/requests/99999999.json").status_code == 404

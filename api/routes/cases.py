@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session
 
 from api import workflow
 from api.access import DB, Ctx, CurrentUser, actor, require, visible
-from api.auth import CONTACT_ROLES, Role
 from api.case_numbers import parse_case_number
+from api.clean import MAX_OFFSET
 from api.clock import aware, now, today
 from api.db import committing
 from api.history import move
 from api.lifecycle import OPEN_STATES, State
 from api.models import AuditEntry, Case, Unit, User
+from api.permissions import Action, roles_for
 from api.schemas import (
     AssignIn,
     CaseList,
@@ -35,7 +36,7 @@ from api.schemas import (
 from api.views import case_out
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
-STAFF = (Role.SUPERVISOR, Role.HANDLER)
+STAFF = tuple(roles_for(Action.WORK))  # kept for older imports
 
 
 def load_case(session: Session, number: str, user: User, *, lock: bool = False) -> Case:
@@ -82,7 +83,7 @@ def list_cases(
     received_from: date | None = None,
     received_to: date | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ):
     """Cases this user may see, filtered; newest first."""
     query = visible(select(Case), user)
@@ -168,8 +169,9 @@ def get_case(number: str, context: Ctx, session: DB, user: CurrentUser):
 
 @router.get("/cases/{number}/contact", response_model=ContactOut)
 def get_contact(number: str, session: DB, user: CurrentUser):
-    """The complainant's name and phone: supervisors only, and every read is audited."""
-    require(user, *CONTACT_ROLES)
+    """The complainant's name and phone, and the complaint as written before their identity
+    was masked: supervisors only, and every read is audited."""
+    require(user, Action.VIEW_CONTACT)
     with committing(session):
         case = load_case(session, number, user)
         session.add(
@@ -187,6 +189,7 @@ def get_contact(number: str, session: DB, user: CurrentUser):
             anonymous=case.anonymous,
             name=None if reporter is None else reporter.name,
             phone=None if reporter is None else reporter.phone,
+            text_original=case.text_original,
         )
 
 
@@ -200,7 +203,7 @@ def _act(session: Session, number: str, user: User, context, action) -> CaseOut:
 
 @router.post("/cases/{number}/assign", response_model=CaseOut)
 def assign_case(number: str, body: AssignIn, context: Ctx, session: DB, user: CurrentUser):
-    require(user, Role.SUPERVISOR)
+    require(user, Action.TRIAGE)
 
     def action(case: Case) -> None:
         unit = session.get(Unit, body.unit_id)
@@ -215,7 +218,7 @@ def assign_case(number: str, body: AssignIn, context: Ctx, session: DB, user: Cu
 def transition(number: str, body: TransitionIn, context: Ctx, session: DB, user: CurrentUser):
     """Move a case along its lifecycle: 办理中, 已办结 (with a reply to the resident), back to
     已受理 after a wrong referral. Other moves have their own actions (assign, refer, merge)."""
-    require(user, *STAFF)
+    require(user, Action.WORK)
     try:
         target = State(body.to)
     except ValueError as exc:
@@ -225,7 +228,7 @@ def transition(number: str, body: TransitionIn, context: Ctx, session: DB, user:
     if target == State.DONE and not body.reply:
         raise HTTPException(422, "办结需要填写给群众的答复")
     if target == State.ACCEPTED:
-        require(user, Role.SUPERVISOR)
+        require(user, Action.REOPEN)
 
     def action(case: Case) -> None:
         if body.reply:
@@ -238,7 +241,7 @@ def transition(number: str, body: TransitionIn, context: Ctx, session: DB, user:
 @router.post("/cases/{number}/refer", response_model=CaseOut)
 def refer(number: str, body: ReferIn, context: Ctx, session: DB, user: CurrentUser):
     """清单外转办: the matter is outside the list; the reason is told to the resident."""
-    require(user, Role.SUPERVISOR)
+    require(user, Action.TRIAGE)
     return _act(
         session,
         number,
@@ -251,7 +254,7 @@ def refer(number: str, body: ReferIn, context: Ctx, session: DB, user: CurrentUs
 @router.post("/cases/{number}/category", response_model=CaseOut)
 def set_category(number: str, body: CategoryIn, context: Ctx, session: DB, user: CurrentUser):
     """Confirm or correct the item (kept as a training label with who and when)."""
-    require(user, Role.SUPERVISOR)
+    require(user, Action.TRIAGE)
     return _act(
         session,
         number,
@@ -265,7 +268,7 @@ def set_category(number: str, body: CategoryIn, context: Ctx, session: DB, user:
 
 @router.post("/cases/{number}/escalate", response_model=CaseOut)
 def escalate(number: str, body: EscalateIn, context: Ctx, session: DB, user: CurrentUser):
-    require(user, Role.SUPERVISOR)
+    require(user, Action.TRIAGE)
     return _act(
         session,
         number,
@@ -277,7 +280,7 @@ def escalate(number: str, body: EscalateIn, context: Ctx, session: DB, user: Cur
 
 @router.post("/cases/{number}/notes", response_model=CaseOut)
 def add_note(number: str, body: NoteIn, context: Ctx, session: DB, user: CurrentUser):
-    require(user, *STAFF)
+    require(user, Action.WORK)
     return _act(
         session,
         number,
@@ -289,7 +292,7 @@ def add_note(number: str, body: NoteIn, context: Ctx, session: DB, user: Current
 
 @router.post("/cases/{number}/merge", response_model=CaseOut)
 def merge(number: str, body: MergeIn, context: Ctx, session: DB, user: CurrentUser):
-    require(user, Role.SUPERVISOR)
+    require(user, Action.TRIAGE)
 
     def action(case: Case) -> None:
         lead = load_case(session, body.into, user)
@@ -300,7 +303,7 @@ def merge(number: str, body: MergeIn, context: Ctx, session: DB, user: CurrentUs
 
 @router.post("/cases/{number}/split", response_model=CaseOut)
 def split(number: str, context: Ctx, session: DB, user: CurrentUser):
-    require(user, Role.SUPERVISOR)
+    require(user, Action.TRIAGE)
     return _act(
         session,
         number,
@@ -320,7 +323,7 @@ def list_units(session: DB, user: CurrentUser):
 
 @router.post("/units", response_model=UnitOut, status_code=201)
 def create_unit(body: UnitIn, session: DB, user: CurrentUser):
-    require(user, Role.SUPERVISOR)
+    require(user, Action.MANAGE_UNITS)
     with committing(session):
         if session.scalars(select(Unit).where(Unit.name == body.name)).first():
             raise HTTPException(409, "已有同名办理单位")

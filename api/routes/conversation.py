@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import hashlib
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
+from sqlalchemy import select
 
 from api.access import DB, Ctx
+from api.callers import is_internal
+from api.case_numbers import parse_case_number
 from api.db import committing
 from api.history import record
 from api.intake import accept
 from api.models import Case
 from api.resident import find_for_resident
-from api.schemas import HandoffAccepted, HandoffIn
+from api.resident_guard import guarded
+from api.schemas import Channel, HandoffAccepted, HandoffIn
 
 router = APIRouter(prefix="/api/v1", tags=["conversation"])
+ON_CASE = "已登记转人工，工作人员会回电"
 
 
 def _handoff_key(body: HandoffIn) -> str:
@@ -23,25 +28,51 @@ def _handoff_key(body: HandoffIn) -> str:
     return f"handoff:{body.conversation_id[:60]}:{digest}"
 
 
-@router.post("/handoffs", status_code=201, response_model=HandoffAccepted)
+def _on_named_case(context, session, request: Request, body: HandoffIn) -> HandoffAccepted:
+    """A handoff naming a case: written into the case's history when the phone matches; when it
+    does not, a staff-only note on the named case (if there is one) keeps the request, no case
+    is created, and the answer is the same, so the phone cannot be probed."""
+    number_raw = body.case_number or ""
+    found = guarded(
+        context, request, number_raw, lambda: find_for_resident(session, number_raw, body.phone)
+    )
+    number = parse_case_number(number_raw)
+    with committing(session):
+        if found is not None:
+            case = session.get(Case, found[0].id)
+            record(session, case, "resident", "handoff", f"居民请求人工服务：{body.reason}")
+        elif number is not None:
+            case = session.scalars(select(Case).where(Case.number == number)).first()
+            if case is not None:
+                note = f"有人以与立案不符的电话请求人工服务（未核实身份）：{body.reason}"
+                record(session, case, "resident", "handoff_unverified", note, public=False)
+    return HandoffAccepted(number=number or number_raw, created=False, message=ON_CASE)
+
+
+@router.post(
+    "/handoffs",
+    status_code=201,
+    response_model=HandoffAccepted,
+    responses={
+        200: {"description": "已在所报案件中登记（电话是否相符，回答相同）"},
+        403: {"description": "只有内部调用可以指定渠道"},
+        429: {"description": "尝试次数过多"},
+    },
+)
 def request_person(
     body: HandoffIn, context: Ctx, session: DB, request: Request, response: Response
 ):
-    """A resident wants a person. On a case they filed (number + the same phone) the request is
-    written into that case's history; otherwise it becomes a case of its own, holding what the
-    resident said, so that staff call back and nothing said is lost."""
+    """A resident wants a person. Naming a case (number + the phone it was filed from) the
+    request is written into that case's history, answered 200 whether or not the phone matched;
+    otherwise it becomes a case of its own (201), holding what the resident said, so that staff
+    call back and nothing said is lost. Only the trusted internal caller (the bot's action
+    server) may say which channel the resident used."""
+    internal = is_internal(request)
+    if "channel" in body.model_fields_set and body.channel != Channel.WEB and not internal:
+        raise HTTPException(403, "只有热线内部服务可以指定渠道")
     if body.case_number:
-        found = find_for_resident(session, body.case_number, body.phone)
-        if found is not None:
-            case = session.get(Case, found[0].id)
-            with committing(session):
-                record(session, case, "resident", "handoff", f"居民请求人工服务：{body.reason}")
-            response.status_code = 200
-            return HandoffAccepted(
-                number=case.number,
-                created=False,
-                message=f"已在案件{case.number}中登记转人工，工作人员会回电",
-            )
+        response.status_code = 200
+        return _on_named_case(context, session, request, body)
     said = "\n".join(body.transcript) or "（无）"
     case, created = accept(
         context.sessions,

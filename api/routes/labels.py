@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from api.access import Ctx, CurrentUser, require
-from api.auth import Role
 from api.clock import today
 from api.labels import export_chunks
+from api.permissions import Action
 
 router = APIRouter(prefix="/api/v1", tags=["labels"])
 _MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
@@ -25,7 +25,7 @@ def export_labels(
     format: Annotated[str, Query(pattern="^(csv|jsonl)$")] = "csv",
 ):
     """Every confirm/correct decision: case_number, text, label, previous, kind, who, when."""
-    require(user, Role.ANALYST, Role.SUPERVISOR)
+    require(user, Action.EXPORT_LABELS)
 
     def chunks() -> Iterator[bytes]:
         # Its own session: the request's is closed before a streamed body is sent.

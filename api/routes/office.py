@@ -4,29 +4,64 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from sqlalchemy import select
 
 from api.access import DB, Ctx, CurrentUser, require, visible
-from api.auth import Role, issue_token, verify_password
+from api.auth import issue_token
 from api.clock import today
+from api.context import ServiceContext
 from api.daily_review import daily_review
+from api.logins import authenticate, login_client, unlock
 from api.metrics import Row, compute
 from api.models import Case, User
+from api.permissions import Action
 from api.schemas import Login, Token
+from api.throttle import ACCOUNT, locked_keys
 
 router = APIRouter(prefix="/api/v1", tags=["office"])
 
 
-@router.post("/auth/token", response_model=Token)
-def login(body: Login, context: Ctx, session: DB):
-    user = session.scalars(select(User).where(User.username == body.username)).first()
-    if user is None or not user.active or not verify_password(user.password_hash, body.password):
-        raise HTTPException(401, "用户名或密码不正确")
+def token_for(context: ServiceContext, body: Login, client: str) -> tuple[User, Token]:
+    """Check the credentials (throttled, see ``api.logins``) and issue a token."""
+    user = authenticate(context, body.username, body.password, client)
     token, expires = issue_token(
         user.id, context.settings.secret_key, context.settings.token_minutes
     )
-    return Token(access_token=token, expires_at=expires, role=user.role)
+    return user, Token(access_token=token, expires_at=expires, role=user.role)
+
+
+@router.post(
+    "/auth/token",
+    response_model=Token,
+    responses={401: {"description": "用户名或密码不正确"}, 429: {"description": "已暂时锁定"}},
+)
+def login(body: Login, context: Ctx, request: Request):
+    """A staff token. Wrong passwords lock the account (and the client) for a while; a
+    supervisor can lift an account's lock (``POST /api/v1/users/{username}/unlock``)."""
+    return token_for(context, body, login_client(request))[1]
+
+
+Username = Annotated[str, Path(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+@router.post("/users/{username}/unlock")
+def unlock_user(username: Username, context: Ctx, session: DB, user: CurrentUser):
+    """Lift a staff account's login lock (supervisors)."""
+    require(user, Action.UNLOCK_ACCOUNTS)
+    if session.scalars(select(User.id).where(User.username == username)).first() is None:
+        raise HTTPException(404, "没有这个账号")
+    return {"username": username, "unlocked": unlock(context, username)}
+
+
+@router.get("/lockouts")
+def lockouts(context: Ctx, user: CurrentUser):
+    """Staff accounts locked now, and when each opens by itself (supervisors)."""
+    require(user, Action.UNLOCK_ACCOUNTS)
+    return [
+        {"account": key, "until": until.isoformat()}
+        for key, until in locked_keys(context.sessions, ACCOUNT.scope)
+    ]
 
 
 @router.get("/metrics")
@@ -36,7 +71,7 @@ def metrics(
     by: Annotated[str, Query(pattern="^(township|category|month)$")] = "township",
 ):
     """办结率, 按期办结率 and satisfaction overall and by township, item or month."""
-    require(user, Role.SUPERVISOR, Role.ANALYST, Role.HANDLER)
+    require(user, Action.SEE_METRICS)
     columns = (
         Case.township,
         Case.category,
@@ -58,5 +93,5 @@ def metrics(
 @router.get("/review/daily")
 def review(context: Ctx, session: DB, user: CurrentUser):
     """日盘点: open cases due within the next working days, and those already overdue."""
-    require(user, Role.SUPERVISOR, Role.HANDLER)
+    require(user, Action.DAILY_REVIEW)
     return daily_review(session, context.rules, user, escalate=False)

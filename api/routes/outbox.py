@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query
 
 from api import outbox
 from api.access import DB, Ctx, CurrentUser, require
-from api.auth import Role
+from api.clean import MAX_OFFSET
 from api.models import OutboundSms
+from api.permissions import Action
 from api.schemas import OutboxItem, OutboxList
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
@@ -42,11 +43,11 @@ def list_outbox(
     user: CurrentUser,
     status: Annotated[str | None, Query(pattern=STATUS_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ):
     """Text messages to residents, newest first: recorded (no Twilio credentials), pending
     (waiting for its first or next attempt), sent (with Twilio's message id), failed."""
-    require(user, Role.SUPERVISOR)
+    require(user, Action.SEE_OUTBOX)
     counts = outbox.counts(session)
     rows = outbox.listing(session, status, limit, offset)
     return OutboxList(

@@ -6,16 +6,19 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
+from pydantic import AfterValidator
 from sqlalchemy import select
 
 from api.access import DB, Ctx, OptionalUser, actor
 from api.auth import Role
+from api.clean import clean_line
 from api.context import ServiceContext
 from api.db import committing
 from api.intake import IdempotencyConflict, accept
 from api.models import Case, User
 from api.outbox import queue_receipt, sms_number
 from api.resident import find_for_resident
+from api.resident_guard import guarded
 from api.schemas import (
     Channel,
     ComplaintAccepted,
@@ -46,7 +49,9 @@ async def file_complaint(
     request: Request,
     response: Response,
     user: OptionalUser,
-    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(min_length=8, max_length=100), AfterValidator(clean_line)
+    ] = None,
     classify: Annotated[str | None, Query(pattern="^now$")] = None,
 ):
     """File a complaint. It is stored before anything else; classification and clustering
@@ -105,6 +110,9 @@ def receive(
             anonymous=body.anonymous,
             township=body.township,
             village=body.village,
+            village_group=body.village_group,
+            village_flagged=body.village_flagged,
+            resident_category=body.resident_category,
             audio_url=str(body.audio_url) if body.audio_url else None,
             idempotency_key=key,
             filed_by_id=user.id if user is not None else None,
@@ -160,20 +168,35 @@ def receive(
     return accepted, created
 
 
-def _resident_case(session, number_raw: str, phone: str) -> Case:
+def _resident_case(
+    context: ServiceContext, request: Request, session, number_raw: str, phone: str
+) -> Case:
     """A resident sees a case only with its number and the phone it was filed from; a wrong
-    number and a wrong phone get the same answer, so numbers cannot be probed."""
-    found = find_for_resident(session, number_raw, phone)
+    number and a wrong phone get the same answer, and failed tries are limited."""
+    found = guarded(
+        context, request, number_raw, lambda: find_for_resident(session, number_raw, phone)
+    )
     if found is None:
         raise HTTPException(404, NOT_FOUND_FOR_RESIDENT)
     return session.get(Case, found[0].id)
 
 
-@router.post("/status", response_model=ResidentStatus)
-async def case_status(body: StatusQuery, context: Ctx):
-    """Where a case stands, told in plain Chinese (case number + the phone it was filed from)."""
+def _lookup(context: ServiceContext, number_raw: str, phone: str):
     with context.read_sessions() as session:
-        found = find_for_resident(session, body.number, body.phone)
+        return find_for_resident(session, number_raw, phone)
+
+
+@router.post(
+    "/status",
+    response_model=ResidentStatus,
+    responses={404: {"description": "案件号与电话不符"}, 429: {"description": "尝试次数过多"}},
+)
+async def case_status(body: StatusQuery, context: Ctx, request: Request):
+    """Where a case stands, told in plain Chinese (case number + the phone it was filed from).
+    Failed tries are limited per case number and per client (429 with Retry-After)."""
+    found = guarded(
+        context, request, body.number, lambda: _lookup(context, body.number, body.phone)
+    )
     if found is None:
         raise HTTPException(404, NOT_FOUND_FOR_RESIDENT)
     case, lead = found
@@ -182,11 +205,16 @@ async def case_status(body: StatusQuery, context: Ctx):
     return Response(status.model_dump_json(), media_type="application/json")
 
 
-@router.post("/rating", response_model=ResidentStatus)
-def rate_case(body: RatingIn, context: Ctx, session: DB):
-    """满意 / 基本满意 / 不满意 for a finished case; 不满意 reopens it."""
+@router.post(
+    "/rating",
+    response_model=ResidentStatus,
+    responses={404: {"description": "案件号与电话不符"}, 429: {"description": "尝试次数过多"}},
+)
+def rate_case(body: RatingIn, context: Ctx, session: DB, request: Request):
+    """满意 / 基本满意 / 不满意 for a finished case; 不满意 reopens it. Failed tries count
+    with those of the status lookup."""
     with committing(session):
-        case = _resident_case(session, body.number, body.phone)
+        case = _resident_case(context, request, session, body.number, body.phone)
         lead = session.get(Case, case.lead_case_id) if case.lead_case_id else None
         rate(session, lead or case, body.rating, body.comment)
     return resident_status(case, context.taxonomy, lead)

@@ -12,13 +12,14 @@ from urllib.parse import quote
 
 from fastapi import HTTPException, Request
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import DB, Ctx
 from api.context import ServiceContext
 from api.lifecycle import OPEN_STATES, IllegalTransition
+from api.logins import WRONG, login_client
 from api.models import User
+from api.problems import locked_message
 from api.routes import cases, office
 from api.schemas import (
     AssignIn,
@@ -30,6 +31,7 @@ from api.schemas import (
     ReferIn,
     TransitionIn,
 )
+from api.throttle import Locked
 from api.workbench import queries
 from api.workbench.pages import case_page, home_url, item_names, values_for
 from api.workbench.render import page, redirect
@@ -87,25 +89,27 @@ _FIELD_NAMES = {
 
 # -- login -------------------------------------------------------------------------------------
 @router.post("/login")
-def login(request: Request, form: LoginForm, context: Ctx, session: DB):
+def login(request: Request, form: LoginForm, context: Ctx):
+    """The same check as ``POST /api/v1/auth/token`` (throttled, same lockouts)."""
     try:
-        token = office.login(
-            Login(username=form.get("username"), password=form.get("password")), context, session
-        )
-    except Refusal:
+        body = Login(username=form.get("username"), password=form.get("password"))
+        user, token = office.token_for(context, body, login_client(request))
+    except (*Refusal, Locked) as exc:
+        locked = isinstance(exc, Locked)
         value = new_login_csrf()
         response = page(
             request,
             "login.html",
             None,
-            status=401,
+            status=429 if locked else 401,
             login_csrf=value,
             next=safe_next(form.get("next")),
-            error="用户名或密码不正确",
+            error=locked_message(exc) if locked else WRONG,
         )
+        if locked:
+            response.headers["Retry-After"] = str(exc.retry_after)
         set_login_csrf(request, response, value)
         return response
-    user = session.scalars(select(User).where(User.username == form.get("username"))).one()
     target = form.get("next")
     response = redirect(safe_next(target) if target else home_url(user))
     start_session(request, response, token.access_token, context.settings.token_minutes)

@@ -12,16 +12,16 @@ from fastapi import HTTPException, Request
 from fastapi.responses import FileResponse
 
 from api.access import DB, Ctx
-from api.auth import Role
 from api.model_report import load_comparison
 from api.models import User
+from api.permissions import Action, roles_for
 from api.retrain import PromotionRefused, current_comparison, promote, rollback
 from api.workbench.render import page, redirect
 from api.workbench.routing import router
 from api.workbench.session import PREFIX, CheckedForm, PageUser, flash
 from classifiers.registry import Registry, RegistryError
 
-READERS = (Role.SUPERVISOR, Role.ANALYST)
+READERS = tuple(roles_for(Action.READ_MODELS))
 
 
 def _registry(user: User) -> Registry:
@@ -31,7 +31,7 @@ def _registry(user: User) -> Registry:
 
 
 def _can_manage(user: User) -> bool:
-    return user.role == Role.SUPERVISOR
+    return user.role in roles_for(Action.MANAGE_MODELS)
 
 
 def _meta(registry: Registry, version: str) -> dict:

@@ -2,14 +2,15 @@
 
 This only decides what to *show*. Whether an action is allowed is decided where the JSON API
 decides it (``api.routes.cases`` and ``api.workflow``), which the workbench calls; a form shown
-by mistake is still refused there.
+by mistake is still refused there. Both read the one permission table, ``api.permissions``.
 """
 
 from __future__ import annotations
 
-from api.auth import CONTACT_ROLES, Role
+from api.auth import Role
 from api.lifecycle import TRANSITIONS, State
 from api.models import User
+from api.permissions import Action, may
 
 # Tab key -> label. The order is the order on screen.
 TAB_LABELS = {
@@ -48,34 +49,42 @@ def home_tab(user: User) -> str | None:
 
 def can_triage(user: User) -> bool:
     """Confirm/correct the item, assign, refer, escalate, merge, split: the discipline office."""
-    return user.role == Role.SUPERVISOR
+    return may(user.role, Action.TRIAGE)
 
 
 def can_work(user: User) -> bool:
     """Change state with a reply, add internal notes."""
-    return user.role in (Role.SUPERVISOR, Role.HANDLER)
+    return may(user.role, Action.WORK)
 
 
 def can_see_contact(user: User) -> bool:
-    return user.role in CONTACT_ROLES
+    return may(user.role, Action.VIEW_CONTACT)
 
 
 def can_see_dashboard(user: User) -> bool:
-    return user.role in (Role.SUPERVISOR, Role.ANALYST, Role.HANDLER)
+    return may(user.role, Action.SEE_METRICS)
 
 
 def can_see_report(user: User) -> bool:
-    return user.role in (Role.SUPERVISOR, Role.ANALYST)
+    return may(user.role, Action.SEE_REPORT)
+
+
+def can_read_models(user: User) -> bool:
+    return may(user.role, Action.READ_MODELS)
+
+
+def can_manage_models(user: User) -> bool:
+    return may(user.role, Action.MANAGE_MODELS)
 
 
 def can_see_outbox(user: User) -> bool:
     """短信外发: the text messages to residents (the discipline office watches delivery)."""
-    return user.role == Role.SUPERVISOR
+    return may(user.role, Action.SEE_OUTBOX)
 
 
 def can_file_for_residents(user: User) -> bool:
     """代群众反映: grid workers file for residents who have no phone or cannot use one."""
-    return user.role == Role.GRID_WORKER
+    return may(user.role, Action.FILE_FOR_RESIDENTS)
 
 
 def moves(user: User, state: str) -> list[State]:

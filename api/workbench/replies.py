@@ -3,12 +3,16 @@
 The office edits the file, not code. Templates are checked when loaded: an unknown state or
 placeholder stops the service from starting with a message saying where, rather than showing a
 broken reply to a resident later.
+
+Filling is a plain substitution of the six named placeholders ({number}, {item} …) and nothing
+else: staff also write replies by hand (and bulk replies are filled per case), so the text must
+never reach Python's ``str.format``, which evaluates attribute and index lookups.
 """
 
 from __future__ import annotations
 
 import os
-import string
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -52,15 +56,21 @@ class Replies:
         return found
 
 
-class _Keep(dict):
-    """Leaves a placeholder it has no value for as it is, for the writer to fill in."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)\}")
+_BRACED = re.compile(r"\{([^{}]*)\}")
 
 
 def fill(template: Template, values: dict[str, str | None]) -> str:
-    return template.text.format_map(_Keep({k: v for k, v in values.items() if v}))
+    """The text with each known placeholder that has a value replaced by it. Anything else in
+    braces (an unknown name, ``{0}``, ``{a.b}``, a lone brace) stays as written, for the writer
+    to see and fix; nothing in the text is ever evaluated."""
+    known = {k: str(v) for k, v in values.items() if v and k in PLACEHOLDERS}
+    return _PLACEHOLDER.sub(lambda m: known.get(m.group(1), m.group(0)), template.text)
+
+
+def placeholders(text: str) -> set[str]:
+    """The names in braces in a template (to check them against ``PLACEHOLDERS``)."""
+    return {m.group(1).strip() for m in _BRACED.finditer(text)}
 
 
 def case_values(
@@ -95,11 +105,9 @@ def _templates(raw, where: str) -> dict[str, tuple[Template, ...]]:
             if not isinstance(entry, dict) or not entry.get("title") or not entry.get("text"):
                 raise RepliesError(f"{where}.{state}[{n}]: needs a title and a text")
             text = str(entry["text"])
-            try:
-                names = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
-            except ValueError as exc:
-                raise RepliesError(f"{where}.{state}[{n}]: {exc}") from exc
-            unknown = names - PLACEHOLDERS
+            if any(c in _BRACED.sub("", text) for c in "{}"):
+                raise RepliesError(f"{where}.{state}[{n}]: a brace without its pair in {text!r}")
+            unknown = placeholders(text) - PLACEHOLDERS
             if unknown:
                 raise RepliesError(
                     f"{where}.{state}[{n}]: unknown placeholder {sorted(unknown)} "

@@ -7,8 +7,6 @@ group and township for charts, tables and CSV files.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -18,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.access import visible
 from api.clock import local_date, now, today
+from api.csv_export import to_csv
 from api.lifecycle import OPEN_STATES, State
 from api.metrics import Row, compute
 from api.models import Case, CaseEvent, User
@@ -225,23 +224,6 @@ def _rate_cells(t: dict) -> list:
         t["referred_out_of_list"],
         t["merged"],
     ]
-
-
-def _cell(value) -> str:
-    """Text from complaints must not run as a spreadsheet formula when the file is opened."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
-def to_csv(header: list[str], rows: list[list]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-    return "\ufeff" + out.getvalue()  # the BOM makes Excel read UTF-8 Chinese correctly
 
 
 def export(board: Dashboard, table: str) -> tuple[str, str] | None:
