@@ -58,17 +58,38 @@ async def classify(text: str) -> dict[str, Any]:
     return reply.body
 
 
+async def understand(text: str, answers_place: bool = False, classify: bool = True) -> dict:
+    """The item, place (from the county's gazetteer), name and phone a message gives."""
+    reply = await _post(
+        "/api/v1/understand",
+        {"text": text[:4000], "answers_place": answers_place, "classify": classify},
+    )
+    if reply.status != 200:
+        raise ServiceUnavailable(f"understand answered {reply.status}")
+    return reply.body
+
+
 async def file_complaint(payload: dict[str, Any]) -> Reply:
     return await _post("/api/v1/complaints", payload, params={"classify": "now"})
 
 
-async def case_status(number: str, phone: str) -> Reply:
-    return await _post("/api/v1/status", {"number": number, "phone": phone})
+def _as_client(client: str | None) -> dict[str, dict[str, str]]:
+    """Name the resident to the case service, so its limits on failed lookups apply to each
+    resident and not to the action server as a whole (only with the internal token)."""
+    token = os.environ.get("HOTLINE_INTERNAL_TOKEN")
+    if not token or not client:
+        return {}
+    return {"headers": {"X-Hotline-Internal": token, "X-Hotline-Client": client[:100]}}
 
 
-async def request_person(payload: dict[str, Any]) -> Reply:
-    return await _post("/api/v1/handoffs", payload)
+async def case_status(number: str, phone: str, client: str | None = None) -> Reply:
+    return await _post("/api/v1/status", {"number": number, "phone": phone}, **_as_client(client))
 
 
-async def rate_case(number: str, phone: str, rating: str) -> Reply:
-    return await _post("/api/v1/rating", {"number": number, "phone": phone, "rating": rating})
+async def request_person(payload: dict[str, Any], client: str | None = None) -> Reply:
+    return await _post("/api/v1/handoffs", payload, **_as_client(client))
+
+
+async def rate_case(number: str, phone: str, rating: str, client: str | None = None) -> Reply:
+    payload = {"number": number, "phone": phone, "rating": rating}
+    return await _post("/api/v1/rating", payload, **_as_client(client))

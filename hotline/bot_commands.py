@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -74,10 +75,58 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+_UNUSED_RESPONSE = re.compile(r"The utterance '(utter_\w+)' is not used in any story or rule")
+_RESPONSE_IN_CODE = re.compile(r"[\"'](utter_\w+)[\"']")
+
+
+def responses_said_by_actions() -> set[str]:
+    """The responses the custom actions say by name (every message is answered by one action,
+    so Rasa's validator cannot see them in stories)."""
+    names: set[str] = set()
+    for path in (PROJECT_ROOT / "actions").glob("*.py"):
+        names |= set(_RESPONSE_IN_CODE.findall(path.read_text(encoding="utf-8")))
+    return names
+
+
+def response_problems(validator_output: str, domain_responses: set[str]) -> list[str]:
+    """Rasa's warnings that matter: any warning, except 'not used in any story' for a response
+    the actions do say; plus responses the actions name that the domain lacks, and responses
+    nothing says at all."""
+    said = responses_said_by_actions()
+    problems = [f"actions say {name}, which bot/domain.yml lacks" for name in said - domain_responses]
+    for line in validator_output.splitlines():
+        if "UserWarning" not in line:
+            continue
+        unused = _UNUSED_RESPONSE.search(line)
+        if unused and unused.group(1) in said:
+            continue
+        problems.append(line.strip())
+    return problems
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    """`rasa data validate` on the domain, rules, stories and intent data; warnings fail."""
-    result = _rasa("data", "validate", "--fail-on-warnings", *_bot_inputs(), check=False)
-    return result.returncode
+    """`rasa data validate` on the domain, rules, stories and intent data: every warning fails,
+    except a response "not used in any story" that the actions say; and every response the
+    actions say must be in the domain."""
+    import yaml
+
+    _require_rasa()
+    result = subprocess.run(
+        [str(rasa_env.RASA), "data", "validate", *_bot_inputs()],
+        cwd=PROJECT_ROOT,
+        env=rasa_env.rasa_env(),
+        capture_output=True,
+        text=True,
+    )
+    output = result.stdout + result.stderr
+    domain = yaml.safe_load(rasa_env.DOMAIN.read_text(encoding="utf-8"))
+    problems = response_problems(output, set(domain.get("responses") or {}))
+    for problem in problems:
+        print(problem)
+    if result.returncode != 0:
+        print(output[-3000:])
+    print("bot data valid" if not problems and result.returncode == 0 else "bot data INVALID")
+    return 1 if problems or result.returncode != 0 else 0
 
 
 def load_intent_examples(folder: Path) -> list[tuple[str, str]]:
@@ -123,6 +172,8 @@ def intent_scores(model: Path, split: Path, out: Path) -> dict:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
+    if args.conversations:
+        return conversation_scenarios(args)
     model = train_bot()
     out = rasa_env.rasa_dir() / "results"
     shutil.rmtree(out, ignore_errors=True)
@@ -134,6 +185,25 @@ def cmd_test(args: argparse.Namespace) -> int:
     if not args.nlu_only:
         ok = conversation_tests(model, out) and ok
     return 0 if ok else 1
+
+
+def conversation_scenarios(args: argparse.Namespace) -> int:
+    """`hotline bot test --conversations`: simulated residents (tests/conversations) against
+    a stack started here, or a running one (--rasa-url/--api-url); prints success per persona."""
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))  # tests/ is not an installed package
+    from tests.conversations import run
+
+    stack = None
+    if args.rasa_url or args.api_url:
+        if not (args.rasa_url and args.api_url):
+            sys.exit("hotline: --rasa-url and --api-url go together")
+        stack = run.running_stack(
+            args.rasa_url, args.api_url, args.rasa_token, args.home, args.admin_password
+        )
+    else:
+        _require_rasa()
+    return run.run(args, stack)
 
 
 def conversation_tests(model: Path, out: Path) -> bool:
@@ -254,6 +324,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = bot_sub.add_parser("test", help="intent accuracy on the test split + conversation tests")
     p.add_argument("--min-accuracy", type=float, default=0.95)
     p.add_argument("--nlu-only", action="store_true")
+    p.add_argument(
+        "--conversations",
+        action="store_true",
+        help="play the simulated-resident scenarios (tests/conversations) instead",
+    )
+    p.add_argument("--split", choices=["dev", "heldout", "all", "selftest"], default="dev")
+    p.add_argument("--persona", default=None, help="--conversations: one persona only")
+    p.add_argument("--channel", default="web", help="--conversations: web (sms, voice later)")
+    p.add_argument("--jobs", type=int, default=4, help="--conversations: played at once")
+    p.add_argument("--rasa-url", default=None, help="--conversations: a running Rasa server")
+    p.add_argument("--api-url", default=None, help="--conversations: its case service")
+    p.add_argument("--rasa-token", default=os.environ.get("HOTLINE_RASA_TOKEN"))
+    p.add_argument("--home", type=Path, default=None, help="the running stack's state folder")
+    p.add_argument("--admin-password", default=os.environ.get("HOTLINE_ADMIN_PASSWORD"))
+    p.add_argument("--no-cleanup", action="store_true", help="leave the played cases open")
     p.set_defaults(func=cmd_test)
 
     p = bot_sub.add_parser("run", help="Rasa + action server against a running case service")

@@ -1,13 +1,14 @@
 """Digits as residents give them: typed, full-width, or spoken (一二三, 幺, 两, 洞, 拐), with
-spaces and dashes in between. Pure functions; the case number rules come from the case service."""
+spaces and dashes in between, and as the bot says them back: one digit at a time. Pure functions
+shared by the bot, its channels and the case service."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
-from api.case_numbers import LENGTH as CASE_NUMBER_LENGTH
-from api.case_numbers import is_valid as is_valid_case_number
+from common.case_numbers import LENGTH as CASE_NUMBER_LENGTH
+from common.case_numbers import is_valid as is_valid_case_number
 
 # Telephone operators and speech recognisers say 幺 for 1, 两 for 2, 洞 for 0, 拐 for 7, 勾 for 9.
 _SPOKEN_DIGITS = str.maketrans("零〇○洞一幺么两二三四五六七拐八九勾", "000011122345677899")
@@ -62,3 +63,22 @@ def find_case_number(text: str) -> tuple[str | None, bool]:
 def say_digits(digits: str) -> str:
     """'31415926' → '3 1 4 1 5 9 2 6': read one digit at a time."""
     return " ".join(digits)
+
+
+# How a Mandarin voice reads a digit on its own (幺 for 1, as operators say it: 一 and 七 are
+# easily confused on a phone line).
+_SAY_DIGIT = dict(zip("0123456789", "零幺二三四五六七八九", strict=True))
+
+
+def speak_digits(digits: str) -> str:
+    """'13912345678' → '幺三九 幺二三四 五六七八': every digit a syllable, in groups a listener can
+    hold (3-4-4 for mobiles, 4-4 for case numbers), so a voice never reads 三千四百万."""
+    only = "".join(ch for ch in to_digits(digits) if ch.isdigit())
+    sizes = (3, 4, 4) if len(only) == 11 else (4,) * ((len(only) + 3) // 4)
+    groups, start = [], 0
+    for size in sizes:
+        if start >= len(only):
+            break
+        groups.append("".join(_SAY_DIGIT[ch] for ch in only[start : start + size]))
+        start += size
+    return " ".join(groups)

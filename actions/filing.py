@@ -1,0 +1,432 @@
+"""Filing a complaint: take what the resident's own words already say, ask only for what is
+missing (the village, 匿名/留名, the name when they chose 留名, a phone unless the channel knows
+it), read back a short summary, take corrections in the resident's words, and file on 对.
+
+Nothing the resident told is ever dropped: every message that is not an answer to the question
+asked, nor a question of their own, is added to the complaint."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from actions import case_api
+from actions.conversation import Turn, number_values
+from actions.details import answer_anonymity, answer_name, answer_phone, digit_count
+from actions.meaning import (
+    asks_about_anonymity,
+    asks_if_handled,
+    compact,
+    is_bare_request,
+    is_no,
+    is_question,
+    is_yes,
+    refuses_place,
+    tells_story,
+)
+from actions.places import example_village
+from actions.policy import item_named_in, load_policies
+from actions.wording import excerpt, han_count, place_words, plain_date
+from common.digits import say_digits, speak_digits
+
+NOT_SAID = "未说明"  # the village slot when the resident would not or could not say
+_OUT_REFERRALS = (
+    (
+        re.compile(r"骗|转账|汇款|验证码|中奖|冒充|刷单|贷款.*先交|交.*保证金"),
+        "utter_referral_scam",
+    ),
+    (re.compile(r"工资|工钱|老板|包工头|拖欠.*钱|劳务费"), "utter_referral_wages"),
+    (
+        re.compile(r"买|假货|质量|商家|退货|种子|化肥|农药|网购|快递|超市"),
+        "utter_referral_consumer",
+    ),
+    (re.compile(r"邻居|吵架|打架|纠纷|婆媳|赡养|离婚|矛盾"), "utter_referral_dispute"),
+    (re.compile(r"打人|杀|放火|偷|抢|威胁|危险"), "utter_referral_emergency"),
+)
+_UNKNOWN_BARE_PLACE = re.compile(r"^[\u4e00-\u9fa5]{2,5}$")
+
+
+async def start(turn: Turn, understood: dict | None = None) -> None:
+    """A new filing. The message itself is the start of the complaint when it tells something."""
+    turn.clear_filing()
+    turn.set(task="file", awaiting=None, requested_slot=None, misunderstood=0)
+    text = turn.content
+    if text and not is_bare_request(text) and han_count(text) >= 2:
+        await absorb(turn, text, understood)
+    await next_step(turn)
+
+
+async def absorb(turn: Turn, text: str, understood: dict | None = None) -> None:
+    """Add the message to the complaint and keep the details it gives in passing."""
+    current = turn.slot("complaint_text") or ""
+    if compact(text) and compact(text) not in compact(current):
+        combined = f"{current}。{text}" if current else text
+        turn.set(complaint_text=combined.strip("。"))
+        if not current and understood and understood.get("category"):
+            turn.set(category=understood["category"], category_name=understood.get("name_of_item"))
+        else:
+            await _classify(turn)
+    if not understood:
+        understood = await _details(text)
+    take_details(turn, text, understood)
+
+
+async def _classify(turn: Turn) -> None:
+    """The item of the complaint as told so far (the read-back names it; the resident may
+    correct it)."""
+    try:
+        guess = await case_api.understand(turn.slot("complaint_text") or "", classify=True)
+    except case_api.ServiceUnavailable:
+        return
+    turn.set(category=guess.get("category"), category_name=guess.get("name_of_item"))
+
+
+async def _details(text: str, answers_place: bool = False) -> dict:
+    try:
+        return await case_api.understand(text, answers_place=answers_place, classify=False)
+    except case_api.ServiceUnavailable:
+        return {}
+
+
+def take_details(turn: Turn, text: str, understood: dict) -> bool:
+    """Village, name, phone and anonymity said in passing fill what is still empty (a village
+    the gazetteer knows replaces one it does not). True when something was kept."""
+    kept = False
+    place = understood.get("place")
+    village = turn.slot("village")
+    unsure = village in (None, NOT_SAID) or not turn.slot("village_known")
+    if place and place.get("village") and (unsure and (place.get("known") or village is None)):
+        kept = set_place(turn, place)
+    elif place and place.get("township") and not turn.slot("township"):
+        turn.set(township=place["township"])
+        kept = True
+    if understood.get("name") and not turn.slot("name"):
+        turn.set(name=understood["name"])
+        kept = True
+    if understood.get("phone") and not turn.slot("phone"):
+        turn.set(phone=understood["phone"])
+        kept = True
+    if turn.slot("anonymity") is None and (wish := answer_anonymity(text, None)):
+        turn.set(anonymity=wish)
+        kept = True
+    return kept
+
+
+def set_place(turn: Turn, place: dict) -> bool:
+    """Keep a place; True when it names a village (a township alone does not)."""
+    if place.get("township"):
+        turn.set(township=place["township"])
+    if place.get("group"):
+        turn.set(village_group=place["group"])
+    if place.get("village"):
+        turn.set(village=place["village"], village_known=bool(place.get("known")))
+        return True
+    return False
+
+
+async def on_message(turn: Turn) -> None:
+    """A message while filing, not at the read-back: an answer, a question, or more story.
+    Details said in passing (a village, a phone, a name) are kept whatever was asked; then the
+    first thing still missing is asked (again, in plainer words, when it was not answered)."""
+    text, requested = turn.content, turn.slot("requested_slot")
+    if text and asks_about_anonymity(text):
+        turn.say("utter_explain_anonymity")
+    elif text and asks_if_handled(text):
+        name = turn.slot("category_name")
+        if name and turn.slot("category") != "OUT":
+            turn.say("utter_we_handle", item=name)
+        else:
+            turn.say("utter_we_handle_unsure")
+    elif text:
+        understood = await _details(text, answers_place=requested == "village")
+        answer = _ANSWERS.get(requested or "", _answer_story)
+        if not await answer(turn, text, understood):
+            gave = take_details(turn, text, understood)
+            if not gave and not is_question(text) and tells_story(text, None, None):
+                await absorb(turn, text, understood)
+    await next_step(turn)
+
+
+async def _answer_story(turn: Turn, text: str, understood: dict) -> bool:
+    if is_bare_request(text) or is_yes(text) or is_no(text) or han_count(text) < 2:
+        return True  # nothing to add; the question is asked again
+    await absorb(turn, text, understood)
+    return True
+
+
+async def _answer_village(turn: Turn, text: str, understood: dict) -> bool:
+    place = understood.get("place")
+    if place and set_place(turn, place):
+        take_details(turn, text, {**understood, "place": None})
+        return True
+    if refuses_place(text) and han_count(text) <= 10:
+        turn.set(village=NOT_SAID, village_known=False)
+        return True
+    if tells_story(text, None, None) and not is_question(text):
+        return False  # more story: kept by the caller, and the village asked again
+    tries = int(turn.slot("village_tries") or 0) + 1
+    turn.set(village_tries=tries)
+    bare = _bare_answer(text)
+    if tries >= 2 and bare and not is_question(text):
+        # Asked plainly twice, the resident says a name we do not know: keep it as said and
+        # let staff check it (flagged), rather than lose it or ask forever.
+        village = bare if bare.endswith(("村", "社区")) else f"{bare}村"
+        turn.set(village=village, village_known=False)
+        return True
+    if tries >= 3:
+        turn.set(village=NOT_SAID, village_known=False)
+        return True
+    if place and place.get("township"):
+        turn.set(township=place["township"])
+    return False
+
+
+def _bare_answer(text: str) -> str | None:
+    bare = re.sub(r"^(?:我们|俺们|咱们|我|俺|咱|就)?(?:是|在|住在|住)?", "", compact(text))
+    bare = re.sub(r"(?:的|的人|那边|那里|村民|人|啊|呀|吧)+$", "", bare)
+    if not _UNKNOWN_BARE_PLACE.match(bare) or is_yes(bare) or is_no(bare):
+        return None
+    return bare
+
+
+def _example(turn: Turn) -> str:
+    return example_village(turn.slot("township"))
+
+
+async def _answer_anonymity(turn: Turn, text: str, understood: dict) -> bool:
+    wish = answer_anonymity(text, turn.intent if han_count(text) <= 4 else None)
+    if wish is None:
+        if is_question(text) and ("匿名" in text or "留名" in text):
+            turn.say("utter_explain_anonymity")
+        return False
+    turn.set(anonymity=wish)
+    if wish == "named":
+        after = re.sub(r"^.*?(?:留名|实名|写我名字)[，,。 ]*", "", text)
+        name = understood.get("name") or answer_name(after)
+        if name:
+            turn.set(name=name)
+    take_details(turn, text, {**understood, "place": understood.get("place"), "name": None})
+    return True
+
+
+async def _answer_name(turn: Turn, text: str, understood: dict) -> bool:
+    if answer_anonymity(text, None) == "anonymous" or re.search(r"不说|不留|不想|不告诉", text):
+        turn.set(anonymity="anonymous")
+        return True
+    name = understood.get("name") or answer_name(text)
+    if name is None:
+        return False
+    turn.set(name=name)
+    return True
+
+
+async def _answer_phone(turn: Turn, text: str, understood: dict) -> bool:
+    value = answer_phone(text, turn.channel_phone)
+    if value is None:
+        if digit_count(text) >= 5:
+            turn.say("utter_phone_incomplete")
+        return False
+    turn.set(phone=value)
+    return True
+
+
+_ANSWERS = {
+    "complaint_text": _answer_story,
+    "village": _answer_village,
+    "anonymity": _answer_anonymity,
+    "name": _answer_name,
+    "phone": _answer_phone,
+}
+
+
+async def next_step(turn: Turn) -> None:
+    """Ask for the first thing still missing, or read the complaint back."""
+    if not turn.slot("complaint_text"):
+        turn.ask("complaint_text", "utter_ask_complaint_text")
+        return
+    out_of_list = turn.slot("category") == "OUT" and not turn.slot("resident_category")
+    if turn.slot("village") is None and not out_of_list:
+        if turn.slot("township") and turn.slot("village_tries"):
+            turn.ask(
+                "village",
+                "utter_ask_village_in_township",
+                township=turn.slot("township"),
+                example=_example(turn),
+            )
+        elif turn.slot("village_tries"):
+            turn.ask("village", "utter_ask_village_again", example=_example(turn))
+        else:
+            turn.ask("village", "utter_ask_village", example=_example(turn))
+        return
+    if turn.slot("anonymity") is None and not out_of_list:
+        turn.ask("anonymity", "utter_ask_anonymity")
+        return
+    if turn.slot("anonymity") == "named" and not turn.slot("name"):
+        turn.ask("name", "utter_ask_name")
+        return
+    if turn.slot("phone") is None:
+        if turn.channel_phone:
+            turn.set(phone=turn.channel_phone)
+        else:
+            turn.ask("phone", "utter_ask_phone")
+            return
+    read_back(turn)
+
+
+def _item_words(turn: Turn) -> str:
+    code = turn.slot("resident_category") or turn.slot("category")
+    if code == "OUT":
+        return "不归村里管的事"
+    policy = load_policies().get(code or "")
+    name = policy.name if policy else turn.slot("category_name")
+    return f"“{name}”方面的事" if name else "是哪一类事，工作人员再看"
+
+
+def read_back(turn: Turn) -> None:
+    """A short summary: the item in plain words, the place, 匿名/留名, the phone."""
+    if (turn.slot("resident_category") or turn.slot("category")) == "OUT":
+        turn.say("utter_out_of_list")
+        turn.say(referral_for(turn.slot("complaint_text") or ""))
+    village = turn.slot("village")
+    anonymity = turn.slot("anonymity") or "anonymous"
+    name = turn.slot("name")
+    phone = phone_of(turn)
+    if phone:
+        digits = speak_digits(phone) if turn.channel == "voice" else say_digits(phone)
+        phone_part = f"回电{digits}"
+    else:
+        phone_part = "没留电话"
+    turn.await_answer(
+        "confirm",
+        "utter_read_back",
+        item=_item_words(turn),
+        place=place_words(
+            turn.slot("township"),
+            None if village == NOT_SAID else village,
+            turn.slot("village_group"),
+        ),
+        who=f"留名{name}" if anonymity == "named" and name else "匿名",
+        phone_part=phone_part,
+    )
+
+
+def referral_for(text: str) -> str:
+    """Where a matter outside the list belongs (a scam: 先别转钱，打110)."""
+    for pattern, response in _OUT_REFERRALS:
+        if pattern.search(text):
+            return response
+    return "utter_referral_general"
+
+
+def phone_of(turn: Turn) -> str | None:
+    phone = turn.slot("phone")
+    return None if phone in (None, "none") else phone
+
+
+async def at_read_back(turn: Turn) -> None:
+    """The answer to "对吗？": 对 files it; anything else is a correction in their own words."""
+    text = turn.content or turn.text
+    bare_yes = is_yes(text) or (turn.intent == "affirm" and han_count(text) <= 4)
+    if bare_yes and turn.slot("awaiting") != "correction":
+        await file(turn)
+        return
+    if bare_yes:
+        read_back(turn)
+        return
+    if is_no(text) or (turn.intent == "deny" and han_count(text) <= 4):
+        turn.await_answer("correction", "utter_ask_correction")
+        return
+    await correct(turn, text)
+
+
+async def correct(turn: Turn, text: str) -> None:
+    changed = False
+    code = item_named_in(text, load_policies())
+    if code:
+        turn.set(resident_category=code)
+        changed = True
+    understood = await _details(text, answers_place=han_count(text) <= 8)
+    place = understood.get("place")
+    if place and (place.get("village") or place.get("township")):
+        if not place.get("village"):
+            turn.set(village=None)
+        set_place(turn, place)
+        changed = True
+    phone = answer_phone(text, turn.channel_phone)
+    if phone:
+        turn.set(phone=phone)
+        changed = True
+    wish = answer_anonymity(text, None)
+    if wish:
+        turn.set(anonymity=wish)
+        changed = True
+    name = understood.get("name") or (answer_name(text) if wish == "named" else None)
+    if name:
+        turn.set(name=name)
+        changed = True
+    if not changed:
+        if han_count(text) >= 4 and not is_question(text):
+            await absorb(turn, text, understood)
+        else:
+            turn.await_answer("correction", "utter_ask_correction")
+            return
+    turn.set(awaiting=None)
+    await next_step(turn)
+
+
+def _key(turn: Turn, text: str) -> str:
+    return "bot-" + hashlib.sha256(f"{turn.sender}\n{text}".encode()).hexdigest()[:40]
+
+
+async def file(turn: Turn) -> None:
+    text = turn.slot("complaint_text") or ""
+    village = turn.slot("village")
+    confirmed = turn.slot("resident_category") or turn.slot("category")
+    payload: dict[str, Any] = {
+        "text": text,
+        "channel": turn.channel,
+        "phone": phone_of(turn),
+        "anonymous": turn.slot("anonymity") != "named",
+        "name": turn.slot("name") if turn.slot("anonymity") == "named" else None,
+        "township": turn.slot("township"),
+        "village": village if village and village != NOT_SAID else None,
+        "village_group": turn.slot("village_group"),
+        "village_flagged": bool(village and village != NOT_SAID and not turn.slot("village_known")),
+        "resident_category": confirmed,
+        "idempotency_key": _key(turn, text),
+    }
+    try:
+        reply = await case_api.file_complaint(payload)
+    except case_api.ServiceUnavailable:
+        turn.say("utter_busy")
+        turn.await_answer("confirm")
+        return
+    if reply.status not in (200, 201):
+        detail = reply.body.get("detail") or "内容有误"
+        turn.say("utter_filing_refused", reason=str(detail)[:60])
+        turn.await_answer("confirm")
+        return
+    body = reply.body
+    joined = body.get("joined_case")
+    if joined:
+        turn.say("utter_filed_joined", **number_values(joined))
+    else:
+        turn.say("utter_filed", **number_values(body["number"]))
+        if due := plain_date(body.get("due_date")):
+            turn.say("utter_due_date", date=due)
+    if not phone_of(turn):
+        turn.say("utter_no_phone_note")
+    turn.say("utter_anything_else")
+    turn.clear_filing()
+    turn.set(
+        task=None,
+        awaiting=None,
+        requested_slot=None,
+        filed_number=joined or body["number"],
+        last_case=joined or body["number"],
+    )
+
+
+def draft_excerpt(turn: Turn) -> str:
+    return excerpt(turn.slot("complaint_text") or "", 20)

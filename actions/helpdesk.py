@@ -1,0 +1,120 @@
+"""The rest of the conversation: greetings, policy questions, a person, goodbyes, and what to do
+when the bot did not understand (twice → offer a person)."""
+
+from __future__ import annotations
+
+import re
+
+from actions import case_api
+from actions.conversation import Turn, number_values
+from actions.details import answer_phone
+from actions.filing import draft_excerpt
+from actions.policy import answer, item_named_in, load_policies
+from common.digits import say_digits
+
+_NUMBERS = re.compile(r"[\d０-９零〇一二三四五六七八九幺两洞拐]{5,}")
+
+
+def greet(turn: Turn) -> None:
+    if turn.slot("complaint_text") and turn.slot("task") != "file":
+        turn.await_answer("resume", "utter_resume_offer", excerpt=draft_excerpt(turn))
+    elif turn.slot("task"):
+        turn.say("utter_greet_again")
+    else:
+        turn.say("utter_greet")
+
+
+def policy(turn: Turn, code: str | None = None) -> None:
+    """Only an item the resident named (or its usual words): a guess risks answering about the
+    wrong policy, and a wrong answer is worse than a person."""
+    policies = load_policies()
+    found = policies.get(code or item_named_in(turn.content, policies) or "")
+    if found is None:
+        turn.await_answer("handoff_offer", "utter_policy_unknown")
+        turn.set(handoff_reason="政策问题机器人答不上来")
+        return
+    turn.say("utter_policy", answer=answer(found))
+    turn.say("utter_anything_else_question")
+
+
+async def start_handoff(turn: Turn, reason: str) -> None:
+    turn.set(task="handoff", handoff_reason=reason, awaiting=None)
+    await handoff_message(turn)
+
+
+async def handoff_message(turn: Turn) -> None:
+    phone = turn.slot("phone")
+    if phone in (None, "none"):
+        phone = turn.channel_phone or answer_phone(turn.content, None)
+    if phone in (None, "none"):
+        if turn.slot("requested_slot") == "phone" and answer_phone(turn.content, None) == "none":
+            turn.say("utter_handoff_no_phone")
+            turn.set(task=None, requested_slot=None)
+            return
+        turn.ask("phone", "utter_ask_handoff_phone")
+        return
+    turn.set(phone=phone)
+    await _hand_over(turn, phone)
+
+
+def _transcript(turn: Turn, events: list[dict]) -> list[str]:
+    """What the resident said, for the person who calls back: commands and numbers left out
+    (a phone said in passing must not land in the case text)."""
+    said = []
+    for event in events[-40:]:
+        if event.get("event") != "user" or not event.get("text"):
+            continue
+        text = str(event["text"])
+        if text.startswith("/"):
+            continue
+        text = _NUMBERS.sub("…", text).strip()
+        if text and text != "…":
+            said.append(text[:500])
+    draft = turn.slot("complaint_text")
+    if draft and draft not in said:
+        said.insert(0, draft)
+    return said[-10:]
+
+
+async def _hand_over(turn: Turn, phone: str) -> None:
+    payload = {
+        "conversation_id": turn.sender[:100],
+        "channel": turn.channel,
+        "phone": phone,
+        "case_number": turn.slot("filed_number"),
+        "reason": turn.slot("handoff_reason") or "居民要求转人工",
+        "transcript": _transcript(turn, turn.metadata.get("events") or []),
+    }
+    try:
+        reply = await case_api.request_person(payload, client=turn.sender)
+    except case_api.ServiceUnavailable:
+        turn.say("utter_handoff_failed")
+        turn.set(task=None, requested_slot=None)
+        return
+    turn.set(task=None, requested_slot=None, handoff_reason=None, misunderstood=0)
+    if reply.status not in (200, 201):
+        turn.say("utter_handoff_failed")
+        return
+    number = reply.body.get("number") or ""
+    turn.say("utter_handoff_done", phone=say_digits(phone), **number_values(number))
+    turn.signal(handoff=True)
+    if turn.slot("complaint_text"):
+        turn.clear_filing()
+
+
+def goodbye(turn: Turn) -> None:
+    if turn.slot("task") == "file" and turn.slot("complaint_text"):
+        turn.say("utter_draft_kept")
+    turn.set(task=None, awaiting=None, requested_slot=None, misunderstood=0)
+    turn.say("utter_goodbye")
+    turn.signal(end_call=True)
+
+
+def misunderstood(turn: Turn) -> None:
+    count = int(turn.slot("misunderstood") or 0) + 1
+    if count >= 2:
+        turn.set(misunderstood=0, handoff_reason="机器人两次没听懂")
+        turn.await_answer("handoff_offer", "utter_offer_person")
+        return
+    turn.set(misunderstood=count)
+    turn.say("utter_misunderstood")

@@ -1,0 +1,187 @@
+"""Asking about a case and rating it: a case number (typed, spaced, spoken, or mistyped) and the
+phone it was filed from. A wrong or partial number stays here, with a word on what looks wrong;
+two failures offer a person. After an answer, 满意/不满意 rates that case and a question about
+it is answered, not filed."""
+
+from __future__ import annotations
+
+from actions import case_api
+from actions.conversation import Turn
+from actions.details import answer_phone
+from actions.meaning import rating_in
+from common.case_numbers import LENGTH
+from common.digits import digit_runs, find_case_number, find_phone
+
+LOCKED = 429
+
+
+def number_problem(text: str) -> str | None:
+    """Why the digits said are no case number: 'short' / 'long' (with the count) or 'check'
+    (8 digits that fail the check digit). None when there is no number-like run at all."""
+    runs = [run for run in digit_runs(text) if len(run) >= 4 and not find_phone(run)]
+    if not runs:
+        return None
+    run = max(runs, key=len)
+    if len(run) == LENGTH:
+        return "check"
+    return f"length:{len(run)}"
+
+
+async def start_status(turn: Turn) -> None:
+    turn.set(task="status", failed_lookups=0, case_number=None)
+    await status_message(turn)
+
+
+async def status_message(turn: Turn) -> None:
+    """A message while asking about a case: a number, a phone, or both."""
+    text = turn.content
+    number, _near = find_case_number(text)
+    if number:
+        turn.set(case_number=number)
+    elif turn.slot("case_number") is None and (problem := number_problem(text)):
+        _fail(turn, problem)
+        return
+    if (phone := find_phone(text)) and phone != number:
+        turn.set(phone=phone)
+    if turn.slot("requested_slot") == "phone" and not find_phone(text):
+        value = answer_phone(text, turn.channel_phone)
+        if value and value != "none":
+            turn.set(phone=value)
+    await _next(turn)
+
+
+async def _next(turn: Turn) -> None:
+    number = turn.slot("case_number")
+    if not number:
+        number = turn.slot("last_case") if turn.slot("task") == "rate" else None
+        if number:
+            turn.set(case_number=number)
+        else:
+            response = (
+                "utter_ask_rating_case" if turn.slot("task") == "rate" else "utter_ask_case_number"
+            )
+            turn.ask("case_number", response)
+            return
+    phone = _phone(turn)
+    if not phone:
+        turn.ask("phone", "utter_ask_status_phone")
+        return
+    if turn.slot("task") == "rate":
+        await _rate(turn, number, phone)
+    else:
+        await _status(turn, number, phone)
+
+
+def _phone(turn: Turn) -> str | None:
+    phone = turn.slot("phone")
+    if phone in (None, "none"):
+        phone = turn.channel_phone
+    return phone
+
+
+def _fail(turn: Turn, problem: str) -> None:
+    """A number that is not a case number, or a lookup that found nothing."""
+    failed = int(turn.slot("failed_lookups") or 0) + 1
+    turn.set(failed_lookups=failed, case_number=None)
+    if failed >= 2:
+        turn.set(task=None)
+        turn.await_answer("handoff_offer", "utter_offer_person_lookup")
+        turn.set(handoff_reason="查询案件两次没有查到")
+        return
+    if problem.startswith("length:"):
+        turn.ask("case_number", "utter_case_number_length", count=problem.split(":")[1])
+    elif problem == "check":
+        turn.ask("case_number", "utter_case_number_wrong")
+    else:
+        turn.ask("case_number", "utter_status_not_found")
+
+
+async def _status(turn: Turn, number: str, phone: str) -> None:
+    try:
+        reply = await case_api.case_status(number, phone, client=turn.sender)
+    except case_api.ServiceUnavailable:
+        turn.say("utter_busy")
+        return
+    if reply.status == LOCKED:
+        turn.set(task=None, case_number=None)
+        turn.await_answer("handoff_offer", "utter_status_locked")
+        return
+    if reply.status != 200:
+        if turn.channel == "web":
+            turn.set(phone=None)
+        _fail(turn, "not_found")
+        return
+    body = reply.body
+    turn.say("utter_status", summary=body.get("summary", ""))
+    turn.set(
+        task=None,
+        case_number=None,
+        failed_lookups=0,
+        last_case=number,
+        phone=phone,
+        requested_slot=None,
+        awaiting=None,
+    )
+    if body.get("state") == "已办结":
+        turn.say("utter_status_rate_hint")
+    else:
+        turn.say("utter_anything_else_question")
+
+
+async def start_rating(turn: Turn) -> None:
+    """满意/基本满意/不满意 — for the case just asked about or named in the message."""
+    text = turn.content
+    number, _near = find_case_number(text)
+    turn.set(
+        task="rate",
+        rating=rating_in(text) or turn.slot("rating") or "满意",
+        case_number=number or turn.slot("last_case") or turn.slot("filed_number"),
+        failed_lookups=0,
+    )
+    if phone := find_phone(text):
+        turn.set(phone=phone)
+    await _next(turn)
+
+
+async def rating_message(turn: Turn) -> None:
+    if rating := rating_in(turn.content):
+        turn.set(rating=rating)
+    await status_message(turn)
+
+
+async def _rate(turn: Turn, number: str, phone: str) -> None:
+    rating = turn.slot("rating") or "满意"
+    try:
+        reply = await case_api.rate_case(number, phone, rating, client=turn.sender)
+    except case_api.ServiceUnavailable:
+        turn.say("utter_busy")
+        return
+    done = {"task": None, "case_number": None, "rating": None, "requested_slot": None}
+    if reply.status == LOCKED:
+        turn.set(**done)
+        turn.await_answer("handoff_offer", "utter_status_locked")
+        return
+    if reply.status == 404:
+        _fail(turn, "not_found")
+        return
+    turn.set(**done)
+    if reply.status == 200:
+        turn.say("utter_rated", rating=rating)
+        if rating == "不满意":
+            turn.say("utter_rated_reopen")
+    else:
+        turn.say(
+            "utter_rating_refused", reason=str(reply.body.get("detail", "现在还不能评价这个案件。"))
+        )
+    turn.say("utter_anything_else_question")
+
+
+async def follow_up(turn: Turn) -> None:
+    """A question right after a status answer ("那要多久？"): answer it from the case again."""
+    number = turn.slot("last_case")
+    phone = _phone(turn)
+    if not number or not phone:
+        turn.say("utter_misunderstood")
+        return
+    turn.set(task="status")
+    await _status(turn, number, phone)

@@ -1,0 +1,105 @@
+"""What kind of message this is, from its words: a question, a yes or a no, a refusal, a rating,
+a story. Pure functions. Intents from the model are a hint; these rules catch what residents say
+in every register (俺要说个么事, 恁说这事管不管, 中, 要得) whatever intent the model guessed."""
+
+from __future__ import annotations
+
+import re
+
+from actions.wording import han_count
+
+_PUNCT = re.compile(r"[\s，。、,.!！?？~…：:；;“”\"'（）()]+")
+_YES = re.compile(
+    r"^(?:对|对的|对呀|对啊|是|是的|是啊|没错|没问题|正确|好|好的|行|可以|嗯|嗯嗯|中|要得|对头|"
+    r"是滴|对滴|确认|没得错|就是|就是这样|要|需要|接着|继续|接着登记|1)(?:的|了|啊|呀|吧|嘞|哈)*$"
+)
+_NO = re.compile(
+    r"^(?:不对|不是|错了|不|没有|不要|不用|不用了|算了|不需要|不行|否|不对不对|弄错了|2)"
+    r"(?:的|了|啊|呀|吧|嘞)*$"
+)
+_QUESTION = re.compile(
+    r"[?？]|吗$|么$|管不管|会不会|能不能|可不可以|是不是|有没有|咋办|怎么办|怎么样|多久|几天|"
+    r"什么时候|啥时候|多长时间|啥意思|什么意思|为啥|为什么|咋个|哪个部门|找谁"
+)
+_ASKS_ABOUT_ANONYMITY = re.compile(
+    r"(?:匿名|留名|名字).*(?:知道|晓得|报复|安全|暴露|泄露|啥意思|什么意思|会不会|有没有事)|"
+    r"(?:会不会|怕).*(?:知道|晓得|报复|打击)"
+)
+_ASKS_IF_HANDLED = re.compile(r"管不管|能不能管|归不归|管得了|能管吗|管吗|归你们管|受不受理")
+_ASKS_WHEN = re.compile(r"多久|几天|什么时候|啥时候|多长时间|啥时|哪天")
+_REFUSE_PLACE = re.compile(r"不知道|不晓得|不清楚|不说|不想说|不方便|保密|不告诉|说不好|记不得")
+_BARE_REQUEST = re.compile(
+    r"^(?:喂|你好|您好|那个|嗯|啊|就是|同志|领导|师傅)*(?:我|俺|咱|偶)?(?:们)?"
+    r"(?:要|想|得|来|有)?(?:举报|反映|投诉|告状|说|讲|问)(?:一下|一个|个|点|些)?"
+    r"(?:么事|嘛事|啥事|什么事|事|事情|问题|情况|村里的事|个事|事儿)?(?:儿|哈|啊|呀)*$"
+)
+_RATING = re.compile(r"满意|不满|差评|好评|还行|凑合")
+_DISSATISFIED = re.compile(r"不(?:太|怎么|大|是很)?满意|不满|差评")
+_PARTLY = re.compile(r"基本|还行|凑合|一般|还算|马马虎虎|还可以")
+_WANTS_PERSON = re.compile(r"转人工|人工服务|找人工|真人|接线员|工作人员接|找个人说|跟人说")
+_STATUS_WORDS = re.compile(
+    r"查询|查一下|查查|进度|办得怎么样|办到哪|结果出来|有结果|办好了没|咋样了"
+)
+
+
+def compact(text: str) -> str:
+    return _PUNCT.sub("", text)
+
+
+def is_yes(text: str) -> bool:
+    return bool(_YES.match(compact(text)))
+
+
+def is_no(text: str) -> bool:
+    return bool(_NO.match(compact(text)))
+
+
+def is_question(text: str) -> bool:
+    return bool(_QUESTION.search(text))
+
+
+def asks_about_anonymity(text: str) -> bool:
+    return bool(_ASKS_ABOUT_ANONYMITY.search(text))
+
+
+def asks_if_handled(text: str) -> bool:
+    return bool(_ASKS_IF_HANDLED.search(text))
+
+
+def asks_when(text: str) -> bool:
+    return bool(_ASKS_WHEN.search(text))
+
+
+def refuses_place(text: str) -> bool:
+    return bool(_REFUSE_PLACE.search(text))
+
+
+def is_bare_request(text: str) -> bool:
+    """'我要举报', '俺要说个么事': a complaint is coming, not what it is."""
+    return bool(_BARE_REQUEST.match(compact(text)))
+
+
+def wants_person(text: str) -> bool:
+    return bool(_WANTS_PERSON.search(text))
+
+
+def asks_status(text: str) -> bool:
+    return bool(_STATUS_WORDS.search(text))
+
+
+def rating_in(text: str) -> str | None:
+    """满意 / 基本满意 / 不满意 as residents say them ('还凑合 基本满意', '一点都不满意')."""
+    if _DISSATISFIED.search(text):
+        return "不满意"
+    if _RATING.search(text) or (_PARTLY.search(compact(text)) and han_count(text) <= 6):
+        return "基本满意" if _PARTLY.search(text) else "满意"
+    return None
+
+
+def tells_story(text: str, category: str | None, confidence: float | None) -> bool:
+    """Does this message tell a grievance (not only ask or answer)? A sentence long enough to
+    say who did what, or shorter words the triage model clearly places on the list."""
+    han = han_count(text)
+    if han >= 14 and not (is_question(text) and han < 24):
+        return True
+    return bool(category and category != "OUT" and (confidence or 0) >= 0.45 and han >= 6)

@@ -1,0 +1,182 @@
+"""The one action that answers every message (every rule in bot/data/rules.yml leads here).
+
+What a message means depends first on what the bot just asked (a read-back, a question of a
+form-like flow), then on what the message itself says (a case number, a rating, a story), and
+only then on the intent the model guessed. Deciding that in one place, in plain code, is what
+keeps a story from being stored as a village or a case number from becoming a complaint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import case_api, filing, helpdesk, lookup
+from actions.conversation import Turn
+from actions.meaning import (
+    asks_status,
+    is_bare_request,
+    is_no,
+    is_question,
+    is_yes,
+    rating_in,
+    tells_story,
+    wants_person,
+)
+from actions.policy import item_named_in, load_policies
+from actions.wording import han_count
+from common.digits import find_case_number
+
+# Intents named by buttons and keypad payloads ("/check_case").
+_COMMAND_INTENTS = {
+    "/report_problem": "report_problem",
+    "/check_case": "check_case",
+    "/ask_human": "ask_human",
+    "/ask_policy": "ask_policy",
+    "/affirm": "affirm",
+    "/deny": "deny",
+    "/goodbye": "goodbye",
+}
+_STORY_INTENTS = {"report_problem", "give_details", "correct_item"}
+
+
+def turn_from(tracker: Tracker) -> Turn:
+    message = tracker.latest_message or {}
+    intent = message.get("intent") or {}
+    text = (message.get("text") or "").strip()
+    name = intent.get("name") or ""
+    if text.startswith("/"):
+        name = _COMMAND_INTENTS.get(text.split("{")[0], name)
+    return Turn(
+        text=text,
+        intent=name,
+        confidence=float(intent.get("confidence") or 0.0),
+        input_channel=tracker.get_latest_input_channel() or "",
+        sender=tracker.sender_id,
+        slots=dict(tracker.current_slot_values()),
+        metadata={**(message.get("metadata") or {}), "events": list(tracker.events)},
+    )
+
+
+async def route(turn: Turn) -> None:
+    text, intent = turn.content, turn.intent
+    awaiting, task = turn.slot("awaiting"), turn.slot("task")
+    if wants_person(text) or (intent == "ask_human" and (turn.is_command or han_count(text) <= 12)):
+        await helpdesk.start_handoff(turn, "居民要求转人工")
+        return
+    if intent == "goodbye" and han_count(text) <= 8 and not is_yes(text):
+        helpdesk.goodbye(turn)
+        return
+    if awaiting in ("confirm", "correction"):
+        await filing.at_read_back(turn)
+        return
+    if awaiting == "handoff_offer":
+        turn.set(awaiting=None)
+        if is_yes(text) or intent == "affirm":
+            await helpdesk.start_handoff(turn, turn.slot("handoff_reason") or "居民同意转人工")
+            return
+        if is_no(text) or intent == "deny":
+            turn.say("utter_ok")
+            return
+    if awaiting == "resume":
+        turn.set(awaiting=None)
+        if is_yes(text) or intent == "affirm":
+            turn.set(task="file")
+            turn.say("utter_continue")
+            await filing.next_step(turn)
+            return
+        if is_no(text) or intent == "deny":
+            turn.clear_filing()
+            turn.set(task=None)
+            turn.say("utter_draft_dropped")
+            return
+    if task == "file":
+        await filing.on_message(turn)
+        return
+    if task in ("status", "rate") and not _leaves_lookup(turn):
+        await (lookup.rating_message if task == "rate" else lookup.status_message)(turn)
+        return
+    if task == "handoff" and turn.slot("requested_slot") == "phone":
+        await helpdesk.handoff_message(turn)
+        return
+    await fresh(turn)
+
+
+def _leaves_lookup(turn: Turn) -> bool:
+    """While asking for a case number: a story or a request for something else ends it."""
+    text = turn.content
+    if find_case_number(text)[0] or lookup.number_problem(text) or not text:
+        return False
+    return han_count(text) >= 14 or turn.intent in ("ask_policy", "greet")
+
+
+async def fresh(turn: Turn) -> None:
+    """A message with no question open: decide what the resident wants."""
+    text, intent = turn.content, turn.intent
+    turn.set(task=None, requested_slot=None)
+    number, _near = find_case_number(text)
+    known_case = number or turn.slot("last_case") or turn.slot("filed_number")
+    if rating_in(text) and known_case and han_count(text) <= 12:
+        await lookup.start_rating(turn)
+        return
+    if number or intent == "check_case" or (asks_status(text) and han_count(text) <= 16):
+        await lookup.start_status(turn)
+        return
+    if lookup.number_problem(text) and han_count(text) <= 6:
+        await lookup.start_status(turn)
+        return
+    if intent == "rate_case" and rating_in(text):
+        await lookup.start_rating(turn)
+        return
+    if intent == "greet" and han_count(text) <= 8:
+        helpdesk.greet(turn)
+        return
+    understood = await _understand(text)
+    story = tells_story(text, understood.get("category"), understood.get("confidence"))
+    named_item = item_named_in(text, load_policies())
+    if turn.slot("last_case") and is_question(text) and not story:
+        if named_item and intent == "ask_policy":
+            helpdesk.policy(turn, named_item)
+        else:
+            await lookup.follow_up(turn)
+        return
+    if intent == "ask_policy" and not (story and not is_question(text)):
+        helpdesk.policy(turn, named_item)
+        return
+    if story or intent in _STORY_INTENTS or is_bare_request(text):
+        await filing.start(turn, understood)
+        return
+    if intent == "chitchat":
+        turn.say("utter_chitchat")
+        return
+    if intent in ("affirm", "deny") and han_count(text) <= 4:
+        turn.say("utter_ok")
+        return
+    helpdesk.misunderstood(turn)
+
+
+async def _understand(text: str) -> dict[str, Any]:
+    if han_count(text) < 4:
+        return {}
+    try:
+        return await case_api.understand(text, classify=True)
+    except case_api.ServiceUnavailable:
+        return {}
+
+
+class ActionTurn(Action):
+    def name(self) -> str:
+        return "action_turn"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        turn = turn_from(tracker)
+        await route(turn)
+        for response, values in turn.said:
+            dispatcher.utter_message(response=response, **values)
+        for flags in turn.extra:
+            dispatcher.utter_message(json_message=flags)
+        return [SlotSet(name, value) for name, value in turn.changes.items()]

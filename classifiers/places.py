@@ -1,0 +1,303 @@
+"""The county's gazetteer (`config/places.yml`) and matching what residents say against it.
+
+Residents name a village in many ways: 河湾村, 河湾, 俺是河湾的, 城关镇河湾村四组, and speech
+recognition writes 和湾村 for it. Matching compares fuzzy pinyin keys (``sound_key``), so a
+misheard name still finds its village, and a bare short name counts only where it is said as a
+place (an answer to "哪个村", or 在/住/是 … 那边/的): 光明 in 光明正大 is no village.
+
+Everything here is pure; the file is read once by ``load_gazetteer``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from classifiers.cluster_vocab import sound_key
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "places.yml"
+
+_CN_NUMBER = {ch: i for i, ch in enumerate("零一二三四五六七八九十", start=0)}
+_GROUP = re.compile(r"(?:第)?([一二三四五六七八九十\d]{1,3})(?:村民)?(?:组|队|小组)")
+# 村 of 村长/村委/村里… starts a word of its own: 低保村长 holds no village 低保村.
+_SUFFIXED = re.compile(
+    r"([\u4e00-\u9fa5]{2,5}?)(村|社区)(?!长|主任|委|里|干部|支书|书记|会计|两委|集体|级|务|规|官|医)"
+)
+_TOWNSHIP_SUFFIXED = re.compile(r"([\u4e00-\u9fa5]{2,4}?)(镇|乡|街道)")
+# Words around a bare name that say it is a place: 在梨园, 俺是梨园的, 梨园那边.
+_BEFORE_PLACE = re.compile(r"(?:在|住|是|到|去|们|咱|俺|我|从|属于|就是)$")
+_AFTER_PLACE = re.compile(r"^(?:那边|那里|那儿|那块|这边|这里|那|的|人|组|队|片|庄子)")
+_FILLER = re.compile(r"[\s，。,.!！?？、~…：:；;“”\"'（）()]+")
+_ANSWER_NOISE = re.compile(
+    r"^(?:我们|俺们|咱们|我|俺|咱|就)?(?:是|在|住在|住|家在|属于)?|"
+    r"(?:的|的人|那边|那里|这边|村民|人|啊|呀|吧|哈|嘛|呢)+$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Village:
+    name: str
+    township: str
+    aliases: tuple[str, ...]
+    groups: int
+
+
+@dataclass(frozen=True, slots=True)
+class Township:
+    name: str
+    aliases: tuple[str, ...]
+    villages: tuple[Village, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """What a message says about where: the gazetteer's names when known, else as said."""
+
+    township: str | None = None
+    village: str | None = None
+    group: str | None = None  # "四组"
+    known: bool = False  # the village is in the gazetteer
+    said: str = ""  # the words that named it
+
+    @property
+    def label(self) -> str:
+        return "".join(part for part in (self.township, self.village, self.group) if part)
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    county: str
+    townships: tuple[Township, ...]
+    _villages_by_key: dict[str, list[Village]] = field(default_factory=dict, repr=False)
+    _townships_by_key: dict[str, Township] = field(default_factory=dict, repr=False)
+    _names: tuple[tuple[str, Village | Township], ...] = field(default=(), repr=False)
+
+    @property
+    def villages(self) -> list[Village]:
+        return [v for t in self.townships for v in t.villages]
+
+    def township(self, name: str | None) -> Township | None:
+        return next((t for t in self.townships if t.name == name), None)
+
+    def village(self, name: str | None, township: str | None = None) -> Village | None:
+        return next(
+            (
+                v
+                for v in self.villages
+                if v.name == name and (township is None or v.township == township)
+            ),
+            None,
+        )
+
+    def villages_sounding(self, words: str) -> list[Village]:
+        return list(self._villages_by_key.get(sound_key(words), []))
+
+    def township_sounding(self, words: str) -> Township | None:
+        return self._townships_by_key.get(sound_key(words))
+
+    def example_village(self, township: str | None) -> str:
+        """A village to name in a question ("比如‘河湾村’"), from the resident's township."""
+        chosen = self.township(township) or (self.townships[0] if self.townships else None)
+        return chosen.villages[0].name if chosen and chosen.villages else "李庄村"
+
+
+def _strip_suffix(name: str) -> str:
+    return re.sub(r"(村|社区|居委会|镇|乡|街道)$", "", name)
+
+
+def parse_gazetteer(data: dict) -> Gazetteer:
+    townships = []
+    for t in data.get("townships") or []:
+        villages = tuple(
+            Village(
+                name=v["name"],
+                township=t["name"],
+                aliases=tuple(v.get("aliases") or ()),
+                groups=int(v.get("groups") or 0),
+            )
+            for v in t.get("villages") or []
+        )
+        townships.append(Township(t["name"], tuple(t.get("aliases") or ()), villages))
+    gazetteer = Gazetteer(str(data.get("county") or ""), tuple(townships))
+    by_key: dict[str, list[Village]] = {}
+    names: list[tuple[str, Village | Township]] = []
+    for village in gazetteer.villages:
+        spellings = {village.name, _strip_suffix(village.name), *village.aliases}
+        for spelling in spellings:
+            if len(spelling) >= 2:
+                by_key.setdefault(sound_key(spelling), []).append(village)
+                names.append((spelling, village))
+    t_keys: dict[str, Township] = {}
+    for township in gazetteer.townships:
+        for spelling in {township.name, _strip_suffix(township.name), *township.aliases}:
+            if len(spelling) >= 2:
+                t_keys[sound_key(spelling)] = township
+                names.append((spelling, township))
+    for key, found in by_key.items():
+        by_key[key] = list(dict.fromkeys(found))
+    names.sort(key=lambda pair: -len(pair[0]))
+    object.__setattr__(gazetteer, "_villages_by_key", by_key)
+    object.__setattr__(gazetteer, "_townships_by_key", t_keys)
+    object.__setattr__(gazetteer, "_names", tuple(names))
+    return gazetteer
+
+
+@lru_cache(maxsize=4)
+def load_gazetteer(path: Path = DEFAULT_PATH) -> Gazetteer:
+    return parse_gazetteer(yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
+
+
+def _group_in(text: str) -> str | None:
+    match = _GROUP.search(text)
+    if not match:
+        return None
+    raw = match.group(1)
+    if raw.isdigit():
+        number = int(raw)
+    elif raw == "十":
+        number = 10
+    elif raw.startswith("十"):
+        number = 10 + _CN_NUMBER.get(raw[1:], 0)
+    elif raw.endswith("十"):
+        number = _CN_NUMBER.get(raw[0], 0) * 10
+    elif "十" in raw:
+        tens, ones = raw.split("十", 1)
+        number = _CN_NUMBER.get(tens, 0) * 10 + _CN_NUMBER.get(ones, 0)
+    else:
+        number = _CN_NUMBER.get(raw, 0)
+    if not 0 < number < 100:
+        return None
+    digits = "零一二三四五六七八九"
+    said = (
+        digits[number]
+        if number < 10
+        else (
+            ("" if number < 20 else digits[number // 10])
+            + "十"
+            + (digits[number % 10] if number % 10 else "")
+        )
+    )
+    return f"{said}组"
+
+
+def _is_place_context(text: str, start: int, end: int, whole_answer: bool) -> bool:
+    if whole_answer:
+        return True
+    return bool(_BEFORE_PLACE.search(text[max(0, start - 3) : start])) or bool(
+        _AFTER_PLACE.match(text[end : end + 3])
+    )
+
+
+def _pick(villages: list[Village], township: Township | None) -> Village | None:
+    """One village for a name: the one in the township said, or the only one there is."""
+    if township is not None:
+        inside = [v for v in villages if v.township == township.name]
+        if inside:
+            return inside[0]
+    return villages[0] if len(villages) == 1 else None
+
+
+def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Place | None:
+    """The place a message names, or None. ``answer`` is True when the message answers "哪个村？"
+    (then a bare or misheard name on its own counts)."""
+    clean = _FILLER.sub("", text)
+    if not clean:
+        return None
+    core = _ANSWER_NOISE.sub("", clean) if answer else clean
+    whole = answer and 2 <= len(core) <= 8
+    township: Township | None = None
+    village: Village | None = None
+    said: list[str] = []
+    # 1. Names spelled as in the gazetteer (longest first).
+    for spelling, place in gazetteer._names:
+        at = clean.find(spelling)
+        if at < 0:
+            continue
+        full_name = spelling == place.name
+        if not (
+            full_name
+            or _is_place_context(clean, at, at + len(spelling), whole and spelling == core)
+        ):
+            continue
+        if isinstance(place, Township) and township is None:
+            township = place
+            said.append(spelling)
+        elif isinstance(place, Village) and village is None:
+            village = place
+            said.append(spelling)
+    # 2. Names heard wrong: X村 / X镇 tokens, or the whole answer, by their sound.
+    if township is None:
+        for match in _TOWNSHIP_SUFFIXED.finditer(clean):
+            for size in range(len(match.group(1)), 1, -1):
+                if found := gazetteer.township_sounding(match.group(1)[-size:]):
+                    township = found
+                    said.append(match.group(0))
+                    break
+            if township:
+                break
+    unknown: str | None = None
+    if village is None:
+        for match in _SUFFIXED.finditer(re.sub(r"\s+", "", text)):
+            stem = match.group(1)
+            for size in range(len(stem), 1, -1):
+                candidates = gazetteer.villages_sounding(stem[-size:])
+                if candidates and (chosen := _pick(candidates, township)):
+                    village = chosen
+                    said.append(stem[-size:] + match.group(2))
+                    break
+            if village:
+                break
+            if unknown is None and (name := _clean_unknown(stem)):
+                unknown = name + match.group(2)
+    if village is None and whole:
+        candidates = gazetteer.villages_sounding(_strip_suffix(core))
+        village = _pick(candidates, township) if candidates else None
+        if village:
+            said.append(core)
+    group = _group_in(clean)
+    if village is not None:
+        return Place(
+            township=village.township,
+            village=village.name,
+            group=group,
+            known=True,
+            said="".join(said),
+        )
+    if unknown and len(unknown) >= 3:
+        return Place(
+            township=township.name if township else None,
+            village=unknown,
+            group=group,
+            known=False,
+            said=unknown,
+        )
+    if township is not None:
+        return Place(township=township.name, group=group, said="".join(said))
+    if group and answer:
+        return Place(group=group, said=group)
+    return None
+
+
+_NOT_NAME_HEAD = re.compile(
+    r"^(?:我们|俺们|咱们|他们|我|俺|咱|他|是|在|住|家|的|了|给|把|被|说|跟|和|到|去|从|"
+    r"反映|举报|投诉|告|那个|这个|就是|一下|关于)+"
+)
+# Words before 村 that are no village's name: 俺们村, 本村, 全村, 隔壁村, 哪个村.
+_NOT_VILLAGE = re.compile(
+    r"^(?:我们|俺们|咱们|你们|他们|本|该|此|全|邻|外|隔壁|哪个|这个|那个|农|乡|山|城中|村|整个|各)$"
+)
+
+
+def _clean_unknown(stem: str) -> str | None:
+    """'张家湾' of '我是张家湾' (before 村村民): drop the speech before the name; None when
+    what is left names no village."""
+    if _NOT_VILLAGE.match(stem) or _NOT_VILLAGE.match(stem[-2:]) or _NOT_VILLAGE.match(stem[-1:]):
+        return None
+    cut = _NOT_NAME_HEAD.sub("", stem)
+    if len(cut) < 2 or _NOT_VILLAGE.match(cut):
+        return None
+    return cut
