@@ -47,12 +47,14 @@ class Redacted:
 # One character in, one character out, so offsets in the mapped text are offsets in the original.
 # Spoken digits follow actions/spoken.py: 幺 1, 两 2, 洞 0, 拐 7, 勾 9.
 _DIGIT_MAP = str.maketrans(
-    "０１２３４５６７８９零〇○洞一幺么两二三四五六七拐八九勾Ｘｘ",
-    "0123456789000011122345677899Xx",
+    "０１２３４５６７８９零〇○洞一幺么要两二三四五六七拐八九勾Ｘｘ",
+    "01234567890000111122345677899Xx",
 )
 _SEP = " \t\u3000-—–_·.()（）/"
 _RUN = re.compile(r"\d(?:[" + re.escape(_SEP) + r"]*\d)*(?:[" + re.escape(_SEP) + r"]?[Xx×])?")
 _CHUNK = re.compile(r"\d+[Xx×]?")
+# Digit characters that are also everyday words (我要, 一直, 两个): a number may start after them.
+_LOOSE_DIGITS = frozenset("要么一两二")
 _MOBILE = re.compile(r"(?:0086|86)?1[3-9]\d{9}")
 _LANDLINE = re.compile(r"0\d{9,11}")
 _ID18 = re.compile(r"[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx×]")
@@ -96,13 +98,24 @@ def _number_kind(digits: str, cue: str | None) -> str | None:
     return None
 
 
+def _run_kind(text: str, mapped: str, start: int, end: int) -> tuple[str | None, int, list]:
+    """Classify the run at [start, end); where it fails, drop leading characters that are
+    words as often as digits (电话要幺三九… is 139…, 我要1391234… is not 1139…)."""
+    while True:
+        chunks = list(_CHUNK.finditer(mapped, start, end))
+        kind = _number_kind("".join(c.group() for c in chunks), _cue(text, start))
+        if kind is not None or text[start] not in _LOOSE_DIGITS or end - start < 8:
+            return kind, start, chunks
+        start += 1
+
+
 def _numbers(text: str, mapped: str) -> list[Found]:
     found: list[Found] = []
     for run in _RUN.finditer(mapped):
-        chunks = list(_CHUNK.finditer(mapped, run.start(), run.end()))
-        whole = "".join(c.group() for c in chunks)
-        cue = _cue(text, run.start())
-        kind = _number_kind(whole, cue)
+        if run.end() - run.start() < 7:
+            continue  # 三组, 18号, 2024: too short for anything masked
+        kind, run_start, chunks = _run_kind(text, mapped, run.start(), run.end())
+        cue = _cue(text, run_start)
         # Two numbers said in one breath (a case number then a phone, two phones) split at the
         # gaps; a card number keeps its 4-digit groups together.
         if kind is None or (
@@ -131,6 +144,8 @@ def _numbers(text: str, mapped: str) -> list[Found]:
                 i = j
             continue
         start, end = chunks[0].start(), chunks[-1].end()
+        if kind == "phone" and start and text[start - 1] in "+＋":
+            start -= 1
         found.append(Found(kind, start, end, text[start:end]))
     return found
 
@@ -164,7 +179,13 @@ def _addresses(text: str) -> list[Found]:
 
 # -- the complainant's own name -----------------------------------------------------------------
 
-_EXTRA_SURNAMES = frozenset("牛闵齐温康施申柴耿焦苗包宁乔尚邢庞洪向单艾管解房裴霍詹辛卞屈左郁岳柯")
+# Surnames cluster_vocab leaves out (it wants only those common in its region's place names);
+# not 和来都东全水门利占别安明原连强: after 我是 they are words far more often than names.
+_EXTRA_SURNAMES = frozenset(
+    "于伍柏骆牛闵齐温康施申柴耿焦苗包宁乔尚邢庞洪单艾管裴霍詹辛卞屈左郁柯易甘倪滕饶阮舒符樊"
+    "兰梅盛纪欧佘项蓝麦谷晏车边卜穆臧蒲邬阎庄涂俞季尤宫宗芦鄢应游戚华仇隋冉栾关娄巩丛靳郎佟"
+    "荣吉狄褚宿雍索刁晁窦巫卫农冀宣邸奚文万路向解房"
+)
 _COMPOUND = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "司徒", "令狐", "慕容", "尉迟")
 _ALL_SURNAMES = SURNAMES | _EXTRA_SURNAMES
 _OFFICIAL_TITLES = sorted(
@@ -209,11 +230,16 @@ _KIN = re.compile(
 )
 
 _SELF_CUE = re.compile(
-    r"(?:我|俺|咱)(?:的)?(?:名字|名)(?:叫|是)|(?:我|俺|咱)(?:就)?叫(?:做)?|名叫|本人(?:名叫|叫|是)?"
+    r"(?:我|俺|咱)(?:的)?(?:名字|名|姓名)(?:叫|是|为)|(?:我|俺|咱)(?:就)?叫(?:做)?|名叫"
+    r"|本人(?:名叫|叫|是)?"
     r"|(?:我|俺|咱)(?:就)?(?:是|系)"
-    r"|(?:实名)?(?:举报人|反映人|投诉人|信访人|来信人|来电人|申请人|联名人|具名人|签名人)"
+    r"|(?<!被)(?:实名)?(?:举报人|反映人|投诉人|信访人|来信人|来电人|申请人|联名人|具名人|签名人)"
     r"(?:姓名|签名|签字)?(?:为|是)?"
-    r"|署名|落款|签名|签字|姓名|联系人"
+    r"|署名|落款|签名|签字|姓名|联系人|开户名|户名|持卡人|收款人"
+    # 我洪涛，沙河村的…: 我 straight before a name that ends the phrase
+    r"|(?:^|(?<=[\s，,。！!？?]))(?:我|俺)(?=\S{2,4}[，,\s])"
+    # 找老孙就行: whom to call back
+    r"|(?:找|联系)(?=\S{2,3}(?:就行|就可以|就好))"
 )
 _LIST_CUE = re.compile(r"举报人|反映人|联名|签名|署名|落款|签字")
 _SURNAME_ONLY = re.compile(r"(?:我|俺|咱|本人)(?:就)?姓(?=(\S))")
@@ -224,11 +250,31 @@ _RELATIVES = (
 )
 _RELATIVE_CUE = re.compile(rf"(?:我|俺|咱)家?{_RELATIVES}(?:的)?(?:名字|姓名)?(?:叫|是|[:：])")
 _ON_BEHALF = re.compile(rf"(?:替|帮|代|给)(?:我|俺|咱)家?{_RELATIVES}")
+# 我代我父亲邓长林反映, 我儿子傅小明的助学金: the relative's name straight after the kinship word.
+_RELATIVE_NAMED = re.compile(rf"(?:我|俺|咱)家?{_RELATIVES}(?=\S)")
+# 我替我妈反映，她叫…; also a bare 叫 opening a clause of the writer's own: ……，叫范德明，
+_BARE_CALLED = re.compile(r"(?:^|(?<=[，,。；;\s]))(?:名字)?叫")
+# A name opening a terse message and followed by what the writer does: 马兰反映 1370…
+_NAME_THEN_VERB = re.compile(r"(?:^|(?<=[\s，,。]))(?=\S{2,4}(?:反映|举报|投诉))")
 _THEY_CALLED = re.compile(r"[她他](?:的)?(?:名字|姓名)?叫")
 _PERSON_NOUN = re.compile(
     r"村民|居民|群众|老党员|党员|社员|农民|老人|邻居|家属|户主|低保户|五保户|贫困户|退伍军人|老兵"
     r"|教师|老师|的"
 )
+# Where the writer's description of themselves may end before their name: 我是高庙村马德林的老伴,
+# 我是他们村的老支部委员老周 (a writer who is a cadre is still the writer).
+_SELF_DESCRIPTION_END = re.compile(_PERSON_NOUN.pattern + r"|村|组|队|镇|乡|社区|委员|干部")
+# A description that reports someone else is not the writer's: 本人举报村会计马文华.
+_NOT_SELF = re.compile(r"反映|举报|投诉|告|要|想|说|找|问|让|叫|把|被|给|和|跟|替|帮|代|为")
+_RESIDENT = re.compile(r"村民|居民|群众|党员|社员|低保户|五保户|贫困户")
+# A bare name right before a phone: 黄梅 17756413355, 王秀英，电话1391…
+_NAME_BEFORE_PHONE = re.compile(
+    r"(?:^|(?<=[\s，,。：:；;]))[\u4e00-\u9fff]{2,4}(?=[\s，,：:]*(?:联系)?(?:电话|手机|方式)?[:：]?\s*$)"
+)
+_LAST_LINES = re.compile(
+    r"(?m)^[ \t\u3000]*([\u4e00-\u9fff]{2,4})[ \t\u3000]*(?:[\d０-９年月日.\-/ ]*)$"
+)
+_NAME_END = re.compile(r"[，,。；;！!？?\s：:、]|$|反映|举报|投诉|电话|手机|今年|家住|住在|身份证")
 _CLAUSE_END = re.compile(r"[，。,；;！？!?\n]")
 _SIGN_OFF = re.compile(r"此致|敬礼")
 _SIGNATURE_TAIL = re.compile(
@@ -236,7 +282,9 @@ _SIGNATURE_TAIL = re.compile(
 )
 
 
-def _take_name(text: str, p: int) -> tuple[int, int] | None:
+def _take_name(
+    text: str, p: int, title_before: bool = False, genitive: bool = False
+) -> tuple[int, int] | None:
     """The span of a person's name starting at p, or None where it is a place, a title, or
     not a name at all."""
     n = len(text)
@@ -267,9 +315,11 @@ def _take_name(text: str, p: int) -> tuple[int, int] | None:
                 return None
     else:
         return None
-    if _TITLE_AFTER.match(text, end) or _TITLE_BEFORE.search(text, max(0, start - 6), start):
+    if _TITLE_AFTER.match(text, end):
         return None
-    if text.startswith("的", end) and not _KIN.match(text, end):
+    if not title_before and _TITLE_BEFORE.search(text, max(0, start - 6), start):
+        return None
+    if not genitive and text.startswith("的", end) and not _KIN.match(text, end):
         return None
     return start, end
 
@@ -284,14 +334,35 @@ def _name_after(text: str, q: int) -> tuple[int, int] | None:
     span = _take_name(text, q)
     if span:
         return span
-    for m in _PERSON_NOUN.finditer(text, q, limit):
+    for m in _SELF_DESCRIPTION_END.finditer(text, q, limit):
+        if _NOT_SELF.search(text, q, m.start()):
+            break
         p = m.end()
         while p < limit and text[p] in " \u3000":
             p += 1
-        span = _take_name(text, p)
+        span = _take_name(text, p, title_before=True)
         if span:
             return span
     return None
+
+
+def _writer_speaks(text: str, at: int) -> bool:
+    """The sentence before ``at`` is about the writer (我的卡号是…，叫夏德明), not someone else
+    (他小舅子，叫李四)."""
+    sentence = text[_sentence_start(text, at) : at]
+    me = max(sentence.rfind("我"), sentence.rfind("俺"), sentence.rfind("本人"))
+    return me >= 0 and not re.search(r"[他她]", sentence[me:])
+
+
+def _sentence_start(text: str, at: int) -> int:
+    return max(text.rfind(ch, 0, at) for ch in "。！!？?\n") + 1
+
+
+def _stands_alone(text: str, at: int) -> bool:
+    """The description before a signature name is its own line or phrase (……敬礼 李庄村村民
+    王秀英), not the end of a sentence about someone else (低保给了村民王德福)."""
+    start = max(text.rfind(ch, 0, at) for ch in "。！!？?\n \u3000，,：:") + 1
+    return not re.search(_NOT_SELF.pattern + "|了|的|是|在", text[start:at])
 
 
 def _with_list(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
@@ -305,8 +376,14 @@ def _with_list(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
     return spans
 
 
-def _names(text: str) -> list[Found]:
+def _names(text: str, phones: list[Found]) -> list[Found]:
     spans: list[tuple[int, int]] = []
+    for phone in phones:
+        m = _NAME_BEFORE_PHONE.search(text, max(0, phone.start - 12), phone.start)
+        if m:
+            span = _take_name(text, m.start())
+            if span and span[1] == m.end():
+                spans.append(span)
     for cue in _SELF_CUE.finditer(text):
         span = _name_after(text, cue.end())
         if span:
@@ -323,9 +400,27 @@ def _names(text: str) -> list[Found]:
             span = _name_after(text, cue.end())
             if span:
                 spans.append(span)
+    for cue in _RELATIVE_NAMED.finditer(text):
+        span = _take_name(text, cue.end(), genitive=True)
+        if span:
+            spans.append(span)
+    for cue in _BARE_CALLED.finditer(text):
+        span = _take_name(text, cue.end())
+        if span and _NAME_END.match(text, span[1]) and _writer_speaks(text, cue.start()):
+            spans.append(span)
+    for cue in _RESIDENT.finditer(text):
+        span = _take_name(text, cue.end())
+        if span and text.startswith(("反映", "举报", "投诉"), span[1]):
+            spans.append(span)
+    for cue in _NAME_THEN_VERB.finditer(text):
+        span = _take_name(text, cue.end())
+        if span and text.startswith(("反映", "举报", "投诉"), span[1]):
+            spans.append(span)
     for m in _SURNAME_ONLY.finditer(text):
         p = m.end()
-        if text[p] in _ALL_SURNAMES:
+        if text.startswith(_COMPOUND, p):
+            spans.append((p, p + 2))
+        elif text[p] in _ALL_SURNAMES:
             spans.append((p, p + 1))
     # A signature after 此致敬礼, or a name ending the text: ……村民王秀英 2024年3月5日
     signs = [m.end() for m in _SIGN_OFF.finditer(text)]
@@ -340,10 +435,15 @@ def _names(text: str) -> list[Found]:
         if m.group() == "的":
             continue
         p = m.end()
-        while p < len(text) and text[p] in " \u3000":
+        while p < len(text) and text[p] in " \u3000\n":
             p += 1
         span = _take_name(text, p)
-        if span and _SIGNATURE_TAIL.match(text, span[1]):
+        if span and _SIGNATURE_TAIL.match(text, span[1]) and _stands_alone(text, m.start()):
+            spans.append(span)
+    # A name alone on one of the last lines: the signature of a letter.
+    for line in _LAST_LINES.finditer(text, max(0, text.rfind("\n", 0, max(0, len(text) - 60)))):
+        span = _take_name(text, line.start(1)) if "\n" in text[: line.start(1)] else None
+        if span and span[1] == line.end(1):
             spans.append(span)
     return [Found("name", s, e, text[s:e]) for s, e in spans]
 
@@ -356,7 +456,9 @@ _PRIORITY = {"id_card": 0, "bank_card": 0, "phone": 0, "address": 1, "name": 2}
 def redact(text: str) -> Redacted:
     """Replace what identifies the complainant with a bracketed label; keep everything else."""
     mapped = text.translate(_DIGIT_MAP)
-    candidates = _numbers(text, mapped) + _addresses(text) + _names(text)
+    numbers = _numbers(text, mapped)
+    phones = [f for f in numbers if f.kind == "phone"]
+    candidates = numbers + _addresses(text) + _names(text, phones)
     candidates.sort(key=lambda f: (_PRIORITY[f.kind], f.start, -(f.end - f.start)))
     chosen: list[Found] = []
     for f in candidates:

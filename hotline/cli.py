@@ -144,6 +144,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
         run_workbench_bench(model_path, backends, n=args.n or 50_000)
+    elif args.target == "redact":
+        from benchmarks.redact import run as run_redact_bench
+
+        return 0 if run_redact_bench() else 1
     return 0
 
 
@@ -224,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check_data)
 
     p = sub.add_parser("bench", help="benchmarks")
-    targets = ["classify", "service", "cluster", "workbench", "bot", "phone", "retrain"]
+    targets = ["classify", "service", "cluster", "workbench", "bot", "phone", "retrain", "redact"]
     p.add_argument("target", choices=targets)
     p.add_argument("--model", default=None)
     p.add_argument(
