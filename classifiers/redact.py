@@ -232,12 +232,12 @@ _KIN = re.compile(
 _SELF_CUE = re.compile(
     r"(?:我|俺|咱)(?:的)?(?:名字|名|姓名)(?:叫|是|为)|(?:我|俺|咱)(?:就)?叫(?:做)?|名叫"
     r"|本人(?:名叫|叫|是)?"
-    r"|(?:我|俺|咱)(?:就)?(?:是|系)"
+    r"|(?:我|俺|咱)(?:们)?(?:就)?(?:是|系)|小女子|老朽|鄙人|在下|实名[:：]"
     r"|(?<!被)(?:实名)?(?:举报人|反映人|投诉人|信访人|来信人|来电人|申请人|联名人|具名人|签名人)"
-    r"(?:姓名|签名|签字)?(?:为|是)?"
+    r"(?:姓名|签名|签字)?(?:[（(](?:签字|签名|手印|盖章|按手印)[）)])?(?:为|是)?"
     r"|署名|落款|签名|签字|姓名|联系人|开户名|户名|持卡人|收款人"
     # 我洪涛，沙河村的…: 我 straight before a name that ends the phrase
-    r"|(?:^|(?<=[\s，,。！!？?]))(?:我|俺)(?=\S{2,4}[，,\s])"
+    r"|(?:^|(?<=[\s，,。！!？?]))(?:我|俺)(?=\S{2,4}[，,\s]|[老小]\S)"
     # 找老孙就行: whom to call back
     r"|(?:找|联系)(?=\S{2,3}(?:就行|就可以|就好))"
 )
@@ -365,10 +365,13 @@ def _stands_alone(text: str, at: int) -> bool:
     return not re.search(_NOT_SELF.pattern + "|了|的|是|在", text[start:at])
 
 
-def _with_list(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
-    """A signature may list several names: 联名人：王秀英、李桂兰、赵德福."""
+def _with_list(text: str, span: tuple[int, int], signed: bool) -> list[tuple[int, int]]:
+    """Several writers: 联名人：王秀英、李桂兰，赵德福 (a signature may use commas), 本人焦德林、
+    焦德胜兄弟二人, 我们是苗大娘和包大爷 (in a sentence only 、和与, since 我叫王秀英，张大成…
+    goes on about the cadre)."""
+    seps = "、,， 和与" if signed else "、和与"
     spans = [span]
-    while spans[-1][1] < len(text) and text[spans[-1][1]] in "、,， ":
+    while spans[-1][1] < len(text) and text[spans[-1][1]] in seps:
         nxt = _take_name(text, spans[-1][1] + 1)
         if not nxt:
             break
@@ -387,10 +390,7 @@ def _names(text: str, phones: list[Found]) -> list[Found]:
     for cue in _SELF_CUE.finditer(text):
         span = _name_after(text, cue.end())
         if span:
-            if _LIST_CUE.match(cue.group()) or _LIST_CUE.search(cue.group()):
-                spans.extend(_with_list(text, span))
-            else:
-                spans.append(span)
+            spans.extend(_with_list(text, span, bool(_LIST_CUE.search(cue.group()))))
     for cue in _RELATIVE_CUE.finditer(text):
         span = _name_after(text, cue.end())
         if span:
@@ -430,7 +430,7 @@ def _names(text: str, phones: list[Found]) -> list[Found]:
             p += 1
         span = _name_after(text, p)
         if span:
-            spans.extend(_with_list(text, span))
+            spans.extend(_with_list(text, span, True))
     for m in _PERSON_NOUN.finditer(text, max(0, len(text) - 40)):
         if m.group() == "的":
             continue
