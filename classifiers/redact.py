@@ -234,15 +234,16 @@ _SELF_CUE = re.compile(
     r"|本人(?:名叫|叫|是)?"
     r"|(?:我|俺|咱)(?:们)?(?:就)?(?:是|系)|小女子|老朽|鄙人|在下|实名[:：]"
     r"|(?<!被)(?:实名)?(?:举报人|反映人|投诉人|信访人|来信人|来电人|申请人|联名人|具名人|签名人)"
-    r"(?:姓名|签名|签字)?(?:[（(](?:签字|签名|手印|盖章|按手印)[）)])?(?:为|是)?"
-    r"|署名|落款|签名|签字|姓名|联系人|开户名|户名|持卡人|收款人"
+    r"(?:姓名|签名|签字|信息|情况)?(?:[（(](?:签字|签名|手印|盖章|按手印)[）)])?(?:为|是)?"
+    r"|署名|落款|签名|签字|姓名|联系人|开户名|户名|持卡人|收款人|(?:村民|群众)?代表[:：]"
+    r"|(?<=姓[^\s，,。])[，,]?叫"
     # 我洪涛，沙河村的…: 我 straight before a name that ends the phrase
     r"|(?:^|(?<=[\s，,。！!？?]))(?:我|俺)(?=\S{2,4}[，,\s]|[老小]\S)"
     # 找老孙就行: whom to call back
     r"|(?:找|联系)(?=\S{2,3}(?:就行|就可以|就好))"
 )
-_LIST_CUE = re.compile(r"举报人|反映人|联名|签名|署名|落款|签字")
-_SURNAME_ONLY = re.compile(r"(?:我|俺|咱|本人)(?:就)?姓(?=(\S))")
+_LIST_CUE = re.compile(r"举报人|反映人|联名|签名|署名|落款|签字|代表")
+_SURNAME_ONLY = re.compile(r"(?:我|俺|咱|本人)(?:就)?姓(?=(\S))|(?<=[，,\s])姓(?=(\S))")
 _RELATIVES = (
     r"(?:妈|娘|爸|爹|母亲|父亲|奶奶|爷爷|姥姥|姥爷|外婆|外公|老伴儿?|婆婆|公公|老公|丈夫|男人"
     r"|媳妇|老婆|妻子|爱人|儿子|女儿|闺女|哥哥?|姐姐?|弟弟?|妹妹?|岳父|岳母|老丈人|丈母娘"
@@ -263,9 +264,11 @@ _PERSON_NOUN = re.compile(
 )
 # Where the writer's description of themselves may end before their name: 我是高庙村马德林的老伴,
 # 我是他们村的老支部委员老周 (a writer who is a cadre is still the writer).
-_SELF_DESCRIPTION_END = re.compile(_PERSON_NOUN.pattern + r"|村|组|队|镇|乡|社区|委员|干部")
+_SELF_DESCRIPTION_END = re.compile(_PERSON_NOUN.pattern + r"|村|组|队|镇|乡|社区|委员|干部|那个")
 # A description that reports someone else is not the writer's: 本人举报村会计马文华.
 _NOT_SELF = re.compile(r"反映|举报|投诉|告|要|想|说|找|问|让|叫|把|被|给|和|跟|替|帮|代|为")
+# 反映, or a description in brackets first: 村民阎春花（车站村低保户）反映
+_REPORTS = re.compile(r"(?:[（(][^）)]{0,15}[）)])?(?:反映|举报|投诉)")
 _RESIDENT = re.compile(r"村民|居民|群众|党员|社员|低保户|五保户|贫困户")
 # A bare name right before a phone: 黄梅 17756413355, 王秀英，电话1391…
 _NAME_BEFORE_PHONE = re.compile(
@@ -410,7 +413,7 @@ def _names(text: str, phones: list[Found]) -> list[Found]:
             spans.append(span)
     for cue in _RESIDENT.finditer(text):
         span = _take_name(text, cue.end())
-        if span and text.startswith(("反映", "举报", "投诉"), span[1]):
+        if span and _REPORTS.match(text, span[1]):
             spans.append(span)
     for cue in _NAME_THEN_VERB.finditer(text):
         span = _take_name(text, cue.end())
@@ -418,6 +421,8 @@ def _names(text: str, phones: list[Found]) -> list[Found]:
             spans.append(span)
     for m in _SURNAME_ONLY.finditer(text):
         p = m.end()
+        if m.group(2) and not _writer_speaks(text, m.start()):
+            continue  # ，姓涂 only when the sentence is about the writer
         if text.startswith(_COMPOUND, p):
             spans.append((p, p + 2))
         elif text[p] in _ALL_SURNAMES:
