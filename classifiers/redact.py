@@ -220,7 +220,11 @@ _FOLLOWERS = (
     "实名",
     "特此",
 )
-_NAME_STOP = GIVEN_STOP | frozenset("想反举投特今现住电手身联男女岁号微签系称年月日〔〕")
+# 有 and 月 end a cadre's name in cluster_vocab (马广才有…, 3月), but a writer's own name often
+# has them (陈有福, 蒋秋月); a following date is caught by _FOLLOWERS (今年) or the digits.
+_NAME_STOP = (GIVEN_STOP - frozenset("有")) | frozenset(
+    "想反举投特今现住电手身联男女岁号微签系称年日〔〕"
+)
 # The name is a place, not a person: 李庄村, 郭集, 张圩子.
 _PLACE_AFTER = frozenset("村庄镇乡组营集屯寨圩湾郢店楼岗街社队")
 _PLACE_TAIL = frozenset("庄营圩郢集寨湾岗洼屯铺")
