@@ -22,7 +22,17 @@ from api.limits import BodySizeLimit
 from api.logins import warm_dummy_hash
 from api.outbox import LIVE
 from api.problems import install_problem_handlers, problem
-from api.routes import cases, conversation, labels, office, open311, outbox, public, understand
+from api.routes import (
+    cases,
+    conversation,
+    labels,
+    office,
+    open311,
+    outbox,
+    phone,
+    public,
+    understand,
+)
 from api.rules import load_rules
 from api.schemas import Strict
 from api.settings import Settings
@@ -132,6 +142,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         outbox.router,
         labels.router,
         understand.router,
+        phone.router,
     ):
         app.include_router(router)
     app.include_router(workbench.router)

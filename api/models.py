@@ -87,6 +87,8 @@ class Case(Base):
     village_flagged: Mapped[bool] = mapped_column(Boolean, default=False)  # not in the gazetteer
     resident_category: Mapped[str | None] = mapped_column(String(10))  # confirmed at read-back
     audio_url: Mapped[str | None] = mapped_column(String(500))
+    # Revision 0006: a voicemail's length (its case waits as triage_status "recording").
+    audio_seconds: Mapped[int | None] = mapped_column(Integer)
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporters.id"), index=True)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -215,10 +217,18 @@ class OutboundSms(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Set for messages that must go once only (a case's receipt), whoever asks twice.
     dedupe_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    # Revision 0006: the provider's delivery-status callbacks (delivered / failed / undelivered,
+    # its error code), and a supervisor's resend of a failed text (a new row).
+    delivery_status: Mapped[str | None] = mapped_column(String(20))
+    error_code: Mapped[str | None] = mapped_column(String(10))
+    status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resend_of_id: Mapped[int | None] = mapped_column(Integer)
+    resent_by_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_sms_outbox_due", "status", "next_at"),
         Index("ix_sms_outbox_status_id", "status", "id"),
+        Index("ix_sms_outbox_provider_sid", "provider_sid"),
     )
 
 

@@ -26,6 +26,7 @@ from api import sms_texts
 from api.clock import now
 from api.lifecycle import State
 from api.models import Case, OutboundSms, Reporter
+from api.sms_provider import FINAL_DELIVERY, DeliveryReport
 
 LIVE = "sms_live"  # Session.info key: True when messages are really sent (api.db.session_factory)
 
@@ -36,7 +37,16 @@ KINDS = {
     "referred": "清单外转办",
     "reopened": "重新办理",
 }
-STATUSES = {"pending": "待发送", "sent": "已发送", "failed": "发送失败", "recorded": "仅记录"}
+STATUSES = {
+    "pending": "待发送",
+    "sent": "已发送",
+    "delivered": "已送达",
+    "failed": "发送失败",
+    "resent": "已重发",
+    "recorded": "仅记录",
+}
+# What the provider's delivery-status callbacks say, as staff read it.
+DELIVERY = {"delivered": "已送达", "failed": "发送失败", "undelivered": "未送达"}
 _ON_MOVE = {
     State.ASSIGNED: "assigned",
     State.DONE: "done",
@@ -183,6 +193,66 @@ def queue_receipt(
     return True
 
 
+# -- delivery status and resends --------------------------------------------------------------
+def apply_report(session: Session, report: DeliveryReport) -> OutboundSms | None:
+    """A delivery-status callback: delivered, or failed/undelivered with the provider's error
+    code (then the text is 发送失败 and a supervisor may resend it). The first final word
+    stands: callbacks may arrive late and out of order. None for an unknown message id."""
+    row = session.scalars(
+        select(OutboundSms).where(OutboundSms.provider_sid == report.message_id).limit(1)
+    ).first()
+    if row is None:
+        return None
+    if row.delivery_status in FINAL_DELIVERY or row.status == "resent":
+        return row
+    row.delivery_status = report.status
+    row.status_at = now()
+    if report.status == "delivered":
+        row.status = "delivered"
+    elif report.status in ("failed", "undelivered"):
+        row.status = "failed"
+        row.error_code = report.error_code
+        said = DELIVERY[report.status]
+        row.error = f"{said}（运营商回执 {report.status}，错误码 {report.error_code or '无'}）"
+    return row
+
+
+class NotResendable(Exception):
+    """Only a text that failed can be resent."""
+
+
+def resend(session: Session, message_id: int, user_id: int | None) -> OutboundSms | None:
+    """A supervisor's resend of a failed text: a new row with the same words to the same
+    phone, pointing at the one it repeats (which becomes 已重发). Resending twice returns the
+    first resend. None when there is no such message."""
+    row = session.get(OutboundSms, message_id, with_for_update=True)
+    if row is None:
+        return None
+    if row.status == "resent":
+        again = session.scalars(
+            select(OutboundSms).where(OutboundSms.resend_of_id == row.id).limit(1)
+        ).first()
+        if again is not None:
+            return again
+    if row.status != "failed":
+        raise NotResendable(STATUSES.get(row.status, row.status))
+    copy = OutboundSms(
+        case_id=row.case_id,
+        kind=row.kind,
+        to_phone=row.to_phone,
+        body=row.body,
+        status="pending" if session.info.get(LIVE) else "recorded",
+        attempts=0,
+        created_at=now(),
+        resend_of_id=row.id,
+        resent_by_id=user_id,
+    )
+    row.status = "resent"
+    session.add(copy)
+    session.flush()
+    return copy
+
+
 # -- reading the outbox (the workbench page and GET /api/v1/outbox) ----------------------------
 def counts(session: Session) -> dict[str, int]:
     """Messages per status, every status present."""
@@ -193,7 +263,7 @@ def counts(session: Session) -> dict[str, int]:
 
 
 def waiting(session: Session) -> int:
-    """Messages not yet out: waiting for their (next) attempt, or given up on."""
+    """Messages not yet out: waiting for their (next) attempt, or failed and not resent."""
     return (
         session.scalar(select(func.count()).where(OutboundSms.status.in_(("pending", "failed"))))
         or 0

@@ -151,6 +151,7 @@ class CaseOut(BaseModel):
     township: str | None
     village: str | None
     audio_url: str | None
+    audio_seconds: int | None = None  # a voicemail's length (revision 0006)
     state: str
     triage_status: str
     category: str | None
@@ -275,6 +276,11 @@ class OutboxItem(BaseModel):
     created_at: LocalDateTime
     next_at: LocalDateTime | None
     sent_at: LocalDateTime | None
+    # Revision 0006: the provider's delivery report, and a resend's original.
+    delivery_status: str | None = None
+    error_code: str | None = None
+    status_at: LocalDateTime | None = None
+    resend_of_id: int | None = None
 
 
 class OutboxList(BaseModel):

@@ -37,6 +37,12 @@ def _env(name: str) -> str | None:
     return os.environ.get(name) or None
 
 
+def _status_url() -> str | None:
+    public = _env("HOTLINE_PUBLIC_URL")
+    fallback = public.rstrip("/") + "/webhooks/twilio/sms-status" if public else None
+    return _env("HOTLINE_SMS_STATUS_URL") or fallback
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=_database_url)
@@ -55,6 +61,9 @@ class Settings:
     twilio_from_number: str | None = field(default_factory=lambda: _env("TWILIO_FROM_NUMBER"))
     # Another address for Twilio's REST API (a relay, or a test double); default: Twilio's own.
     twilio_api_url: str | None = field(default_factory=lambda: _env("HOTLINE_TWILIO_API_URL"))
+    # Where the SMS provider posts delivery status (StatusCallback): HOTLINE_SMS_STATUS_URL, else
+    # HOTLINE_PUBLIC_URL + /webhooks/twilio/sms-status; unset, no callbacks are asked for.
+    sms_status_url: str | None = field(default_factory=lambda: _status_url())
     sms_poll_seconds: float = field(
         default_factory=lambda: float(os.environ.get("HOTLINE_SMS_POLL", "1.0"))
     )

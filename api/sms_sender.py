@@ -20,46 +20,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.background import ElectedLoop
 from api.clock import now
 from api.models import OutboundSms
-from api.settings import Settings
+from api.sms_provider import SendRefused, TwilioSms
+
+__all__ = ["MAX_ATTEMPTS", "OutboxSender", "SendRefused", "TwilioSender", "send_due"]
 
 log = logging.getLogger(__name__)
-Send = Callable[[str, str], str]  # (to, body) -> the provider's message id
+Send = Callable[[str, str], str]  # (to, body) -> the provider's message id (SmsProvider.send)
 MAX_ATTEMPTS = 12
 LEASE = timedelta(minutes=2)  # longer than a send can take (the HTTP timeout is 15 s)
 
 
-class SendRefused(Exception):
-    """The provider will not take this message (retrying cannot help)."""
-
-
-class TwilioSender:
-    """``twilio.rest.Client(...).messages.create`` with the service's settings."""
-
-    def __init__(self, settings: Settings) -> None:
-        from twilio.http.http_client import TwilioHttpClient
-        from twilio.rest import Client
-
-        self.client = Client(
-            settings.twilio_account_sid,
-            settings.twilio_auth_token,
-            http_client=TwilioHttpClient(timeout=15),
-        )
-        if settings.twilio_api_url:
-            self.client.api.base_url = settings.twilio_api_url.rstrip("/")
-        self.from_number = settings.twilio_from_number
-
-    def __call__(self, to: str, body: str) -> str:
-        from twilio.base.exceptions import TwilioRestException, TwilioServiceException
-
-        try:
-            message = self.client.messages.create(to=to, from_=self.from_number, body=body)
-        except (TwilioRestException, TwilioServiceException) as exc:
-            said = getattr(exc, "msg", None) or getattr(exc, "detail", None) or exc.title
-            text = f"Twilio HTTP {exc.status} (code {exc.code}): {said}"
-            if 400 <= exc.status < 500 and exc.status not in (408, 429):
-                raise SendRefused(text) from exc
-            raise RuntimeError(text) from exc
-        return message.sid
+# The provider (Twilio's REST API) lives in api.sms_provider; these names stay for callers.
+TwilioSender = TwilioSms
 
 
 def backoff(attempts: int) -> timedelta:

@@ -10,6 +10,9 @@ from api.models import Case, CaseEvent
 from api.schemas import CaseOut, HistoryOut, ResidentStatus, ResidentStep, UnitOut
 from classifiers.taxonomy import Taxonomy
 
+# "recording": a voicemail nobody has listened to yet (api.voicemail).
+TRIAGE_NAMES = {"pending": "待分类", "recording": "待听录音"}
+
 
 def is_overdue(case: Case, on: date | None = None) -> bool:
     return (
@@ -30,7 +33,8 @@ def case_out(
         village=case.village,
         audio_url=case.audio_url,
         state=case.state,
-        triage_status="待分类" if case.triage_status == "pending" else "已分类",
+        triage_status=TRIAGE_NAMES.get(case.triage_status, "已分类"),
+        audio_seconds=case.audio_seconds,
         category=case.category,
         category_name=item.name if item else None,
         predicted_category=case.predicted_category,

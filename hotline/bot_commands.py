@@ -18,6 +18,7 @@ from pathlib import Path
 
 from classifiers.paths import PROJECT_ROOT, var_dir
 from hotline import rasa_env
+from hotline.phone_commands import prepare_line
 from hotline.stack import Stack
 
 
@@ -270,6 +271,7 @@ def _run_until_signal(stack: Stack) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Rasa and the action server against an already running case service."""
     model = train_bot()
+    line = prepare_line(os.environ)
     home = rasa_env.rasa_dir()
     stack = Stack(
         home,
@@ -283,6 +285,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         api_url=args.api_url,
     ).start()
     print(f"bot: {stack.rasa_url}/webhooks/rest/webhook (case service {args.api_url})")
+    print("\n".join(line))
     return _run_until_signal(stack)
 
 
@@ -291,6 +294,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     model = train_bot()
     home = var_dir()
     token = os.environ.get("HOTLINE_RASA_TOKEN") or secrets.token_hex(16)
+    line = prepare_line(os.environ)  # before Rasa starts: it reads the local token
     stack = Stack(
         home,
         dict(os.environ),
@@ -303,6 +307,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     ).start()
     print(f"case service and staff pages: http://{args.host}:{args.port}/")
     print(f"chat (Rasa REST): http://{args.host}:{args.rasa_port}/webhooks/rest/webhook")
+    print("\n".join(line))
     admin = home / "initial-admin.txt"
     if admin.exists():
         print(f"first supervisor account (admin) and its password: {admin}")

@@ -8,7 +8,13 @@ import sys
 from pathlib import Path
 
 from classifiers.paths import PROJECT_ROOT, default_model_path, var_dir
-from hotline import bot_commands, cluster_commands, model_commands, service_commands
+from hotline import (
+    bot_commands,
+    cluster_commands,
+    model_commands,
+    phone_commands,
+    service_commands,
+)
 
 
 def _load_model(path: str | None):
@@ -241,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     service_commands.register(sub)
     cluster_commands.register(sub)
     bot_commands.register(sub)
+    phone_commands.register(sub)
     model_commands.register(sub)
 
     p = sub.add_parser("serve", help="run the HTTP service")

@@ -433,6 +433,7 @@ def test_sender_posts_through_twilio_and_retries_after_a_500(model_path, tmp_pat
             TWILIO_FROM_NUMBER="+8610690000",
             HOTLINE_TWILIO_API_URL=fake.url,
             HOTLINE_SMS_POLL="0.2",
+            HOTLINE_SMS_STATUS_URL=STATUS_URL,
         )
         n = _file(svc, "低保名额被村干部亲戚占了", phone="13900000201", channel="sms")["number"]
         failed_once = _wait_for(svc, n, "receipt", lambda r: r["attempts"] >= 1 and r["error"])
@@ -445,7 +446,12 @@ def test_sender_posts_through_twilio_and_retries_after_a_500(model_path, tmp_pat
         assert len(posted) == sent["attempts"]
         last = posted[-1]
         assert last["path"] == f"/2010-04-01/Accounts/{sid}/Messages.json"
-        assert last["form"] == {"To": "+8613900000201", "From": "+8610690000", "Body": sent["body"]}
+        assert last["form"] == {
+            "To": "+8613900000201",
+            "From": "+8610690000",
+            "Body": sent["body"],
+            "StatusCallback": STATUS_URL,
+        }
         assert sent["body"].startswith(f"【监督一点通】您反映的问题已受理，案件号{n}")
         expected_auth = "Basic " + base64.b64encode(f"{sid}:{token}".encode()).decode()
         assert last["auth"] == expected_auth
@@ -458,9 +464,159 @@ def test_sender_posts_through_twilio_and_retries_after_a_500(model_path, tmp_pat
         sup = svc.client(svc.login("sup", bs.PASSWORDS["sup"]))
         assert sup.get(f"/api/v1/cases/{bad}").json()["state"] == "已受理"
         counts = sup.get("/api/v1/outbox").json()["counts"]
-        assert counts == {"pending": 0, "sent": 1, "failed": 1, "recorded": 0}
+        assert counts == {
+            "pending": 0,
+            "sent": 1,
+            "delivered": 0,
+            "failed": 1,
+            "resent": 0,
+            "recorded": 0,
+        }
+        _delivery_reports_and_resend(svc, token, sup, fake, n, sent["provider_sid"])
     finally:
         if svc is not None:
             svc.stop()
         drop_pg_database(db_name)
         fake.shutdown()
+
+
+# -- delivery status and resends -----------------------------------------------------------------
+STATUS_URL = "https://hotline.example.cn/webhooks/twilio/sms-status"
+
+
+def _status_callback(svc: Service, token: str, form: dict, signature: str | None = None):
+    """Posted as Twilio posts it: to the service, signed for the StatusCallback URL it was
+    given (the public address in front of the service)."""
+    from twilio.request_validator import RequestValidator
+
+    if signature is None:
+        signature = RequestValidator(token).compute_signature(STATUS_URL, form)
+    return httpx.post(
+        svc.url + "/webhooks/twilio/sms-status",
+        data=form,
+        headers={"X-Twilio-Signature": signature} if signature else {},
+        timeout=30,
+    )
+
+
+def _delivery_reports_and_resend(svc, token, sup, fake, number: str, sid: str) -> None:
+    report = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+    # Forged, unsigned, or signed with another token: refused, nothing changes.
+    assert _status_callback(svc, token, report, signature="").status_code == 403
+    assert _status_callback(svc, token, report, signature="bm90IGEgc2lnbmF0dXJl").status_code == 403
+    assert _status_callback(svc, "0" * 32, report).status_code == 403
+    assert _outbox_row(svc, number, "receipt")["status"] == "sent"
+    # Twilio's report: undelivered, error 30003 (the phone is off): 发送失败, resendable.
+    r = _status_callback(svc, token, {**report, "AccountSid": "AC1", "SmsStatus": "undelivered"})
+    assert r.status_code == 200, r.text
+    failed = _outbox_row(svc, number, "receipt")
+    assert failed["status"] == "failed" and "30003" in failed["error"]
+    # A late "sent" callback does not undo the final word.
+    assert _status_callback(svc, token, {**report, "MessageStatus": "sent"}).status_code == 200
+    listing = sup.get("/api/v1/outbox", params={"status": "failed"}).json()
+    item = next(i for i in listing["items"] if i["provider_sid"] == sid)
+    assert item["delivery_status"] == "undelivered" and item["error_code"] == "30003"
+    # Only supervisors resend; a resend is a new row, sent by the sender; twice is once.
+    grid = svc.client(svc.login("grid", bs.PASSWORDS["grid"]))
+    assert grid.post(f"/api/v1/outbox/{item['id']}/resend").status_code == 403
+    again = sup.post(f"/api/v1/outbox/{item['id']}/resend")
+    assert again.status_code == 200, again.text
+    copy = again.json()
+    assert copy["resend_of_id"] == item["id"] and copy["body"] == item["body"]
+    assert sup.post(f"/api/v1/outbox/{item['id']}/resend").json()["id"] == copy["id"]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        rows = sup.get("/api/v1/outbox").json()["items"]
+        resent = next(i for i in rows if i["id"] == copy["id"])
+        if resent["status"] == "sent":
+            break
+        time.sleep(0.2)
+    assert resent["status"] == "sent" and resent["provider_sid"] != sid
+    original = next(i for i in rows if i["id"] == item["id"])
+    assert original["status"] == "resent"
+    # A text that did not fail cannot be resent.
+    assert sup.post(f"/api/v1/outbox/{copy['id']}/resend").status_code == 409
+    delivered = {"MessageSid": resent["provider_sid"], "MessageStatus": "delivered"}
+    assert _status_callback(svc, token, delivered).json()["status"] == "delivered"
+    counts = sup.get("/api/v1/outbox").json()["counts"]
+    assert counts["delivered"] == 1 and counts["resent"] == 1
+
+
+def test_workbench_resend_button(svc, tokens):
+    """A failed text shows 重发 on the outbox page; the button queues it again."""
+    n = _file(svc, "村务公开栏好几个月没更新了", phone="13900000311", channel="voice")["number"]
+    engine = create_engine(svc.database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE sms_outbox SET status = 'failed', error = 'x' WHERE case_id = "
+                "(SELECT id FROM cases WHERE number = :n)"
+            ),
+            {"n": n},
+        )
+    engine.dispose()
+    client = _http_login(svc, "sup")
+    page = client.get("/workbench/outbox", params={"status": "failed"})
+    assert 'data-testid="resend"' in page.text
+    import re
+
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    row_id = re.search(r'<tr data-id="(\d+)" data-status="failed"', page.text).group(1)
+    r = client.post(f"/workbench/outbox/{row_id}/resend", data={"csrf": csrf})
+    assert r.status_code == 303
+    kinds = [(kind, status) for kind, _to, _body, status in _messages(svc, n)]
+    assert kinds == [("receipt", "resent"), ("receipt", "recorded")]
+    assert client.post(f"/workbench/outbox/{row_id}/resend", data={}).status_code in (400, 403)
+
+
+# -- voicemail -----------------------------------------------------------------------------------
+RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE0123456789abcdef"
+
+
+def test_voicemail_waits_unclassified_until_someone_types_it(svc, tokens):
+    internal = {"X-Hotline-Internal-Token": svc.env["HOTLINE_INTERNAL_TOKEN"]}
+    body = {
+        "phone": "13900000321",
+        "audio_url": RECORDING,
+        "duration_seconds": 75,
+        "call_id": "CA1",
+    }
+    url = svc.url + "/api/v1/voicemails"
+    assert httpx.post(url, json=body, timeout=30).status_code == 403  # only the voice channel
+    elsewhere = {**body, "audio_url": "https://evil.example.com/a.mp3"}
+    assert httpx.post(url, json=elsewhere, headers=internal, timeout=30).status_code == 422
+    r = httpx.post(url, json=body, headers=internal, timeout=30)
+    assert r.status_code == 201, r.text
+    number = r.json()["number"]
+    assert httpx.post(url, json=body, headers=internal, timeout=30).json()["number"] == number
+    sup = svc.client(tokens["sup"])
+    time.sleep(1.5)  # the triage worker polls every 0.3 s: it must leave the recording alone
+    case = sup.get(f"/api/v1/cases/{number}").json()
+    assert case["triage_status"] == "待听录音" and case["channel"] == "voice"
+    assert case["category"] is None and case["due_date"] is None
+    assert case["audio_url"] == RECORDING and case["audio_seconds"] == 75
+    queued = sup.get("/api/v1/cases", params={"triage": "recording"}).json()["items"]
+    assert number in [c["number"] for c in queued]
+    client = _http_login(svc, "sup")
+    tab = client.get("/workbench/queues/recordings")
+    assert tab.status_code == 200 and number in tab.text and "待听录音" in tab.text
+    assert number not in client.get("/workbench/queues/review").text
+    page = client.get(f"/workbench/cases/{number}")
+    assert "<audio" in page.text and "电话录音" in page.text and "电话录音转写" not in page.text
+    assert "media-src 'self' https://api.twilio.com" in page.headers["content-security-policy"]
+    # A handler cannot type it; a supervisor can, then it is classified like any complaint.
+    said = {"text": "我是李庄村的，村里低保名额给了村主任的亲戚，我们家困难却评不上"}
+    handler = svc.client(tokens["civil"])
+    assert handler.post(f"/api/v1/cases/{number}/transcript", json=said).status_code in (403, 404)
+    r = sup.post(f"/api/v1/cases/{number}/transcript", json=said)
+    assert r.status_code == 200, r.text
+    assert r.json()["triage_status"] in ("待分类", "已分类")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        case = sup.get(f"/api/v1/cases/{number}").json()
+        if case["triage_status"] == "已分类":
+            break
+        time.sleep(0.2)
+    assert case["category"] is not None and case["due_date"] is not None
+    assert case["audio_url"] == RECORDING
+    assert sup.post(f"/api/v1/cases/{number}/transcript", json=said).status_code == 409

@@ -74,7 +74,7 @@ def list_cases(
     village: str | None = None,
     channel: str | None = None,
     needs_review: bool | None = None,
-    triage: Annotated[str | None, Query(pattern="^(pending|done)$")] = None,
+    triage: Annotated[str | None, Query(pattern="^(pending|done|recording)$")] = None,
     due_before: date | None = None,
     overdue: bool | None = None,
     escalated: bool | None = None,

@@ -33,6 +33,10 @@ def item_out(message: OutboundSms, case_number: str | None) -> OutboxItem:
         created_at=message.created_at,
         next_at=message.next_at,
         sent_at=message.sent_at,
+        delivery_status=message.delivery_status,
+        error_code=message.error_code,
+        status_at=message.status_at,
+        resend_of_id=message.resend_of_id,
     )
 
 
@@ -46,7 +50,9 @@ def list_outbox(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ):
     """Text messages to residents, newest first: recorded (no Twilio credentials), pending
-    (waiting for its first or next attempt), sent (with Twilio's message id), failed."""
+    (waiting for its first or next attempt), sent (with Twilio's message id), delivered (the
+    provider's report), failed (refused, or reported failed/undelivered with its error code;
+    ``POST /api/v1/outbox/{id}/resend`` sends it again), resent."""
     require(user, Action.SEE_OUTBOX)
     counts = outbox.counts(session)
     rows = outbox.listing(session, status, limit, offset)

@@ -20,7 +20,7 @@ from api.lifecycle import OPEN_STATES, IllegalTransition
 from api.logins import WRONG, login_client
 from api.models import User
 from api.problems import locked_message
-from api.routes import cases, office
+from api.routes import cases, office, phone
 from api.schemas import (
     AssignIn,
     CategoryIn,
@@ -172,6 +172,10 @@ def _do(
     if action == "split":
         cases.split(number, context, session, user)
         return "已从事件中拆分"
+    if action == "transcript":  # a voicemail, typed by someone who listened (api.voicemail)
+        body = phone.TranscriptIn(text=form.get("text").strip())
+        phone.record_transcript(context, session, user, number, body)
+        return "录音内容已录入，系统将自动分类"
     if action == "transition":
         body = TransitionIn(to=form.get("to"), reply=_reply(form), note=_text(form, "note"))
         out = cases.transition(number, body, context, session, user)
@@ -179,7 +183,17 @@ def _do(
     raise HTTPException(404, "没有这个操作")
 
 
-CASE_ACTIONS = ("category", "assign", "refer", "escalate", "note", "merge", "split", "transition")
+CASE_ACTIONS = (
+    "category",
+    "assign",
+    "refer",
+    "escalate",
+    "note",
+    "merge",
+    "split",
+    "transition",
+    "transcript",
+)
 
 
 @router.post("/cases/{number}/contact")

@@ -7,10 +7,11 @@ from fastapi import HTTPException, Request
 from api import outbox
 from api.access import DB, Ctx
 from api.routes.outbox import item_out
+from api.routes.phone import resend_text
 from api.workbench import policy, queries
-from api.workbench.render import page
+from api.workbench.render import page, redirect
 from api.workbench.routing import router
-from api.workbench.session import PageUser
+from api.workbench.session import PREFIX, CheckedForm, PageUser, flash
 
 
 @router.get("/outbox")
@@ -42,3 +43,17 @@ def outbox_view(request: Request, context: Ctx, session: DB, user: PageUser):
         last_page=last,
         live=context.settings.sms_live,
     )
+
+
+@router.post("/outbox/{message_id}/resend")
+def resend_view(message_id: int, request: Request, form: CheckedForm, session: DB, user: PageUser):
+    """重发: the same as ``POST /api/v1/outbox/{id}/resend`` (supervisors, failed texts)."""
+    try:
+        resend_text(message_id, request, session, user)
+        message, kind = "已重新排队发送", "ok"
+    except HTTPException as exc:
+        session.rollback()
+        message, kind = str(exc.detail), "error"
+    response = redirect(f"{PREFIX}/outbox")
+    flash(request, response, kind, message)
+    return response

@@ -19,6 +19,7 @@ from api.lifecycle import OPEN_STATES, State
 from api.models import Unit, User
 from api.routes import cases
 from api.schemas import CaseOut, ContactOut
+from api.voicemail import RECORDING_HOSTS
 from api.workbench import drift, policy, queries, stats
 from api.workbench.render import page, redirect
 from api.workbench.replies import case_values, fill, load_replies
@@ -185,7 +186,7 @@ def case_page(
         choices=item_choices(context),
         replies=reply_options(context, out),
         channels=queries.CHANNELS,
-        audio_ok=bool(out.audio_url) and out.audio_url.startswith(("https://", "http://")),
+        audio_ok=bool(out.audio_url) and out.audio_url.startswith(RECORDING_HOSTS),
     )
 
 

@@ -15,6 +15,7 @@ from api.permissions import Action, may
 # Tab key -> label. The order is the order on screen.
 TAB_LABELS = {
     "review": "待审核",
+    "recordings": "待听录音",
     "assign": "待转办",
     "joint": "联合研判",
     "due_soon": "即将到期",
@@ -24,9 +25,10 @@ TAB_LABELS = {
     "filed": "我提交的",
 }
 
+_OFFICE_TABS = ("review", "recordings", "assign", "joint", "due_soon", "overdue", "escalated")
 _TABS = {
-    Role.SUPERVISOR: ("review", "assign", "joint", "due_soon", "overdue", "escalated"),
-    Role.ANALYST: ("review", "assign", "joint", "due_soon", "overdue", "escalated"),
+    Role.SUPERVISOR: _OFFICE_TABS,
+    Role.ANALYST: _OFFICE_TABS,
     Role.HANDLER: ("mine", "due_soon", "overdue", "escalated"),
     Role.GRID_WORKER: ("filed",),
 }

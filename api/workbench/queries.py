@@ -117,11 +117,24 @@ class Window:
         return cls(day, add_working_days(day, rules.due_soon_working_days))
 
 
+RECORDING = "recording"  # a voicemail nobody has listened to yet (api.voicemail)
+
+
 def tab_where(tab: str, window: Window) -> ColumnElement[bool]:
+    if tab == "recordings":  # 待听录音: no item, no deadline until someone types what was said
+        return and_(Case.triage_status == RECORDING, Case.state.in_(OPEN))
     if tab == "review":
-        return and_(Case.state == State.ACCEPTED.value, Case.needs_review.is_(True))
+        return and_(
+            Case.state == State.ACCEPTED.value,
+            Case.needs_review.is_(True),
+            Case.triage_status != RECORDING,
+        )
     if tab == "assign":
-        return and_(Case.state == State.ACCEPTED.value, Case.needs_review.is_(False))
+        return and_(
+            Case.state == State.ACCEPTED.value,
+            Case.needs_review.is_(False),
+            Case.triage_status != RECORDING,
+        )
     if tab == "due_soon":
         return and_(
             Case.state.in_(OPEN), Case.due_date >= window.day, Case.due_date <= window.horizon

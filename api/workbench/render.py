@@ -24,6 +24,8 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        # voicemails: the phone provider's recordings (api.voicemail.RECORDING_HOSTS)
+        "media-src 'self' https://api.twilio.com; "
         "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     ),
     "X-Content-Type-Options": "nosniff",

@@ -1,7 +1,16 @@
-"""Text messages through Twilio: the same bot, with numbered choices instead of buttons, replies
-packed into as few 70-character Chinese SMS as possible, and shortcuts such as "查询 12345678"."""
+"""Text messages: the same bot, with numbered replies instead of buttons, replies packed into
+as few 70-character Chinese SMS as possible (broken between clauses or words), answers longer
+than two segments cut with "回复1看全文", and shortcuts such as "查询 12345678".
+
+One text per filing: when a message files a complaint, the case service texts the receipt with
+the case number (``api/outbox.py``, tracked for delivery and resendable), so the bot's own reply
+to that message is not sent as well."""
 
 from __future__ import annotations
+
+import logging
+import re
+import time
 
 from sanic import response
 from sanic.request import Request
@@ -10,50 +19,195 @@ from sanic.response import HTTPResponse
 from bot.channels import keypad, twiml
 from bot.channels.twilio_base import TwilioChannel, caller_id
 
+logger = logging.getLogger(__name__)
+
 MENU = "回复1反映问题，2查询进度，3政策咨询，0转人工。"
 HINTS = {
     "yes_no": "回复1表示对，2表示不对。",
     "anonymity": "回复1匿名，2留名。",
 }
 POLICY_PROMPT = "请发您想问的政策，比如：低保怎么申请。"
+NOTHING_MORE = "没有更多内容了。"
+_MOBILE = re.compile(r"1[3-9]\d{9}")  # the numbers the case service texts (api.outbox.sms_number)
+
+
+class Remainders:
+    """The rest of each sender's last cut answer, for "1" to fetch: a small table in the tracker
+    store's database, so every Rasa process sharing it sees the same rest (process memory only
+    when the tracker store has no SQL engine, e.g. in-memory tests)."""
+
+    TABLE = "hotline_sms_more"
+
+    def __init__(self) -> None:
+        self._created: set[int] = set()
+        self._memory: dict[str, tuple[str | None, str | None, str | None]] = {}
+
+    @staticmethod
+    def _engine(request: Request):
+        store = request.app.ctx.agent.tracker_store
+        store = getattr(store, "_tracker_store", store)
+        return getattr(store, "engine", None)
+
+    def _ready(self, engine) -> None:
+        if id(engine) in self._created:
+            return
+        from sqlalchemy import text
+
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    f"CREATE TABLE IF NOT EXISTS {self.TABLE} (sender VARCHAR(100) PRIMARY KEY, "
+                    "rest TEXT, last_sid VARCHAR(120), last_text TEXT, at FLOAT)"
+                )
+            )
+        self._created.add(id(engine))
+
+    def get(self, request: Request, sender: str) -> tuple[str | None, str | None, str | None]:
+        """(rest, the message id "1" was last answered for, that answer)."""
+        engine = self._engine(request)
+        if engine is None:
+            return self._memory.get(sender, (None, None, None))
+        from sqlalchemy import text
+
+        self._ready(engine)
+        with engine.connect() as conn:
+            row = conn.execute(
+                text(f"SELECT rest, last_sid, last_text FROM {self.TABLE} WHERE sender = :s"),
+                {"s": sender},
+            ).first()
+        return (row[0], row[1], row[2]) if row else (None, None, None)
+
+    def put(
+        self,
+        request: Request,
+        sender: str,
+        rest: str | None,
+        last_sid: str | None = None,
+        last_text: str | None = None,
+    ) -> None:
+        engine = self._engine(request)
+        if engine is None:
+            self._memory[sender] = (rest, last_sid, last_text)
+            return
+        from sqlalchemy import text
+
+        self._ready(engine)
+        with engine.begin() as conn:
+            conn.execute(text(f"DELETE FROM {self.TABLE} WHERE sender = :s"), {"s": sender})
+            if rest or last_sid:
+                conn.execute(
+                    text(
+                        f"INSERT INTO {self.TABLE} (sender, rest, last_sid, last_text, at) "
+                        "VALUES (:s, :r, :sid, :t, :at)"
+                    ),
+                    {"s": sender, "r": rest, "sid": last_sid, "t": last_text, "at": time.time()},
+                )
 
 
 class HotlineSmsInput(TwilioChannel):
+    remainders = Remainders()
+
     @classmethod
     def name(cls) -> str:
         return "hotline_sms"
 
-    def reply(self, messages: list[dict], slots: dict, first: bool = False) -> HTTPResponse:
-        texts = self.texts(messages)
+    def hint(self, slots: dict) -> str | None:
+        """The numbered replies for the question now open."""
         context = keypad.context_of(slots)
-        if context in HINTS:
-            texts.append(HINTS[context])
-        elif first or (context == "menu" and not texts):
+        if context == "village":
+            listed = keypad.villages_of(slots)
+            return "回复" + "，".join(f"{i}{name}" for i, name in enumerate(listed, 1)) + "。"
+        return HINTS.get(context)
+
+    def compose(self, messages: list[dict], slots: dict) -> str:
+        """The whole answer as one text: the bot's words, the numbered replies for the open
+        question, the menu only when the bot said nothing."""
+        texts = self.texts(messages)
+        hint = self.hint(slots)
+        if hint:
+            texts.append(hint)
+        elif not texts:
             texts.append(MENU)
-        return self.xml_reply(twiml.sms_reply(texts or [MENU]))
+        return twiml.sms_text(texts)
+
+    def send(self, request: Request, sender: str, text: str) -> HTTPResponse:
+        """Send what fits two segments; keep the rest for "1"."""
+        shown, rest = twiml.sms_fit(text)
+        self.remainders.put(request, sender, rest)
+        return self.xml_reply(self.provider.messages([shown]))
+
+    @staticmethod
+    def filed_now(before: dict, after: dict, messages: list[dict]) -> str | None:
+        """The case number when this message filed a complaint (the bot's ``filed`` signal, or
+        the ``filed_number`` slot newly set)."""
+        for message in messages:
+            custom = message.get("custom")
+            if isinstance(custom, dict) and custom.get("filed"):
+                return str(custom["filed"])
+        number = after.get("filed_number")
+        if number and number != before.get("filed_number"):
+            return str(number)
+        return None
+
+    async def more(self, request: Request, sender: str, message_id: str) -> HTTPResponse | None:
+        """ "1" after a cut answer: the next part (the same part again for a resent webhook)."""
+        rest, last_sid, last_text = self.remainders.get(request, sender)
+        if last_sid == message_id and last_text:
+            return self.xml_reply(self.provider.messages([last_text]))
+        if not rest:
+            return None
+        shown, left = twiml.sms_fit(rest)
+        self.remainders.put(request, sender, left, message_id, shown)
+        return self.xml_reply(self.provider.messages([shown]))
 
     async def handle(self, request: Request, on_new_message) -> HTTPResponse:
-        phone = caller_id(request.form.get("From"))
-        body = (request.form.get("Body") or "").strip()
-        message_sid = request.form.get("MessageSid") or ""
+        text_in = self.provider.inbound(self.form(request))
+        phone = caller_id(text_in.caller)
+        body = text_in.body
+        message_sid = text_in.message_id or ""
         if phone is None or not message_sid:
             return response.text("缺少号码或短信编号", status=400)
         delivery = f"sms-{message_sid}"[:100]
         earlier = await self.earlier_reply(request, phone, delivery)
         if earlier is not None:  # a resent webhook: the same reply, nothing done twice
-            return self.reply(earlier, await self.slots(request, phone))
+            return self.send(
+                request, phone, self.compose(earlier, await self.slots(request, phone))
+            )
+        if body == "1":
+            answer = await self.more(request, phone, message_sid)
+            if answer is not None:
+                return answer
         slots = await self.slots(request, phone)
         text = body
-        if body and (body.isdigit() or body == "*") and len(body) == 1:
+        if body and len(body) == 1 and (body.isdigit() or body == "*"):
             action = keypad.interpret(body, slots)
             if action.step == "policy":
-                return self.xml_reply(twiml.sms_reply([POLICY_PROMPT]))
+                return self.send(request, phone, POLICY_PROMPT)
+            if action.step == "repeat":
+                said = await self.last_said(request, phone)
+                return self.send(request, phone, self.compose([{"text": t} for t in said], slots))
+            if action.step == "menu":
+                return self.send(request, phone, MENU)
             text = action.text or body
         if not text:
-            return self.xml_reply(twiml.sms_reply([MENU]))
-        first = not slots.get("filed_number") and not any(
-            slots.get(k) for k in ("complaint_text", "requested_slot", "awaiting")
-        )
+            return self.send(request, phone, MENU)
         messages = await self.ask_bot(on_new_message, phone, text, delivery, phone)
-        greeted = any("您好" in t for t in self.texts(messages))
-        return self.reply(messages, await self.slots(request, phone), first=greeted or first)
+        after = await self.slots(request, phone)
+        if self.filed_now(slots, after, messages) and _MOBILE.fullmatch(phone):
+            # The case service texts the receipt with the case number: one text per filing.
+            self.remainders.put(request, phone, None)
+            return self.xml_reply(self.provider.messages([]))
+        return self.send(request, phone, self.compose(messages, after))
+
+    async def last_said(self, request: Request, phone: str) -> list[str]:
+        """The bot's last turn (all its messages after the texter last wrote)."""
+        from rasa.shared.core.events import BotUttered, UserUttered
+
+        tracker = await self.tracker(request, phone)
+        said: list[str] = []
+        for event in reversed(tracker.events if tracker else []):
+            if isinstance(event, UserUttered):
+                break
+            if isinstance(event, BotUttered) and event.text:
+                said.insert(0, event.text)
+        return said

@@ -1,6 +1,7 @@
-"""What the voice and SMS channels share: Twilio's request signature, the caller's number as the
-conversation id (so a caller's calls and texts are one conversation), and answering a webhook
-Twilio resends with the reply already given instead of a second one."""
+"""What the voice and SMS channels share: the provider's request signature (``provider.py``), the
+caller's number as the conversation id (so a caller's calls and texts are one conversation),
+answering a webhook the provider resends with the reply already given instead of a second one,
+and a health check that says whether the line is configured."""
 
 from __future__ import annotations
 
@@ -14,7 +15,15 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from twilio.request_validator import RequestValidator
+
+from bot.channels.provider import (
+    FORWARDING_HEADERS,
+    LOOPBACK,
+    Provider,
+    default_provider,
+    local_token_path,
+    read_local_token,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +37,21 @@ def caller_id(number: str | None) -> str | None:
 
 
 class TwilioChannel(InputChannel):
-    """Base for the project's Twilio channels (Rasa's own twilio channels check no signature)."""
+    """Base for the project's phone channels (Rasa's own twilio channels check no signature)."""
 
-    def __init__(self, auth_token: str | None, public_url: str | None) -> None:
-        self.validator = RequestValidator(auth_token) if auth_token else None
+    def __init__(
+        self, auth_token: str | None, public_url: str | None, provider: Provider | None = None
+    ) -> None:
+        self.auth_token = auth_token or None
         self.public_url = public_url.rstrip("/") if public_url else None
+        self.provider = provider or default_provider()
+        if self.auth_token is None:
+            logger.warning(
+                "%s: TWILIO_AUTH_TOKEN is not set, so requests from Twilio are refused (403); "
+                "requests from this machine signed with %s are accepted (hotline phone)",
+                self.name(),
+                local_token_path(),
+            )
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
@@ -42,13 +61,36 @@ class TwilioChannel(InputChannel):
             public_url=os.environ.get("HOTLINE_PUBLIC_URL") or credentials.get("public_url"),
         )
 
+    def health(self) -> tuple[int, dict[str, Any]]:
+        """200 when the provider's requests can be checked; 503 with the reason otherwise."""
+        if self.auth_token:
+            return 200, {"status": "ok", "provider": self.provider.name}
+        local = read_local_token() is not None
+        return 503, {
+            "status": "not_configured",
+            "provider": self.provider.name,
+            "reason": (
+                "TWILIO_AUTH_TOKEN 未设置：无法核对 Twilio 的签名，电话和短信请求一律拒绝（403）"
+            ),
+            "local_testing": (
+                "本机可用 hotline phone call / hotline phone sms 试用"
+                f"（本机令牌 {local_token_path()}）"
+                if local
+                else "没有本机令牌：用 hotline up（make run）启动会创建"
+            ),
+            "how_to_configure": (
+                "设置 TWILIO_AUTH_TOKEN，代理之后再设 HOTLINE_PUBLIC_URL，见 README"
+            ),
+        }
+
     def blueprint(self, on_new_message) -> Blueprint:
-        """GET / for health; POST /webhook, refused with 403 unless Twilio signed it."""
+        """GET / for health; POST /webhook, refused with 403 unless the provider signed it."""
         hook = Blueprint(f"{self.name()}_webhook", __name__)
 
         @hook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+            status, body = self.health()
+            return response.json(body, status=status)
 
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -59,29 +101,52 @@ class TwilioChannel(InputChannel):
         return hook
 
     async def handle(self, request: Request, on_new_message) -> HTTPResponse:
-        """One signed webhook from Twilio: answer with TwiML."""
+        """One signed webhook: answer with the provider's markup."""
         raise NotImplementedError
 
+    def xml_reply(self, body: str) -> HTTPResponse:
+        return response.text(body, content_type=self.provider.content_type)
+
     @staticmethod
-    def xml_reply(body: str) -> HTTPResponse:
-        return response.text(body, content_type="text/xml")
+    def form(request: Request) -> dict[str, str]:
+        return {key: request.form.get(key) for key in request.form}
 
     def signed_url(self, request: Request) -> str:
-        """The URL Twilio signed: the public address when the server sits behind a proxy."""
+        """The URL the provider signed: the public address when the server sits behind a proxy."""
         if self.public_url is None:
             return request.url
         query = f"?{request.query_string}" if request.query_string else ""
         return f"{self.public_url}{request.path}{query}"
 
-    def is_signed(self, request: Request) -> bool:
-        signature = request.headers.get("X-Twilio-Signature", "")
-        if self.validator is None:
-            logger.error("TWILIO_AUTH_TOKEN is not set: refusing every %s webhook", self.name())
+    def is_local(self, request: Request) -> bool:
+        """From this machine, directly: the loopback address, no proxy in between."""
+        if self.public_url is not None:
             return False
-        params = {key: request.form.get(key) for key in request.form}
-        ok = bool(signature) and self.validator.validate(
-            self.signed_url(request), params, signature
-        )
+        if any(request.headers.get(h) for h in FORWARDING_HEADERS):
+            return False
+        return (request.ip or "") in LOOPBACK
+
+    def token_for(self, request: Request) -> str | None:
+        """The token the request must be signed with: the real one, or (only when none is set,
+        only from this machine) the local one."""
+        if self.auth_token:
+            return self.auth_token
+        if self.is_local(request):
+            return read_local_token()
+        return None
+
+    def is_signed(self, request: Request) -> bool:
+        signature = request.headers.get(self.provider.signature_header, "")
+        token = self.token_for(request)
+        if token is None:
+            logger.error(
+                "refused %s webhook from %s: TWILIO_AUTH_TOKEN is not set (the local token is "
+                "accepted only from this machine)",
+                self.name(),
+                request.ip,
+            )
+            return False
+        ok = self.provider.is_valid(token, self.signed_url(request), self.form(request), signature)
         if not ok:
             logger.warning(
                 "refused %s webhook with a bad or missing signature from %s (%s)",

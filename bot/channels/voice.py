@@ -27,10 +27,11 @@ logger = logging.getLogger(__name__)
 WELCOME = "您好，这里是小微权力监督热线。请直接说您要办的事，说完稍等一下。"
 NOT_HEARD = "没有听到您说话。您可以直接说，也可以按键。"
 STILL_NOT_HEARD = "还是没有听到。转人工请按0，留言请按9，重听请按星号。"
-VOICEMAIL = "请在嘀的一声后留言，说您要反映的事和您的村，说完按井号键或者挂机。"
-POLICY_PROMPT = "请说您想问哪项政策，比如：低保怎么申请。"
-VOICEMAIL_TAKEN = "留言已经收到，登记号是{number}。工作人员会听您的留言，尽快回电。"
-VOICEMAIL_FAILED = "留言已经录好了，系统暂时登记不上，工作人员会根据来电回电。"
+VOICEMAIL = "请在嘀的一声后留言。说您要反映的事和您的村。说完按井号键，或者挂机。"
+POLICY_PROMPT = "请说您想问哪项政策。比如：低保怎么申请。"
+VOICEMAIL_TAKEN = "留言已经收到。登记号是{number}。工作人员会听您的留言，尽快回电。"
+VOICEMAIL_FAILED = "留言已经录好了。系统暂时登记不上，工作人员会根据来电回电。"
+NO_SUCH_KEY = "没有这个按键。"
 TAXONOMY = Path(__file__).resolve().parents[2] / "nlu_data" / "taxonomy.yml"
 
 
@@ -47,8 +48,9 @@ class HotlineVoiceInput(TwilioChannel):
     def name(cls) -> str:
         return "hotline_voice"
 
-    def __init__(self, auth_token: str | None, public_url: str | None) -> None:
-        super().__init__(auth_token, public_url)
+    def __init__(self, auth_token: str | None, public_url: str | None, provider=None) -> None:
+        super().__init__(auth_token, public_url, provider)
+        self.internal_token = os.environ.get("HOTLINE_INTERNAL_TOKEN") or None
         self.operator = os.environ.get("HOTLINE_OPERATOR_NUMBER") or None
         self.api_url = os.environ.get("HOTLINE_API_URL", "http://127.0.0.1:8000")
         self.hints = speech_hints()
@@ -60,7 +62,7 @@ class HotlineVoiceInput(TwilioChannel):
         """Say the texts and listen; the next webhook comes back with the turn's number, so a
         webhook Twilio resends (same call, same turn) is recognised as a resend."""
         hint = keypad.key_hint(slots)
-        body = twiml.gather_reply(
+        body = self.provider.listen(
             [*texts, hint] if hint else texts,
             action=self.url(step="gather", turn=turn + 1, silence=silence),
             hints=self.hints,
@@ -73,28 +75,26 @@ class HotlineVoiceInput(TwilioChannel):
         flags = self.flags(messages)
         texts = self.texts(messages) or ["好的。"]
         if flags.get("end_call"):
-            return self.xml_reply(twiml.final_reply(texts))
+            return self.xml_reply(self.provider.final(texts))
         if flags.get("handoff"):
-            body = twiml.final_reply(texts, dial=self.operator)
-            return self.xml_reply(body)
+            return self.xml_reply(self.provider.final(texts, dial=self.operator))
         return self.listen(texts, slots, turn)
 
     async def handle(self, request: Request, on_new_message) -> HTTPResponse:
-        form = {key: request.form.get(key) for key in request.form}
-        phone = caller_id(form.get("From"))
+        call = self.provider.inbound(self.form(request))
+        phone = caller_id(call.caller)
         if phone is None:
             return response.text("缺少来电号码", status=400)
         step = request.args.get("step", "start")
         turn = int(request.args.get("turn", "0") or 0)
         if step == "voicemail":
-            return await self.voicemail(form, phone)
+            return await self.voicemail(call, phone)
         if step == "start":
             slots = await self.slots(request, phone)
             return self.listen([WELCOME, keypad.MENU], {**slots, "requested_slot": None}, turn)
         silence = int(request.args.get("silence", "0") or 0)
-        speech = (form.get("SpeechResult") or "").strip()
-        digits = (form.get("Digits") or "").strip()
-        delivery = self.delivery_id(request, form.get("CallSid"), str(turn))
+        speech, digits = call.speech, call.digits
+        delivery = self.delivery_id(request, call.call_id, str(turn))
         earlier = await self.earlier_reply(request, phone, delivery)
         if earlier is not None:  # Twilio resent this webhook: same answer, no second turn
             return self.answer(earlier, await self.slots(request, phone), turn)
@@ -109,6 +109,8 @@ class HotlineVoiceInput(TwilioChannel):
                 return self.record(turn)
             if action.step == "policy":
                 return self.listen([POLICY_PROMPT], {"requested_slot": "complaint_text"}, turn)
+            if action.step == "menu":
+                return self.listen([NO_SUCH_KEY, keypad.MENU], {"requested_slot": None}, turn)
             text = action.text or digits
         messages = await self.ask_bot(on_new_message, phone, text, delivery, phone)
         return self.answer(messages, await self.slots(request, phone), turn)
@@ -143,31 +145,31 @@ class HotlineVoiceInput(TwilioChannel):
         return said
 
     def record(self, turn: int) -> HTTPResponse:
-        body = twiml.record_reply(VOICEMAIL, action=self.url(step="voicemail", turn=turn + 1))
+        body = self.provider.record(VOICEMAIL, action=self.url(step="voicemail", turn=turn + 1))
         return self.xml_reply(body)
 
-    async def voicemail(self, form: dict, phone: str) -> HTTPResponse:
-        """A voicemail becomes a case holding its recording, so a person listens and calls back.
-        Keyed by the call, so Twilio's retries file it once."""
-        recording = form.get("RecordingUrl")
-        if not recording:
-            return self.xml_reply(twiml.final_reply(["没有录到留言。"]))
+    async def voicemail(self, call, phone: str) -> HTTPResponse:
+        """A voicemail becomes a case in the 待听录音 queue holding the recording and its length:
+        no item and no deadline until a person has listened and typed what was said. Keyed by
+        the call, so the provider's retries file it once."""
+        if not call.recording_url:
+            return self.xml_reply(self.provider.final(["没有录到留言。"]))
         payload = {
-            "text": "【语音留言】来电人留了语音，请听录音后回电。",
-            "channel": "voice",
             "phone": phone,
-            "audio_url": recording,
-            "idempotency_key": f"voicemail-{form.get('CallSid') or recording}"[:100],
+            "audio_url": call.recording_url,
+            "duration_seconds": call.recording_seconds,
+            "call_id": call.call_id,
         }
+        headers = {"X-Hotline-Internal-Token": self.internal_token} if self.internal_token else {}
         try:
             async with httpx.AsyncClient(base_url=self.api_url, timeout=5) as client:
-                r = await client.post("/api/v1/complaints", json=payload)
+                r = await client.post("/api/v1/voicemails", json=payload, headers=headers)
             number = r.json()["number"] if r.status_code in (200, 201) else None
         except (httpx.HTTPError, ValueError, KeyError):
             number = None
         if number is None:
-            logger.error("voicemail %s from %s not filed", recording, phone)
+            logger.error("voicemail %s from %s not filed", call.recording_url, phone)
             said = VOICEMAIL_FAILED
         else:
-            said = VOICEMAIL_TAKEN.format(number=" ".join(number))
-        return self.xml_reply(twiml.final_reply([said]))
+            said = VOICEMAIL_TAKEN.format(number=number)
+        return self.xml_reply(self.provider.final([said]))
