@@ -200,6 +200,13 @@ def test_next_answer_follows_the_slots():
     assert next_answer(plain, {"awaiting": "handoff_offer"}, state)[0] == "对"
     rater = scenario(knows={"rating": "基本满意"})
     assert next_answer(rater, {"awaiting": "rating"}, state)[0] == "基本满意"
+    setup = {"case": {"text": "修路的钱被挪用", "phone": "13912345678", "state": "已办结"}}
+    opinion = scenario(task="rate", setup=setup, expect={"rating": "不满意"})
+    assert next_answer(opinion, {"awaiting": "rating"}, state)[0] == "不满意"
+    later = scenario(
+        task="rate", setup=setup, then=[{"say": "不满意"}], expect={"rating": "不满意"}
+    )
+    assert next_answer(later, {"awaiting": "rating"}, state) is None  # `then` says it
 
 
 CASE = {
@@ -286,4 +293,4 @@ def test_summary_and_heldout_lines_show_no_transcript():
     assert summary.rate == 0.75 and summary.persona_rate("terse") == 0.5
     assert summary.median_filing_turns == 3
     assert failure_line("heldout", results[1]) == "FAIL heldout-b (terse)"
-    assert BotMessage("请选择", ("匿名", "留名")).shown == "请选择\n匿名\n留名"
+    assert BotMessage("请选择", ("匿名", "留名")).shown == "请选择 [匿名 | 留名]"

@@ -404,7 +404,10 @@ def next_answer(
     if awaiting == "rating":
         if "rating" in knows:
             return knows["rating"], "asked rating"
-        return None
+        if scenario.task == "rate" and not scenario.then and "rating" in scenario.expect:
+            # The opinion the resident came to give (said in the opening; asked again).
+            return scenario.expect["rating"], "asked rating (their opinion)"
+        return None  # the `then` messages carry the rating, or the resident has none
     if awaiting:
         return unknown, f"awaiting {awaiting} (not known)"
     return None
@@ -432,8 +435,8 @@ class BotMessage:
 
     @property
     def shown(self) -> str:
-        """What the resident sees: the text and the button titles."""
-        return "\n".join([self.text, *self.buttons]) if self.buttons else self.text
+        """What the resident sees: the text and the button titles (searched by reply_has)."""
+        return f"{self.text} [{' | '.join(self.buttons)}]" if self.buttons else self.text
 
 
 # -- checking the outcome --------------------------------------------------------------------------
@@ -549,7 +552,8 @@ class Line:
 
     def __str__(self) -> str:
         note = f"  [{self.note}]" if self.note else ""
-        return f"{self.who:>8}: {self.text}{note}"
+        text = self.text.replace("\n", "\n" + " " * 10)
+        return f"{self.who:>8}: {text}{note}"
 
 
 @dataclass
@@ -599,10 +603,12 @@ class StackEndpoints:
 
 class ChannelAdapter(ABC):
     """How a resident reaches the bot. ``web`` is Rasa's REST channel; SMS and voice (signed
-    Twilio webhooks, owned by bot/channels) plug in with ``register_channel``."""
+    Twilio webhooks to /webhooks/hotline_sms|hotline_voice/webhook, owned by bot/channels) plug
+    in with ``register_channel``: ``new_conversation`` returns the id Rasa keys the tracker by
+    (for those channels the caller's number, so it must be fresh per scenario and run), and
+    ``send`` posts one message and turns the answer (TwiML, SMS text) into BotMessages."""
 
     name: str = ""
-    case_channel: str = "web"  # the case service's channel name for cases filed this way
 
     def __init__(self, stack: StackEndpoints) -> None:
         self.stack = stack
@@ -757,8 +763,12 @@ class Simulator:
         """Best effort: close what a run left open, so a rerun on the same stack (same phone,
         same item) is not joined to it as a repeat."""
         try:
-            state = staff.get(f"/api/v1/cases/{number}").json().get("state")
+            case = staff.get(f"/api/v1/cases/{number}").json()
+            state = case.get("state")
             if state not in ("已受理", "已转办", "办理中", "重新办理"):
+                return
+            if state == "已受理" and case.get("category") == "OUT":
+                staff.post(f"/api/v1/cases/{number}/refer", json={"reason": CLOSING_REPLY})
                 return
             if state == "已受理":
                 staff.post(f"/api/v1/cases/{number}/assign", json={"unit_id": self._unit(staff)})
@@ -838,28 +848,35 @@ class Simulator:
             if seen.turns >= cap:
                 break
             say(text, "says")
+        # Answer what is asked; once nothing is and the goal is reached, say the `then`
+        # messages and keep answering (a repeat complaint is asked its details again).
         state = ResidentState()
-        slots: dict[str, Any] = {}
-        while seen.turns < cap:
+        then_said = False
+        while True:
+            if seen.turns >= cap:
+                transcript.append(Line("harness", f"stopped at the cap of {cap} messages"))
+                break
             slots = self.tracker_slots(client, conversation)
             answer = next_answer(scenario, slots, state)
             if answer is not None:
-                say(answer[0], answer[1])
+                say(*answer)
                 continue
-            if self._goal_reached(scenario, staff, slots, replies, setup_number):
-                for text in scenario.then:
-                    if seen.turns >= cap:
-                        break
-                    say(text, "then")
-                slots = self.tracker_slots(client, conversation)
-            else:
+            if then_said:
+                break
+            if not self._goal_reached(scenario, staff, slots, replies, setup_number):
                 transcript.append(Line("harness", "nothing asked and the goal is not reached"))
-            break
-        else:
-            transcript.append(Line("harness", f"stopped at the cap of {cap} messages"))
+                break
+            if not scenario.then:
+                break
+            for text in scenario.then:
+                if seen.turns < cap:
+                    say(text, "then")
+            then_said = True
+        slots = self.tracker_slots(client, conversation)
 
         seen.replies = "\n".join(m.shown for m in replies)
         filed = slots.get("filed_number") or _last_number(replies, setup_number)
+        # Every case this conversation made or was told about.
         numbers = [n for n in (filed, setup_number) if n] + [
             n for m in replies for n in case_numbers_in(m.text)
         ]
@@ -878,7 +895,7 @@ class Simulator:
         if filed:
             transcript.append(Line("harness", f"filed case {filed}"))
         if self.cleanup:
-            for number in dict.fromkeys(n for n in (filed, setup_number) if n):
+            for number in dict.fromkeys(numbers):
                 self._close(staff, number)
         return filed
 
