@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import httpx
 import pytest
 
 from api.case_numbers import is_valid, new_case_number
@@ -294,3 +295,114 @@ def test_summary_and_heldout_lines_show_no_transcript():
     assert summary.median_filing_turns == 3
     assert failure_line("heldout", results[1]) == "FAIL heldout-b (terse)"
     assert BotMessage("请选择", ("匿名", "留名")).shown == "请选择 [匿名 | 留名]"
+
+
+# -- the whole loop against a stand-in stack (no Rasa, no service) ---------------------------------
+
+
+class FakeStack:
+    """A scripted bot behind Rasa's REST webhook and tracker API, and the staff API: asks the
+    village, anonymity and phone, reads back, files on 对. ``stubborn`` asks the village forever.
+    """
+
+    def __init__(self, number: str, stubborn: bool = False) -> None:
+        self.number = number
+        self.stubborn = stubborn
+        self.slots: dict[str, dict] = {}
+        self.said: list[str] = []
+        self.calls: list[str] = []
+
+    def bot(self, sender: str, text: str) -> list[dict]:
+        slots = self.slots.setdefault(sender, {"requested_slot": None, "awaiting": None})
+        self.said.append(text)
+        asked = slots["requested_slot"]
+        if self.stubborn or (asked is None and slots["awaiting"] is None):
+            if slots.get("filed_number"):
+                return [{"text": "还有别的事吗？"}]
+            slots["requested_slot"] = "village"
+            return [{"text": "哪个村？"}]
+        if asked == "village":
+            slots["requested_slot"] = "anonymity"
+            return [{"text": "匿名吗？", "buttons": [{"title": "匿名", "payload": "/anon"}]}]
+        if asked == "anonymity":
+            slots["requested_slot"] = "phone"
+            return [{"text": "电话？"}]
+        if asked == "phone":
+            slots["requested_slot"], slots["awaiting"] = None, "confirm"
+            return [{"text": "对吗？"}]
+        if text.startswith("不对"):
+            return [{"text": "改好了，对吗？"}]
+        slots["awaiting"], slots["filed_number"] = None, self.number
+        return [{"text": f"案件号是 {' '.join(self.number)}"}]
+
+    def handle(self, request) -> httpx.Response:
+        import json
+
+        path = request.url.path
+        self.calls.append(f"{request.method} {path}")
+        body = json.loads(request.content) if request.content else {}
+        if path == "/webhooks/rest/webhook":
+            return httpx.Response(200, json=self.bot(body["sender"], body["message"]))
+        if path.startswith("/conversations/"):
+            return httpx.Response(200, json={"slots": self.slots[path.split("/")[2]]})
+        if path == "/api/v1/auth/token":
+            return httpx.Response(200, json={"access_token": "t"})
+        if path == f"/api/v1/cases/{self.number}":
+            village = "西风村" if any("西风村" in t for t in self.said) else "东风村"
+            case = {
+                "category": "S01",
+                "village": village,
+                "anonymous": True,
+                "text": "低保给了亲戚",
+                "state": "已受理",
+                "history": [],
+            }
+            return httpx.Response(200, json=case)
+        if path == f"/api/v1/cases/{self.number}/contact":
+            return httpx.Response(200, json={"name": None, "phone": "13912345678"})
+        if path == "/api/v1/units":
+            return httpx.Response(201, json={"id": 1})
+        return httpx.Response(200, json={})
+
+
+def fake_simulator(fake: FakeStack) -> Simulator:
+    stack = StackEndpoints("http://rasa", "http://api", "tok", "pw")
+    return Simulator(stack, transport=httpx.MockTransport(fake.handle))
+
+
+def test_plays_adaptively_and_checks_the_stored_case():
+    number = new_case_number()
+    fake = FakeStack(number)
+    s = scenario(
+        says=["低保给了亲戚"],
+        knows={"village": "东风村", "anonymity": "匿名", "phone": "13912345678"},
+        corrections=["不对，是西风村"],
+        expect={
+            "case": {"village": "西风村", "anonymous": True, "phone": "13912345678", "name": None},
+            "handoff": False,
+            "max_turns": 6,
+        },
+    )
+    result = fake_simulator(fake).play(s)
+    assert result.passed, result.report()
+    assert result.filed_number == number and result.turns == 6
+    notes = [line.note for line in result.transcript if line.who == "resident"]
+    assert notes == [
+        "says",
+        "asked village",
+        "asked anonymity",
+        "asked phone",
+        "read-back: correction",
+        "read-back: yes",
+    ]
+    assert "匿名吗？ [匿名]" in [line.text for line in result.transcript]
+    assert f"POST /api/v1/cases/{number}/transition" in fake.calls  # closed after the run
+
+
+def test_a_bot_that_keeps_asking_stops_at_the_cap():
+    fake = FakeStack(new_case_number(), stubborn=True)
+    s = scenario(knows={"village": "李庄"}, expect={"case": {"village": "李庄村"}, "max_turns": 3})
+    result = fake_simulator(fake).play(s)
+    assert not result.passed and result.turns == 3 + 4
+    assert {f.check for f in result.failures} == {"case", "max_turns"}
+    assert "stopped at the cap" in result.transcript[-1].text

@@ -665,6 +665,7 @@ class Simulator:
         *,
         cleanup: bool = True,
         timeout: float = 120,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         if channel not in CHANNELS:
             raise ValueError(f"channel {channel!r} not available (have: {sorted(CHANNELS)})")
@@ -672,6 +673,7 @@ class Simulator:
         self.channel = CHANNELS[channel](stack)
         self.cleanup = cleanup
         self.timeout = timeout
+        self.transport = transport  # a stand-in stack for the simulator's own tests
         self.run_id = secrets.token_hex(4)
         self._lock = threading.Lock()
         self._token: str | None = None
@@ -684,20 +686,22 @@ class Simulator:
             if self._token is None:
                 if not self.stack.admin_password:
                     raise RuntimeError("no supervisor password (initial-admin.txt) for the API")
-                r = httpx.post(
-                    f"{self.stack.api_url}/api/v1/auth/token",
-                    json={"username": "admin", "password": self.stack.admin_password},
-                    timeout=30,
-                )
+                with self.client() as client:
+                    r = client.post(
+                        f"{self.stack.api_url}/api/v1/auth/token",
+                        json={"username": "admin", "password": self.stack.admin_password},
+                    )
                 r.raise_for_status()
                 self._token = r.json()["access_token"]
             return self._token
 
+    def client(self, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(timeout=self.timeout, transport=self.transport, **kwargs)
+
     def staff(self) -> httpx.Client:
-        return httpx.Client(
+        return self.client(
             base_url=self.stack.api_url,
             headers={"Authorization": f"Bearer {self._staff_token()}"},
-            timeout=self.timeout,
         )
 
     def _unit(self, staff: httpx.Client) -> int:
@@ -745,12 +749,10 @@ class Simulator:
         }
         if setup.village:
             body["village"] = setup.village
-        r = httpx.post(
-            f"{self.stack.api_url}/api/v1/complaints",
-            params={"classify": "now"},
-            json=body,
-            timeout=self.timeout,
-        )
+        with self.client() as public:  # residents file without a login
+            r = public.post(
+                f"{self.stack.api_url}/api/v1/complaints", params={"classify": "now"}, json=body
+            )
         _ok(r, "file setup case")
         number = r.json()["number"]
         if r.json().get("joined_case"):
@@ -796,7 +798,7 @@ class Simulator:
         filed: str | None = None
         error = None
         try:
-            with self.staff() as staff, httpx.Client(timeout=self.timeout) as client:
+            with self.staff() as staff, self.client() as client:
                 filed = self._play(scenario, staff, client, transcript, seen)
                 failures = compare(scenario.expect, seen)
         except (httpx.HTTPError, RuntimeError, ScenarioError, KeyError, ValueError) as exc:
