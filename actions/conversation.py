@@ -20,6 +20,7 @@ FILING_SLOTS = (
     "complaint_text",
     "category",
     "category_name",
+    "top_items",
     "resident_category",
     "village",
     "township",
@@ -80,9 +81,22 @@ class Turn:
 
     def ask(self, requested: str | None, response: str | None = None, **values: Any) -> None:
         """Ask one question and remember which, so the next message is read as its answer."""
-        self.set(requested_slot=requested, awaiting=None)
+        asked_before = self.slots.get("requested_slot") == requested and requested is not None
+        self.set(
+            requested_slot=requested,
+            awaiting=None,
+            reasked=int(self.slots.get("reasked") or 0) + 1 if asked_before else 0,
+        )
         if response:
             self.say(response, **values)
+
+    def asked_in_vain(self, requested: str) -> bool:
+        """The same question was asked three times and not answered: time to move on."""
+        return (
+            self.slots.get("requested_slot") == requested
+            and int(self.slots.get("reasked") or 0) >= 2
+            and self.slot("requested_slot") == requested
+        )
 
     def await_answer(self, awaiting: str, response: str | None = None, **values: Any) -> None:
         """A yes/no question (a read-back, an offer of a person, continuing a draft)."""

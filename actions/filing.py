@@ -23,7 +23,7 @@ from actions.meaning import (
     is_question,
     is_yes,
     refuses_place,
-    tells_story,
+    without_intro,
 )
 from actions.places import example_village
 from actions.policy import item_named_in, load_policies
@@ -52,9 +52,27 @@ async def start(turn: Turn, understood: dict | None = None) -> None:
     turn.clear_filing()
     turn.set(task="file", awaiting=None, requested_slot=None, misunderstood=0)
     text = turn.content
-    if text and not is_bare_request(text) and han_count(text) >= 2:
+    earlier = turn.slot("last_filing") or {}
+    if earlier:
+        # The same person: who they are and how they want to be named does not change.
+        turn.set(anonymity=earlier.get("anonymity"), name=earlier.get("name"))
+    if text and not is_bare_request(without_intro(text)) and han_count(text) >= 2:
         await absorb(turn, text, understood)
+        if earlier and _same_matter(turn, earlier):
+            for slot in ("village", "township", "village_group", "village_known"):
+                turn.set(**{slot: earlier.get(slot)})
+            await file(turn)  # more about the case just filed: added to it, nothing to ask
+            return
+    elif understood:
+        take_details(turn, text, understood)
     await next_step(turn)
+
+
+def _same_matter(turn: Turn, earlier: dict) -> bool:
+    items = set(earlier.get("items") or [])
+    return bool(items) and (
+        turn.slot("category") in items or bool(items & set(turn.slot("top_items") or []))
+    )
 
 
 async def absorb(turn: Turn, text: str, understood: dict | None = None) -> None:
@@ -64,7 +82,11 @@ async def absorb(turn: Turn, text: str, understood: dict | None = None) -> None:
         combined = f"{current}。{text}" if current else text
         turn.set(complaint_text=combined.strip("。"))
         if not current and understood and understood.get("category"):
-            turn.set(category=understood["category"], category_name=understood.get("name_of_item"))
+            turn.set(
+                category=understood["category"],
+                category_name=understood.get("name_of_item"),
+                top_items=[code for code, p in understood.get("top") or [] if p >= 0.15],
+            )
         else:
             await _classify(turn)
     if not understood:
@@ -79,7 +101,11 @@ async def _classify(turn: Turn) -> None:
         guess = await case_api.understand(turn.slot("complaint_text") or "", classify=True)
     except case_api.ServiceUnavailable:
         return
-    turn.set(category=guess.get("category"), category_name=guess.get("name_of_item"))
+    turn.set(
+        category=guess.get("category"),
+        category_name=guess.get("name_of_item"),
+        top_items=[code for code, p in guess.get("top") or [] if p >= 0.15],
+    )
 
 
 async def _details(text: str, answers_place: bool = False) -> dict:
@@ -130,8 +156,10 @@ async def on_message(turn: Turn) -> None:
     Details said in passing (a village, a phone, a name) are kept whatever was asked; then the
     first thing still missing is asked (again, in plainer words, when it was not answered)."""
     text, requested = turn.content, turn.slot("requested_slot")
-    if text and asks_about_anonymity(text):
+    if text and asks_about_anonymity(text) and is_question(text):
         turn.say("utter_explain_anonymity")
+        if requested == "anonymity" and (wish := answer_anonymity(text, None)):
+            turn.set(anonymity=wish)
     elif text and asks_if_handled(text):
         name = turn.slot("category_name")
         if name and turn.slot("category") != "OUT":
@@ -143,7 +171,7 @@ async def on_message(turn: Turn) -> None:
         answer = _ANSWERS.get(requested or "", _answer_story)
         if not await answer(turn, text, understood):
             gave = take_details(turn, text, understood)
-            if not gave and not is_question(text) and tells_story(text, None, None):
+            if not gave and not is_question(text) and is_story_piece(text):
                 await absorb(turn, text, understood)
     await next_step(turn)
 
@@ -163,7 +191,7 @@ async def _answer_village(turn: Turn, text: str, understood: dict) -> bool:
     if refuses_place(text) and han_count(text) <= 10:
         turn.set(village=NOT_SAID, village_known=False)
         return True
-    if tells_story(text, None, None) and not is_question(text):
+    if is_story_piece(text) and not is_question(text):
         return False  # more story: kept by the caller, and the village asked again
     tries = int(turn.slot("village_tries") or 0) + 1
     turn.set(village_tries=tries)
@@ -190,12 +218,22 @@ def _bare_answer(text: str) -> str | None:
     return bare
 
 
+def is_story_piece(text: str) -> bool:
+    """A message that answers nothing asked but says more about what happened (several short
+    messages make one story): a few words that are not a bare name, yes/no or refusal."""
+    if han_count(text) < 5 or is_yes(text) or is_no(text) or refuses_place(text):
+        return False
+    return _bare_answer(text) is None or han_count(text) >= 8
+
+
 def _example(turn: Turn) -> str:
     return example_village(turn.slot("township"))
 
 
 async def _answer_anonymity(turn: Turn, text: str, understood: dict) -> bool:
-    wish = answer_anonymity(text, turn.intent if han_count(text) <= 4 else None)
+    wish = answer_anonymity(text, None)
+    if wish is None and refuses_place(text) and han_count(text) <= 6:
+        wish = "anonymous"  # 不知道 / 不清楚: keep them safe
     if wish is None:
         if is_question(text) and ("匿名" in text or "留名" in text):
             turn.say("utter_explain_anonymity")
@@ -240,13 +278,21 @@ _ANSWERS = {
 }
 
 
+# What a question left unanswered three times becomes, so nobody is asked forever.
+_GIVE_UP = {"village": NOT_SAID, "anonymity": "anonymous", "phone": "none"}
+
+
 async def next_step(turn: Turn) -> None:
     """Ask for the first thing still missing, or read the complaint back."""
+    for slot, fallback in _GIVE_UP.items():
+        if turn.slot(slot) is None and turn.asked_in_vain(slot):
+            turn.set(**{slot: fallback})
+    if turn.asked_in_vain("name") and not turn.slot("name"):
+        turn.set(anonymity="anonymous")
     if not turn.slot("complaint_text"):
         turn.ask("complaint_text", "utter_ask_complaint_text")
         return
-    out_of_list = turn.slot("category") == "OUT" and not turn.slot("resident_category")
-    if turn.slot("village") is None and not out_of_list:
+    if turn.slot("village") is None:
         if turn.slot("township") and turn.slot("village_tries"):
             turn.ask(
                 "village",
@@ -259,7 +305,7 @@ async def next_step(turn: Turn) -> None:
         else:
             turn.ask("village", "utter_ask_village", example=_example(turn))
         return
-    if turn.slot("anonymity") is None and not out_of_list:
+    if turn.slot("anonymity") is None:
         turn.ask("anonymity", "utter_ask_anonymity")
         return
     if turn.slot("anonymity") == "named" and not turn.slot("name"):
@@ -354,7 +400,7 @@ async def correct(turn: Turn, text: str) -> None:
         set_place(turn, place)
         changed = True
     phone = answer_phone(text, turn.channel_phone)
-    if phone:
+    if phone and (phone != "none" or "电话" in text or "号码" in text):
         turn.set(phone=phone)
         changed = True
     wish = answer_anonymity(text, None)
@@ -418,6 +464,13 @@ async def file(turn: Turn) -> None:
     if not phone_of(turn):
         turn.say("utter_no_phone_note")
     turn.say("utter_anything_else")
+    last_filing = {
+        slot: turn.slot(slot)
+        for slot in ("village", "township", "village_group", "village_known", "anonymity", "name")
+    }
+    last_filing["items"] = sorted(
+        {c for c in (confirmed, turn.slot("category"), *(turn.slot("top_items") or [])) if c}
+    )
     turn.clear_filing()
     turn.set(
         task=None,
@@ -425,6 +478,7 @@ async def file(turn: Turn) -> None:
         requested_slot=None,
         filed_number=joined or body["number"],
         last_case=joined or body["number"],
+        last_filing=last_filing,
     )
 
 

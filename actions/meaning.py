@@ -42,12 +42,39 @@ _STATUS_WORDS = re.compile(
 )
 
 
+_HOW_TO = re.compile(
+    r"怎么申请|咋申请|如何申请|怎样申请|怎么办理|咋办理|怎么办|去哪|找谁|什么条件|啥条件|哪些条件|"
+    r"标准|能不能领|能领吗|能不能享受|怎么领|咋领|有啥待遇|什么待遇|啥政策|什么政策|政策是|"
+    r"怎么算|咋算|要什么材料|要啥材料|需要什么|够不够|符合|有没有这个|多少钱一个月"
+)
+
+
+def asks_how_to(text: str) -> bool:
+    """A question about how a programme works ('高龄补贴咋申请'), not a grievance."""
+    return bool(_HOW_TO.search(text))
+
+
 def compact(text: str) -> str:
     return _PUNCT.sub("", text)
 
 
+_YES_WORDS = re.compile(r"无误|确认|没错|对的|是的|正确|没问题|就这样|提交|对对|是这样|好的|可以")
+_NEGATION = re.compile(r"不对|不是|错了|有误|有错|改一下|改成|不行|不要|不用|别|不")
+
+
 def is_yes(text: str) -> bool:
-    return bool(_YES.match(compact(text)))
+    """对, 中, 要得 — or a short sentence of agreement (信息无误，确认提交) with no 不 in it."""
+    bare = re.sub(r"^(?:嗯|啊|哦|噢|呃|那|就)+(?=.)", "", compact(text))
+    if _YES.match(bare):
+        return True
+    lead = re.match(r"^(?:对|是的|是啊|嗯|好|行|没错|可以|中)[，,。 !！]", text.strip())
+    if lead and not _NEGATION.search(bare):
+        return True
+    return (
+        len(bare) <= 12
+        and bool(_YES_WORDS.search(bare))
+        and not _NEGATION.search(bare.replace("没问题", "").replace("不错", ""))
+    )
 
 
 def is_no(text: str) -> bool:
@@ -72,6 +99,17 @@ def asks_when(text: str) -> bool:
 
 def refuses_place(text: str) -> bool:
     return bool(_REFUSE_PLACE.search(text))
+
+
+_INTRO = re.compile(
+    r"^(?:喂|你好|您好)*(?:我|俺|咱)(?:们)?(?:是|家是|住在|家住)?[\u4e00-\u9fa5]{1,8}?"
+    r"(?:村|镇|乡|社区|组)(?:的|村民|人|居民)?[，,。 ]*"
+)
+
+
+def without_intro(text: str) -> str:
+    """'俺是桃园村村民，俺要说个么事' → '俺要说个么事': who is speaking, then what they want."""
+    return _INTRO.sub("", compact(text)) or text
 
 
 def is_bare_request(text: str) -> bool:

@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import case_api, filing, helpdesk, lookup
 from actions.conversation import Turn
 from actions.meaning import (
+    asks_how_to,
     asks_status,
     is_bare_request,
     is_no,
@@ -24,6 +25,7 @@ from actions.meaning import (
     rating_in,
     tells_story,
     wants_person,
+    without_intro,
 )
 from actions.policy import item_named_in, load_policies
 from actions.wording import han_count
@@ -118,7 +120,8 @@ async def fresh(turn: Turn) -> None:
     turn.set(task=None, requested_slot=None)
     number, _near = find_case_number(text)
     known_case = number or turn.slot("last_case") or turn.slot("filed_number")
-    if rating_in(text) and known_case and han_count(text) <= 12:
+    rates = rating_in(text) and (han_count(text) <= 12 or "评价" in text or number)
+    if rates and known_case:
         await lookup.start_rating(turn)
         return
     if number or intent == "check_case" or (asks_status(text) and han_count(text) <= 16):
@@ -142,10 +145,11 @@ async def fresh(turn: Turn) -> None:
         else:
             await lookup.follow_up(turn)
         return
-    if intent == "ask_policy" and not (story and not is_question(text)):
+    policy_question = intent == "ask_policy" and not (story and not is_question(text))
+    if policy_question or (named_item and asks_how_to(text) and han_count(text) <= 40):
         helpdesk.policy(turn, named_item)
         return
-    if story or intent in _STORY_INTENTS or is_bare_request(text):
+    if story or intent in _STORY_INTENTS or is_bare_request(without_intro(text)):
         await filing.start(turn, understood)
         return
     if intent == "chitchat":

@@ -73,7 +73,7 @@ def _plain_step(event: CaseEvent) -> str | None:
         words = PLAIN.get(State(event.to_state), event.to_state)
         if event.to_state == State.REFERRED and event.note:
             return f"{words}：{event.note}"
-        if event.to_state == State.ASSIGNED and event.note:
+        if event.to_state == State.ASSIGNED and event.note and event.note.startswith("转交"):
             return event.note
         return words
     if event.action == "reply" and event.note:
@@ -85,11 +85,18 @@ def _plain_step(event: CaseEvent) -> str | None:
     return None
 
 
+def public_answer(case: Case) -> str | None:
+    """The office's latest answer to the resident (written as the public reply, never an
+    internal note or instruction)."""
+    replies = [e.note for e in case.history if e.action == "reply" and e.public and e.note]
+    return replies[-1] if replies else None
+
+
 def resident_status(case: Case, taxonomy: Taxonomy, lead: Case | None) -> ResidentStatus:
     shown = lead or case
     item = taxonomy.by_code.get(shown.category or "")
     state = State(shown.state)
-    parts = [f"您的案件{case.number}"]
+    parts = [f"您的案件 {' '.join(case.number)} 现在是“{State(shown.state).value}”"]
     if lead is not None:
         parts.append(f"和案件{lead.number}是同一件事，合在一起办")
     if item is not None:
@@ -105,10 +112,13 @@ def resident_status(case: Case, taxonomy: Taxonomy, lead: Case | None) -> Reside
         for e in shown.history
         if (text := _plain_step(e)) is not None
     ]
+    summary = "，".join(parts) + "。"
+    if state not in OPEN_STATES and (answer := public_answer(shown)):
+        summary += f"办理结果：{answer}"
     return ResidentStatus(
         number=case.number,
         state=shown.state,
-        summary="，".join(parts) + "。",
+        summary=summary,
         handled_by=shown.unit.name if shown.unit else None,
         due_date=shown.due_date,
         steps=steps,

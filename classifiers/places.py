@@ -28,6 +28,12 @@ _SUFFIXED = re.compile(
     r"([\u4e00-\u9fa5]{2,5}?)(村|社区)(?!长|主任|委|里|干部|支书|书记|会计|两委|集体|级|务|规|官|医)"
 )
 _TOWNSHIP_SUFFIXED = re.compile(r"([\u4e00-\u9fa5]{2,4}?)(镇|乡|街道)")
+# In free text a village we do not know counts only where it is introduced as a place
+# (俺是青龙村的, 家住凤凰岭村): "两年一直没发村上说" names no village.
+_INTRODUCED = re.compile(
+    r"(?:是|在|住|自|于|们|咱|俺|映|报)([\u4e00-\u9fa5]{2,4}?)(村|社区)"
+    r"(?!长|主任|委|里|干部|支书|书记|会计|两委|集体|级|务|规|官|医|上|头|部|子)"
+)
 # Words around a bare name that say it is a place: 在梨园, 俺是梨园的, 梨园那边.
 _BEFORE_PLACE = re.compile(r"(?:在|住|是|到|去|们|咱|俺|我|从|属于|就是)$")
 _AFTER_PLACE = re.compile(r"^(?:那边|那里|那儿|那块|这边|这里|那|的|人|组|队|片|庄子)")
@@ -139,7 +145,7 @@ def parse_gazetteer(data: dict) -> Gazetteer:
                 names.append((spelling, township))
     for key, found in by_key.items():
         by_key[key] = list(dict.fromkeys(found))
-    names.sort(key=lambda pair: -len(pair[0]))
+    names.sort(key=lambda pair: (-len(pair[0]), isinstance(pair[1], Village)))
     object.__setattr__(gazetteer, "_villages_by_key", by_key)
     object.__setattr__(gazetteer, "_townships_by_key", t_keys)
     object.__setattr__(gazetteer, "_names", tuple(names))
@@ -213,9 +219,10 @@ def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Plac
     village: Village | None = None
     said: list[str] = []
     # 1. Names spelled as in the gazetteer (longest first).
+    covered: list[tuple[int, int]] = []  # a longer name found here hides the shorter ones
     for spelling, place in gazetteer._names:
         at = clean.find(spelling)
-        if at < 0:
+        if at < 0 or any(a <= at < b for a, b in covered):
             continue
         full_name = spelling == place.name
         if not (
@@ -226,9 +233,11 @@ def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Plac
         if isinstance(place, Township) and township is None:
             township = place
             said.append(spelling)
+            covered.append((at, at + len(spelling)))
         elif isinstance(place, Village) and village is None:
             village = place
             said.append(spelling)
+            covered.append((at, at + len(spelling)))
     # 2. Names heard wrong: X村 / X镇 tokens, or the whole answer, by their sound.
     if township is None:
         for match in _TOWNSHIP_SUFFIXED.finditer(clean):
@@ -241,7 +250,8 @@ def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Plac
                 break
     unknown: str | None = None
     if village is None:
-        for match in _SUFFIXED.finditer(re.sub(r"\s+", "", text)):
+        pattern = _SUFFIXED if whole or answer else _INTRODUCED
+        for match in pattern.finditer(re.sub(r"\s+", "", text)):
             stem = match.group(1)
             for size in range(len(stem), 1, -1):
                 candidates = gazetteer.villages_sounding(stem[-size:])
@@ -253,11 +263,16 @@ def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Plac
                 break
             if unknown is None and (name := _clean_unknown(stem)):
                 unknown = name + match.group(2)
-    if village is None and whole:
-        candidates = gazetteer.villages_sounding(_strip_suffix(core))
-        village = _pick(candidates, township) if candidates else None
-        if village:
-            said.append(core)
+    if village is None and answer:
+        for word in [core, *re.split(r"[\s，。,.、]+", text)]:
+            word = _ANSWER_NOISE.sub("", _FILLER.sub("", word))
+            if not 2 <= len(word) <= 8 or any(word in s for s in said):
+                continue
+            candidates = gazetteer.villages_sounding(_strip_suffix(word))
+            village = _pick(candidates, township) if candidates else None
+            if village:
+                said.append(word)
+                break
     group = _group_in(clean)
     if village is not None:
         return Place(
