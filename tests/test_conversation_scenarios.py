@@ -16,6 +16,7 @@ from api.case_numbers import is_valid, new_case_number
 from tests.conversations.run import failure_line, load_split, table
 from tests.conversations.simulator import (
     BotMessage,
+    Line,
     Observed,
     ResidentState,
     Scenario,
@@ -68,10 +69,10 @@ def endpoints(model_path, tmp_path_factory):
 def played(endpoints) -> dict[str, list[ScenarioResult]]:
     """Held-out first (on the freshest stack), then dev; one simulator, a few threads."""
     simulator = Simulator(endpoints)
-    results = {}
-    for split in ("heldout", "dev"):
-        scenarios = [s for _, s in load_split(split)]
-        results[split] = simulator.play_all(scenarios, jobs=JOBS)
+    scenarios = [s for _, s in load_split("heldout")]
+    results = {"heldout": [r.blinded() for r in simulator.play_all(scenarios, jobs=JOBS)]}
+    scenarios = [s for _, s in load_split("dev")]
+    results["dev"] = simulator.play_all(scenarios, jobs=JOBS)
     return results
 
 
@@ -294,6 +295,11 @@ def test_summary_and_heldout_lines_show_no_transcript():
     assert summary.rate == 0.75 and summary.persona_rate("terse") == 0.5
     assert summary.median_filing_turns == 3
     assert failure_line("heldout", results[1]) == "FAIL heldout-b (terse)"
+    secret = ScenarioResult("heldout-e", "terse", "file", False, [], [], 9, error="boom")
+    secret.transcript.append(Line("resident", "秘密的话"))
+    blind = secret.blinded()
+    assert not blind.passed and blind.transcript == [] and "boom" not in str(blind.error)
+    assert "秘密" not in repr([secret, blind])
     assert BotMessage("请选择", ("匿名", "留名")).shown == "请选择 [匿名 | 留名]"
 
 

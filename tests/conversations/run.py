@@ -94,7 +94,9 @@ def play_split(
     results = simulator.play_all([s for _, s in pairs], jobs=jobs, on_result=on_result)
     by_folder: dict[str, list[ScenarioResult]] = {}
     for result in results:
-        by_folder.setdefault(folder_of[result.id], []).append(result)
+        folder = folder_of[result.id]
+        blind = folder in BLIND_SPLITS
+        by_folder.setdefault(folder, []).append(result.blinded() if blind else result)
     for folder, folder_results in by_folder.items():
         out(table(summarize(folder_results), folder))
     return by_folder

@@ -19,7 +19,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -556,7 +556,7 @@ class Line:
         return f"{self.who:>8}: {text}{note}"
 
 
-@dataclass
+@dataclass(repr=False)
 class ScenarioResult:
     id: str
     persona: str
@@ -577,6 +577,19 @@ class ScenarioResult:
         lines += [f"  - {f}" for f in self.failures]
         lines += [f"    {line}" for line in self.transcript]
         return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        # Short on purpose: a test report printing results must not print transcripts.
+        return f"<{self.id} ({self.persona}) {'passed' if self.passed else 'FAILED'}>"
+
+    def blinded(self) -> ScenarioResult:
+        """Without transcript, checks or error text: what a held-out result may keep."""
+        return replace(
+            self,
+            failures=[CheckFailure("blind", None, None)] if not self.passed else [],
+            transcript=[],
+            error="harness error" if self.error else None,
+        )
 
 
 # -- talking to the stack --------------------------------------------------------------------------
