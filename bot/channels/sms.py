@@ -149,6 +149,23 @@ class HotlineSmsInput(TwilioChannel):
             return str(number)
         return None
 
+    async def filed_by(self, request: Request, sender: str, message_id: str) -> bool:
+        """Whether the bot filed a case while answering this message (for a resent webhook)."""
+        from rasa.shared.core.events import SlotSet, UserUttered
+
+        tracker = await self.tracker(request, sender)
+        found = False
+        for event in tracker.events if tracker else []:
+            if isinstance(event, UserUttered):
+                if found:
+                    return False
+                found = event.message_id == message_id
+            elif (
+                found and isinstance(event, SlotSet) and event.key == "filed_number" and event.value
+            ):
+                return True
+        return False
+
     async def more(self, request: Request, sender: str, message_id: str) -> HTTPResponse | None:
         """ "1" after a cut answer: the next part (the same part again for a resent webhook)."""
         rest, last_sid, last_text = self.remainders.get(request, sender)
@@ -170,9 +187,10 @@ class HotlineSmsInput(TwilioChannel):
         delivery = f"sms-{message_sid}"[:100]
         earlier = await self.earlier_reply(request, phone, delivery)
         if earlier is not None:  # a resent webhook: the same reply, nothing done twice
-            return self.send(
-                request, phone, self.compose(earlier, await self.slots(request, phone))
-            )
+            if await self.filed_by(request, phone, delivery) and _MOBILE.fullmatch(phone):
+                return self.xml_reply(self.provider.messages([]))
+            slots = await self.slots(request, phone)
+            return self.send(request, phone, self.compose(earlier, slots))
         if body == "1":
             answer = await self.more(request, phone, message_sid)
             if answer is not None:

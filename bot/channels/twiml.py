@@ -26,7 +26,11 @@ MORE_HINT = "回复1看全文。"
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
 _CLAUSE_END = re.compile(r"(?<=[，,、：:）)])")
-_CASE_NUMBER = re.compile(r"((?:案件号|登记号)[是为：:]*)(\d(?: ?\d){7})(?!\d)")
+_DIGIT_CHAR = "[0-9零幺一二三四五六七八九]"
+# A case number after 案件号/登记号: typed (34377550, 3 4 3 7 …) or spoken (三四三七 七五五零).
+_CASE_NUMBER = re.compile(
+    rf"((?:案件号|登记号)[是为：:\s]*)({_DIGIT_CHAR}(?: ?{_DIGIT_CHAR}){{7}})(?!{_DIGIT_CHAR})"
+)
 # The verbs and nouns Twilio's TwiML knows (voice and messaging); tests check replies use no other.
 TWILIO_ELEMENTS = {
     "Response", "Say", "Play", "Gather", "Record", "Dial", "Number", "Hangup", "Pause",
@@ -174,7 +178,7 @@ def repeat_case_numbers(text: str) -> str:
     """A case number said on the phone is said twice (unless the text already does)."""
     if "再说一遍" in text or "再说一次" in text:
         return text
-    return _CASE_NUMBER.sub(lambda m: f"{m[1]}{m[2]}，我再说一遍，{m[2]}", text)
+    return _CASE_NUMBER.sub(lambda m: f"{m[1]}{m[2].strip()}，我再说一遍，{m[2].strip()}", text)
 
 
 # -- voice -----------------------------------------------------------------------------------
