@@ -44,6 +44,9 @@ class Turn:
     said: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     changes: dict[str, Any] = field(default_factory=dict)
     extra: list[dict[str, Any]] = field(default_factory=list)  # json messages for channels
+    # The resident told more of their story this turn: asking the same question again then is
+    # no sign of being stuck.
+    made_progress: bool = False
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -81,7 +84,11 @@ class Turn:
 
     def ask(self, requested: str | None, response: str | None = None, **values: Any) -> None:
         """Ask one question and remember which, so the next message is read as its answer."""
-        asked_before = self.slots.get("requested_slot") == requested and requested is not None
+        asked_before = (
+            self.slots.get("requested_slot") == requested
+            and requested is not None
+            and not self.made_progress
+        )
         self.set(
             requested_slot=requested,
             awaiting=None,

@@ -14,6 +14,7 @@ from typing import Any
 from actions import case_api
 from actions.conversation import Turn, number_values
 from actions.details import answer_anonymity, answer_name, answer_phone, digit_count
+from actions.helpdesk import policy
 from actions.meaning import (
     asks_about_anonymity,
     asks_if_handled,
@@ -22,12 +23,13 @@ from actions.meaning import (
     is_no,
     is_question,
     is_yes,
+    just_asking,
     refuses_place,
     without_intro,
 )
 from actions.places import example_village
 from actions.policy import item_named_in, load_policies
-from actions.wording import excerpt, han_count, place_words, plain_date
+from actions.wording import han_count, place_words, plain_date
 from common.digits import say_digits, speak_digits
 
 NOT_SAID = "未说明"  # the village slot when the resident would not or could not say
@@ -36,11 +38,11 @@ _OUT_REFERRALS = (
         re.compile(r"骗|转账|汇款|验证码|中奖|冒充|刷单|贷款.*先交|交.*保证金"),
         "utter_referral_scam",
     ),
-    (re.compile(r"工资|工钱|老板|包工头|拖欠.*钱|劳务费"), "utter_referral_wages"),
     (
-        re.compile(r"买|假货|质量|商家|退货|种子|化肥|农药|网购|快递|超市"),
+        re.compile(r"假货|假的|质量|商家|退货|种子|化肥|农药|网购|快递|超市|买的"),
         "utter_referral_consumer",
     ),
+    (re.compile(r"工资|工钱|包工头|欠薪|劳务费|老板.{0,6}(?:不给|拖|欠)"), "utter_referral_wages"),
     (re.compile(r"邻居|吵架|打架|纠纷|婆媳|赡养|离婚|矛盾"), "utter_referral_dispute"),
     (re.compile(r"打人|杀|放火|偷|抢|威胁|危险"), "utter_referral_emergency"),
 )
@@ -81,6 +83,7 @@ async def absorb(turn: Turn, text: str, understood: dict | None = None) -> None:
     if compact(text) and compact(text) not in compact(current):
         combined = f"{current}。{text}" if current else text
         turn.set(complaint_text=combined.strip("。"))
+        turn.made_progress = True
         if not current and understood and understood.get("category"):
             turn.set(
                 category=understood["category"],
@@ -88,17 +91,23 @@ async def absorb(turn: Turn, text: str, understood: dict | None = None) -> None:
                 top_items=[code for code, p in understood.get("top") or [] if p >= 0.15],
             )
         else:
-            await _classify(turn)
+            await _classify(turn, text)
     if not understood:
         understood = await _details(text)
     take_details(turn, text, understood)
 
 
-async def _classify(turn: Turn) -> None:
+async def _classify(turn: Turn, newest: str = "") -> None:
     """The item of the complaint as told so far (the read-back names it; the resident may
-    correct it)."""
+    correct it). When the whole reads as 清单外 or unsure but the newest part alone is clearly
+    on the list, the newest part wins: openings like "这事复杂，电话里说不清" mislead."""
     try:
         guess = await case_api.understand(turn.slot("complaint_text") or "", classify=True)
+        unsure = guess.get("category") == "OUT" or (guess.get("confidence") or 0) < 0.5
+        if unsure and han_count(newest) >= 10:
+            alone = await case_api.understand(newest, classify=True)
+            if alone.get("category") != "OUT" and (alone.get("confidence") or 0) >= 0.5:
+                guess = alone
     except case_api.ServiceUnavailable:
         return
     turn.set(
@@ -166,6 +175,11 @@ async def on_message(turn: Turn) -> None:
             turn.say("utter_we_handle", item=name)
         else:
             turn.say("utter_we_handle_unsure")
+    elif text and just_asking(text):
+        turn.clear_filing()
+        turn.set(task=None, requested_slot=None)
+        policy(turn, turn.slots.get("resident_category") or turn.slots.get("category"))
+        return
     elif text:
         understood = await _details(text, answers_place=requested == "village")
         answer = _ANSWERS.get(requested or "", _answer_story)
@@ -480,7 +494,3 @@ async def file(turn: Turn) -> None:
         last_case=joined or body["number"],
         last_filing=last_filing,
     )
-
-
-def draft_excerpt(turn: Turn) -> str:
-    return excerpt(turn.slot("complaint_text") or "", 20)

@@ -8,8 +8,8 @@ import re
 from actions import case_api
 from actions.conversation import Turn, number_values
 from actions.details import answer_phone
-from actions.filing import draft_excerpt
 from actions.policy import answer, item_named_in, load_policies
+from actions.wording import excerpt
 from common.digits import say_digits
 
 _NUMBERS = re.compile(r"[\d０-９零〇一二三四五六七八九幺两洞拐]{5,}")
@@ -17,18 +17,22 @@ _NUMBERS = re.compile(r"[\d０-９零〇一二三四五六七八九幺两洞拐]
 
 def greet(turn: Turn) -> None:
     if turn.slot("complaint_text") and turn.slot("task") != "file":
-        turn.await_answer("resume", "utter_resume_offer", excerpt=draft_excerpt(turn))
+        draft = excerpt(turn.slot("complaint_text") or "", 20)
+        turn.await_answer("resume", "utter_resume_offer", excerpt=draft)
     elif turn.slot("task"):
         turn.say("utter_greet_again")
     else:
         turn.say("utter_greet")
 
 
-def policy(turn: Turn, code: str | None = None) -> None:
+def policy(turn: Turn, code: str | None = None, guess: dict | None = None) -> None:
     """Only an item the resident named (or its usual words): a guess risks answering about the
     wrong policy, and a wrong answer is worse than a person."""
     policies = load_policies()
-    found = policies.get(code or item_named_in(turn.content, policies) or "")
+    code = code or item_named_in(turn.content, policies)
+    if code is None and guess and (guess.get("confidence") or 0) >= 0.6:
+        code = guess.get("category")
+    found = policies.get(code or "")
     if found is None:
         turn.await_answer("handoff_offer", "utter_policy_unknown")
         turn.set(handoff_reason="政策问题机器人答不上来")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from actions import case_api
 from actions.conversation import Turn
 from actions.details import answer_phone
-from actions.meaning import rating_in
+from actions.meaning import lost_number, rating_in, refuses_place
 from common.case_numbers import LENGTH
 from common.digits import digit_runs, find_case_number, find_phone
 
@@ -35,6 +35,13 @@ async def start_status(turn: Turn) -> None:
 async def status_message(turn: Turn) -> None:
     """A message while asking about a case: a number, a phone, or both."""
     text = turn.content
+    no_number = turn.slot("requested_slot") == "case_number" and not digit_runs(text)
+    if no_number and (
+        lost_number(text) or refuses_place(text) or turn.asked_in_vain("case_number")
+    ):
+        turn.set(task=None, case_number=None, handoff_reason="居民没有案件号，想查进度")
+        turn.await_answer("handoff_offer", "utter_lost_number")
+        return
     number, _near = find_case_number(text)
     if number:
         turn.set(case_number=number)

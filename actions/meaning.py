@@ -36,7 +36,16 @@ _BARE_REQUEST = re.compile(
 _RATING = re.compile(r"满意|不满|差评|好评|还行|凑合")
 _DISSATISFIED = re.compile(r"不(?:太|怎么|大|是很)?满意|不满|差评")
 _PARTLY = re.compile(r"基本|还行|凑合|一般|还算|马马虎虎|还可以")
-_WANTS_PERSON = re.compile(r"转人工|人工服务|找人工|真人|接线员|工作人员接|找个人说|跟人说")
+_WANTS_PERSON = re.compile(
+    r"转人工|人工服务|找人工|真人|接线员|工作人员接|找个人说|跟人说|当面谈|当面说|当面反映|"
+    r"见领导|找领导|跟领导|叫领导|让领导|领导.{0,4}(?:谈|说|见)"
+)
+_JUST_ASKING = re.compile(
+    r"就是问问|只是问问|问一下而已|先不反映|不是要反映|不反映|先不登记|不用登记|不登记|随便问问"
+)
+_LOST_NUMBER = re.compile(
+    r"(?:号|编号|号码|条子|纸).{0,6}(?:找不到|丢了|忘了|不记得|记不得|没了)|不记得.{0,3}号"
+)
 _STATUS_WORDS = re.compile(
     r"查询|查一下|查查|进度|办得怎么样|办到哪|结果出来|有结果|办好了没|咋样了"
 )
@@ -45,7 +54,8 @@ _STATUS_WORDS = re.compile(
 _HOW_TO = re.compile(
     r"怎么申请|咋申请|如何申请|怎样申请|怎么办理|咋办理|怎么办|去哪|找谁|什么条件|啥条件|哪些条件|"
     r"标准|能不能领|能领吗|能不能享受|怎么领|咋领|有啥待遇|什么待遇|啥政策|什么政策|政策是|"
-    r"怎么算|咋算|要什么材料|要啥材料|需要什么|够不够|符合|有没有这个|多少钱一个月"
+    r"怎么算|咋算|要什么材料|要啥材料|需要什么|够不够|符合|有没有这个|多少钱一个月|"
+    r"归哪里管|归谁管|打什么电话|找哪个部门|哪个部门管|该找谁|还有没有|到哪里去办|去哪里办|在哪办"
 )
 
 
@@ -119,6 +129,20 @@ def is_bare_request(text: str) -> bool:
 
 def wants_person(text: str) -> bool:
     return bool(_WANTS_PERSON.search(text))
+
+
+def just_asking(text: str) -> bool:
+    """'我就是问问归谁管，先不反映': a question, not a complaint to file."""
+    return bool(_JUST_ASKING.search(text))
+
+
+def finished_words(text: str) -> bool:
+    """'说是办完了', '处理结果出来了': the resident speaks of a finished case."""
+    return bool(re.search(r"办完|办好了|处理完|办结|结果出来|给了答复|回复了", text))
+
+
+def lost_number(text: str) -> bool:
+    return bool(_LOST_NUMBER.search(text))
 
 
 def asks_status(text: str) -> bool:

@@ -18,10 +18,13 @@ from actions.conversation import Turn
 from actions.meaning import (
     asks_how_to,
     asks_status,
+    finished_words,
     is_bare_request,
     is_no,
     is_question,
     is_yes,
+    just_asking,
+    lost_number,
     rating_in,
     tells_story,
     wants_person,
@@ -124,6 +127,17 @@ async def fresh(turn: Turn) -> None:
     if rates and known_case:
         await lookup.start_rating(turn)
         return
+    if rating_in(text) and (intent == "rate_case" or finished_words(text)):
+        await lookup.start_rating(turn)
+        return
+    if lost_number(text) and not number:
+        turn.await_answer("handoff_offer", "utter_lost_number")
+        turn.set(handoff_reason="居民忘了案件号，想查进度")
+        return
+    named_item = item_named_in(text, load_policies())
+    if named_item and asks_how_to(text) and not number and not rating_in(text):
+        helpdesk.policy(turn, named_item)
+        return
     if number or intent == "check_case" or (asks_status(text) and han_count(text) <= 16):
         await lookup.start_status(turn)
         return
@@ -138,7 +152,6 @@ async def fresh(turn: Turn) -> None:
         return
     understood = await _understand(text)
     story = tells_story(text, understood.get("category"), understood.get("confidence"))
-    named_item = item_named_in(text, load_policies())
     if turn.slot("last_case") and is_question(text) and not story:
         if named_item and intent == "ask_policy":
             helpdesk.policy(turn, named_item)
@@ -146,8 +159,8 @@ async def fresh(turn: Turn) -> None:
             await lookup.follow_up(turn)
         return
     policy_question = intent == "ask_policy" and not (story and not is_question(text))
-    if policy_question or (named_item and asks_how_to(text) and han_count(text) <= 40):
-        helpdesk.policy(turn, named_item)
+    if policy_question or (asks_how_to(text) and (just_asking(text) or not story)):
+        helpdesk.policy(turn, named_item, understood)
         return
     if story or intent in _STORY_INTENTS or is_bare_request(without_intro(text)):
         await filing.start(turn, understood)

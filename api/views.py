@@ -106,7 +106,8 @@ def resident_status(case: Case, taxonomy: Taxonomy, lead: Case | None) -> Reside
         parts.append(f"由{shown.unit.name}负责")
     if shown.due_date and state in OPEN_STATES:
         d = shown.due_date
-        parts.append(f"应在{d.year}年{d.month}月{d.day}日前办完")
+        limit = f"按规定{item.deadline_days}个工作日内办完，" if item is not None else ""
+        parts.append(f"{limit}应在{d.month}月{d.day}日前办完")
     steps = [
         ResidentStep(at=e.at, what=text)
         for e in shown.history
