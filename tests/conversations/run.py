@@ -4,15 +4,21 @@
         [--stack RASA_URL,API_URL --rasa-token T --home DIR] [--channel web] [--jobs N]
 
 Without --stack it starts its own stack (case service, action server, Rasa) in a scratch
-folder. Held-out failures are listed by id and persona only: nobody tunes on them. The exit
-code is 0 whatever the success rate (tests/test_conversation_scenarios.py holds the
-thresholds); 2 when the scenario files are invalid or the stack cannot be reached.
+folder. With --stack (e.g. `hotline up` started with HOTLINE_RASA_TOKEN set), --rasa-token is
+that token (for the tracker API) and --home its state folder (initial-admin.txt; default
+$HOTLINE_VAR or var/). Scenarios file real cases and close them afterwards (--no-cleanup keeps
+them open), so point it at a scratch stack, never at a live one.
+
+Held-out failures are listed by id and persona only: nobody tunes on them. The exit code is 0
+whatever the success rate (tests/test_conversation_scenarios.py holds the thresholds); 2 when
+the scenario files are invalid or the stack cannot be reached.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -127,6 +133,7 @@ def own_stack() -> Iterator[StackEndpoints]:
         )
     finally:
         stack.stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def running_stack(
