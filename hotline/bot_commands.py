@@ -199,9 +199,12 @@ def conversation_scenarios(args: argparse.Namespace) -> int:
     if args.rasa_url or args.api_url:
         if not (args.rasa_url and args.api_url):
             sys.exit("hotline: --rasa-url and --api-url go together")
-        stack = run.running_stack(
-            args.rasa_url, args.api_url, args.rasa_token, args.home, args.admin_password
-        )
+        try:
+            stack = run.running_stack(
+                args.rasa_url, args.api_url, args.rasa_token, args.home, args.admin_password
+            )
+        except RuntimeError as exc:
+            sys.exit(f"hotline: {exc}")
     else:
         _require_rasa()
     return run.run(args, stack)

@@ -389,7 +389,9 @@ def test_plays_adaptively_and_checks_the_stored_case():
             "max_turns": 6,
         },
     )
-    result = fake_simulator(fake).play(s)
+    simulator = fake_simulator(fake)
+    simulator.preflight()
+    result = simulator.play(s)
     assert result.passed, result.report()
     assert result.filed_number == number and result.turns == 6
     notes = [line.note for line in result.transcript if line.who == "resident"]

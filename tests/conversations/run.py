@@ -179,6 +179,7 @@ def run(args: argparse.Namespace, stack: StackEndpoints | None) -> int:
 
     def play(endpoints: StackEndpoints) -> None:
         simulator = Simulator(endpoints, args.channel, cleanup=not args.no_cleanup)
+        simulator.preflight()
         play_split(simulator, pairs, args.jobs, verbose=getattr(args, "verbose", False))
 
     if args.channel not in CHANNELS:

@@ -607,7 +607,10 @@ class StackEndpoints:
     @staticmethod
     def read_admin_password(home: Path) -> str:
         """The first supervisor's password, as the service wrote it in its state folder."""
-        text = (home / "initial-admin.txt").read_text(encoding="utf-8")
+        path = home / "initial-admin.txt"
+        if not path.exists():
+            raise RuntimeError(f"{path} missing: give the stack's --home or --admin-password")
+        text = path.read_text(encoding="utf-8")
         match = re.search(r"password: (\S+)", text) or re.search(r"密码[：: ]*(\S+)", text)
         if not match:
             raise RuntimeError(f"no password in {home / 'initial-admin.txt'}")
@@ -691,6 +694,22 @@ class Simulator:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._unit_id: int | None = None
+
+    def preflight(self) -> None:
+        """Fail once, clearly, when the Rasa API token or the admin password is wrong, rather
+        than in every scenario."""
+        params = {"token": self.stack.rasa_token} if self.stack.rasa_token else {}
+        with self.client() as client:
+            try:
+                r = client.get(f"{self.stack.rasa_url}/status", params=params)
+            except httpx.HTTPError as exc:
+                raise RuntimeError(f"Rasa at {self.stack.rasa_url} unreachable: {exc}") from exc
+        if r.status_code in (401, 403):
+            raise RuntimeError("Rasa refused the API token (--rasa-token, HOTLINE_RASA_TOKEN)")
+        try:
+            self._staff_token()
+        except httpx.HTTPError as exc:
+            raise RuntimeError(f"no supervisor login at {self.stack.api_url}: {exc}") from exc
 
     # -- staff API --
 
