@@ -135,7 +135,8 @@ async def fresh(turn: Turn) -> None:
         turn.set(handoff_reason="居民忘了案件号，想查进度")
         return
     named_item = item_named_in(text, load_policies())
-    if named_item and asks_how_to(text) and not number and not rating_in(text):
+    how_to = asks_how_to(text) and (is_question(text) or just_asking(text))
+    if named_item and how_to and not number and not rating_in(text):
         helpdesk.policy(turn, named_item)
         return
     if number or intent == "check_case" or (asks_status(text) and han_count(text) <= 16):
@@ -159,7 +160,7 @@ async def fresh(turn: Turn) -> None:
             await lookup.follow_up(turn)
         return
     policy_question = intent == "ask_policy" and not (story and not is_question(text))
-    if policy_question or (asks_how_to(text) and (just_asking(text) or not story)):
+    if policy_question or (how_to and (just_asking(text) or not story)):
         helpdesk.policy(turn, named_item, understood)
         return
     if story or intent in _STORY_INTENTS or is_bare_request(without_intro(text)):

@@ -190,6 +190,18 @@ def _group_in(text: str) -> str | None:
     return f"{said}组"
 
 
+def _set_off(raw: str, spelling: str) -> bool:
+    """A bare name standing alone in a short message ('低保不公 李庄'): a word of its own."""
+    if len(raw) > 24:
+        return False
+    for match in re.finditer(re.escape(spelling), raw):
+        before = raw[match.start() - 1] if match.start() else " "
+        after = raw[match.end()] if match.end() < len(raw) else " "
+        if _FILLER.match(before) and (_FILLER.match(after) or after in "的村"):
+            return True
+    return False
+
+
 def _is_place_context(text: str, start: int, end: int, whole_answer: bool) -> bool:
     if whole_answer:
         return True
@@ -228,6 +240,7 @@ def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Plac
         if not (
             full_name
             or _is_place_context(clean, at, at + len(spelling), whole and spelling == core)
+            or _set_off(text.strip(), spelling)
         ):
             continue
         if isinstance(place, Township) and township is None:
