@@ -12,7 +12,8 @@ from api.clock import CST
 # C0 controls except tab, newline and carriage return; DEL; C1 controls; surrogates; non-chars.
 _BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _BAD_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-MAX_INT = 2**63 - 1  # a database BIGINT
+MAX_INT = 2**63 - 1  # a database BIGINT: no whole number from outside may pass this
+MAX_ID = 2**31 - 1  # row ids are INTEGER columns (32 bits on PostgreSQL)
 MAX_OFFSET = 10**9  # far past any real listing, far inside what OFFSET takes
 OLDEST = datetime(1970, 1, 1, tzinfo=CST)
 NEWEST = datetime(2200, 1, 1, tzinfo=CST)

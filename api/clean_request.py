@@ -1,15 +1,20 @@
-"""Refuse request addresses and query parameters that carry control characters (400, problem
-details) before any route sees them: a NUL in a filter would otherwise reach PostgreSQL, which
-refuses it with an error, not an answer."""
+"""Refuse request addresses and query parameters that carry control characters, or whole
+numbers past what a database integer holds (400, problem details), before any route sees them:
+a NUL in a filter would otherwise reach PostgreSQL, which refuses it with an error, not an
+answer, and an id past 64 bits overflows on both databases. Routes still bound their own
+parameters; this is the net under every route, present and future."""
 
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.clean import has_bad_chars
+from api.clean import MAX_INT, has_bad_chars
+
+_INTEGER = re.compile(r"[+-]?\d+")
 
 
 class CleanRequest:
@@ -23,8 +28,17 @@ class CleanRequest:
         await self.app(scope, receive, send)
 
 
+def _too_big(value: str) -> bool:
+    """A whole number no BIGINT column or OFFSET takes."""
+    value = value.strip()
+    return bool(_INTEGER.fullmatch(value)) and abs(int(value[:40])) > MAX_INT
+
+
 def _bad(scope: Scope) -> bool:
-    if has_bad_chars(scope.get("path", ""), single_line=True):
+    path = scope.get("path", "")
+    if has_bad_chars(path, single_line=True):
+        return True
+    if any(_too_big(part.removesuffix(".json")) for part in path.split("/")):
         return True
     query = scope.get("query_string", b"").decode("latin-1")
     if not query:
@@ -34,7 +48,9 @@ def _bad(scope: Scope) -> bool:
     except (UnicodeDecodeError, ValueError):
         return True
     return any(
-        has_bad_chars(name, single_line=True) or has_bad_chars(value, single_line=True)
+        has_bad_chars(name, single_line=True)
+        or has_bad_chars(value, single_line=True)
+        or _too_big(value)
         for name, value in pairs
     )
 
@@ -45,7 +61,7 @@ async def _refuse(send: Send) -> None:
             "type": "about:blank",
             "title": "请求有误",
             "status": 400,
-            "detail": "请求地址或参数含有不允许的字符（控制字符或无效编码）",
+            "detail": "请求地址或参数含有不允许的字符（控制字符或无效编码），或数字超出范围",
         },
         ensure_ascii=False,
     ).encode()

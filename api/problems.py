@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.throttle import Locked
@@ -72,6 +73,14 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Locked)
     async def locked(_: Request, exc: Locked) -> JSONResponse:
         return too_many(exc)
+
+    @app.exception_handler(DataError)
+    async def bad_data(request: Request, exc: DataError) -> JSONResponse:
+        """A value the database refused as data (a number out of its range, a character it
+        cannot store) came from the request: the caller's error, not the service's. Routes
+        validate their input; this is the net for any that does not."""
+        log.warning("database refused request data on %s: %s", request.url.path, exc.orig)
+        return problem(422, "请求中的数值超出范围或含有无法保存的字符")
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -9,15 +9,15 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
-from api.clean import MAX_INT, clean_line, clean_tree, in_range
+from api.clean import MAX_ID, clean_line, clean_tree, in_range
 from api.clock import aware
 from classifiers.model import MAX_TEXT_CHARS
 
 LocalDateTime = Annotated[datetime, AfterValidator(aware)]
 # A date-time from a client (a filter): within what both databases compare safely.
 AwareDateTime = Annotated[datetime, AfterValidator(in_range)]
-# A row id from a client: fits a database BIGINT.
-Id = Annotated[int, Field(ge=1, le=MAX_INT)]
+# A row id from a client: fits the INTEGER id columns.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 # A one-line value from a client (names, places, keys, numbers): no control characters.
 Line = Annotated[str, AfterValidator(clean_line)]
 

@@ -150,6 +150,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
         run_workbench_bench(model_path, backends, n=args.n or 50_000)
+    elif args.target == "fuzz":
+        from benchmarks.fuzz import run as run_fuzz_bench
+
+        backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+        return 0 if run_fuzz_bench(model_path, backends, examples=args.n or 80) else 1
     elif args.target == "redact":
         from benchmarks.redact import run as run_redact_bench
 
@@ -234,11 +239,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check_data)
 
     p = sub.add_parser("bench", help="benchmarks")
-    targets = ["classify", "service", "cluster", "workbench", "bot", "phone", "retrain", "redact"]
+    targets = [
+        "classify",
+        "service",
+        "cluster",
+        "workbench",
+        "bot",
+        "phone",
+        "retrain",
+        "redact",
+        "fuzz",
+    ]
     p.add_argument("target", choices=targets)
     p.add_argument("--model", default=None)
     p.add_argument(
-        "--n", type=int, default=None, help="texts in the batch run (classify); cases (workbench)"
+        "--n",
+        type=int,
+        default=None,
+        help="texts in the batch run (classify); cases (workbench); examples per operation (fuzz)",
     )
     p.add_argument("--seconds", type=int, default=15, help="length of each load phase (service)")
     p.add_argument("--backend", default="both", choices=["sqlite", "postgresql", "both"])
