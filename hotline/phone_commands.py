@@ -137,9 +137,10 @@ def _fail(r: httpx.Response) -> int:
 
 
 # -- a call ------------------------------------------------------------------------------------
-def show_twiml(root: ET.Element, out: TextIO = sys.stdout) -> ET.Element | None:
+def show_twiml(root: ET.Element, out: TextIO | None = None) -> ET.Element | None:
     """Print what the caller hears, one <Say> a line; return the element waiting for the caller
     (<Gather> or <Record>), or None when the call ends."""
+    out = out or sys.stdout
     waiting = None
 
     def walk(element: ET.Element) -> None:
@@ -255,8 +256,9 @@ def _outbox_reader(phone: str):
     return read
 
 
-def show_texts(root: ET.Element, out: TextIO = sys.stdout) -> int:
+def show_texts(root: ET.Element, out: TextIO | None = None) -> int:
     """Each reply text and how it splits into 70-character segments."""
+    out = out or sys.stdout
     messages = ["".join(m.itertext()).strip() for m in root.iter("Message")]
     if not messages:
         print("  [没有回复短信]", file=out)

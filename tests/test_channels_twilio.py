@@ -377,3 +377,25 @@ def test_unconfigured_line_says_so_and_takes_the_local_token_only_from_this_mach
     signature = RequestValidator(local).compute_signature(url, form)
     r = httpx.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=30)
     assert r.status_code == 403  # the local token from another address: refused
+
+
+# -- the terminal simulator ------------------------------------------------------------------------
+def test_hotline_phone_plays_a_call_and_texts(stack, capsys):
+    import io
+
+    from hotline.phone_commands import Line, play_call, play_sms
+
+    line = Line(stack.rasa_url, AUTH_TOKEN)
+    phone = "+86139" + "".join(secrets.choice("0123456789") for _ in range(8))
+    assert play_call(line, phone, io.StringIO("2\n\n*\n0\n")) == 0
+    out = capsys.readouterr().out
+    assert "来电人> 2" in out and "[按键" in out and "井号" in out
+    assert "[挂断]" in out or "[转接人工" in out or "人工" in out
+    lines = [row.strip() for row in out.splitlines() if row.startswith("  ") and "[" not in row]
+    assert lines and all(len(row) <= SAY_MAX for row in lines)
+    assert play_sms(line, phone, io.StringIO("低保怎么申请\n"), outbox=False) == 0
+    out = capsys.readouterr().out
+    assert "短信> 低保怎么申请" in out and "短信1（" in out
+    refused = Line(stack.rasa_url, "not-the-token")
+    assert play_sms(refused, phone, io.StringIO("你好\n"), outbox=False) == 1
+    assert "HTTP 403" in capsys.readouterr().out

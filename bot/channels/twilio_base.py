@@ -16,6 +16,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels import twiml
 from bot.channels.provider import (
     FORWARDING_HEADERS,
     LOOPBACK,
@@ -45,6 +46,7 @@ class TwilioChannel(InputChannel):
         self.auth_token = auth_token or None
         self.public_url = public_url.rstrip("/") if public_url else None
         self.provider = provider or default_provider()
+        twiml.warm_up()
         if self.auth_token is None:
             logger.warning(
                 "%s: TWILIO_AUTH_TOKEN is not set, so requests from Twilio are refused (403); "

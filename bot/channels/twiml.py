@@ -124,6 +124,11 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
+def warm_up() -> None:
+    """Load jieba's dictionary now (about a second), not in the first long reply's request."""
+    _words("热线")
+
+
 def _words(text: str) -> list[str]:
     import jieba
 
