@@ -17,6 +17,7 @@ from actions.details import answer_anonymity, answer_name, answer_phone, digit_c
 from actions.helpdesk import policy
 from actions.meaning import (
     asks_about_anonymity,
+    asks_how_to,
     asks_if_handled,
     compact,
     is_bare_request,
@@ -175,6 +176,8 @@ async def on_message(turn: Turn) -> None:
             turn.say("utter_we_handle", item=name)
         else:
             turn.say("utter_we_handle_unsure")
+    elif text and requested == "complaint_text" and _not_a_story_after_all(turn, text):
+        return
     elif text and just_asking(text):
         turn.clear_filing()
         turn.set(task=None, requested_slot=None)
@@ -202,7 +205,7 @@ async def _answer_village(turn: Turn, text: str, understood: dict) -> bool:
     if place and set_place(turn, place):
         take_details(turn, text, {**understood, "place": None})
         return True
-    if refuses_place(text) and han_count(text) <= 10:
+    if refuses_place(text) and han_count(text) <= 16 and not is_story_piece(text):
         turn.set(village=NOT_SAID, village_known=False)
         return True
     if is_story_piece(text) and not is_question(text):
@@ -232,10 +235,28 @@ def _bare_answer(text: str) -> str | None:
     return bare
 
 
+def _not_a_story_after_all(turn: Turn, text: str) -> bool:
+    """Asked "what happened?" after "我想问问": a policy question or a case number is no story.
+    Answered here (the filing is dropped, nothing was told yet)."""
+    if (
+        (asks_how_to(text)
+        and is_question(text))
+        or (turn.intent == "ask_policy"
+        and han_count(text) < 24)
+    ):
+        turn.clear_filing()
+        turn.set(task=None, requested_slot=None)
+        policy(turn, item_named_in(text, load_policies()))
+        return True
+    return False
+
+
 def is_story_piece(text: str) -> bool:
     """A message that answers nothing asked but says more about what happened (several short
     messages make one story): a few words that are not a bare name, yes/no or refusal."""
-    if han_count(text) < 5 or is_yes(text) or is_no(text) or refuses_place(text):
+    if han_count(text) < 5 or is_yes(text) or is_no(text):
+        return False
+    if refuses_place(text) and han_count(text) <= 8:
         return False
     return _bare_answer(text) is None or han_count(text) >= 8
 

@@ -41,7 +41,8 @@ _WANTS_PERSON = re.compile(
     r"见领导|找领导|跟领导|叫领导|让领导|领导.{0,4}(?:谈|说|见)"
 )
 _JUST_ASKING = re.compile(
-    r"就是问问|只是问问|问一下而已|先不反映|不是要反映|不反映|先不登记|不用登记|不登记|随便问问"
+    r"就是问问|只是问问|问一下而已|先不反映|不是要反映|不反映|先不登记|不用登记|不登记|随便问问|"
+    r"不是要投诉|不是投诉|不投诉|先问问|问问政策|不是举报|不举报"
 )
 _LOST_NUMBER = re.compile(
     r"(?:号|编号|号码|条子|纸).{0,6}(?:找不到|丢了|忘了|不记得|记不得|没了)|不记得.{0,3}号"
@@ -122,9 +123,19 @@ def without_intro(text: str) -> str:
     return _INTRO.sub("", compact(text)) or text
 
 
+_GREETING = re.compile(r"^(?:喂|你好|您好|同志|领导|师傅|是一点通吧|是热线吧|是不是热线|请问)+")
+_HAS_A_MATTER = re.compile(
+    r"^(?:我|俺|咱)?(?:们)?(?:这里|这儿)?(?:有|想|要)?(?:跟你|跟您|给你|和你|同你)?(?:个|件|点)?"
+    r"(?:事|事情|问题|情况)?(?:想|要)?(?:跟你|跟您|给你|和你)?"
+    r"(?:问问|问|说说|说|讲讲|讲|反映反映|反映|唠唠|汇报)(?:个|一下|下)?(?:事|事情|情况)?"
+    r"(?:你|恁|您|你们)?(?:啊|呀|哈|嘛|哦)*$"
+)
+
+
 def is_bare_request(text: str) -> bool:
-    """'我要举报', '俺要说个么事': a complaint is coming, not what it is."""
-    return bool(_BARE_REQUEST.match(compact(text)))
+    """'我要举报', '俺要说个么事', '我跟你讲个事啊': a complaint is coming, not what it is."""
+    bare = _GREETING.sub("", compact(text))
+    return bool(_BARE_REQUEST.match(bare) or (bare and _HAS_A_MATTER.match(bare)))
 
 
 def wants_person(text: str) -> bool:

@@ -135,7 +135,7 @@ async def fresh(turn: Turn) -> None:
         turn.set(handoff_reason="居民忘了案件号，想查进度")
         return
     named_item = item_named_in(text, load_policies())
-    how_to = asks_how_to(text) and (is_question(text) or just_asking(text))
+    how_to = asks_how_to(text)
     if named_item and how_to and not number and not rating_in(text):
         helpdesk.policy(turn, named_item)
         return

@@ -73,7 +73,7 @@ class ComplaintIn(Strict):
     village: Place | None = None
     village_group: Annotated[Line, Field(max_length=20)] | None = None
     village_flagged: bool = Field(
-        False, description="村名不在本县地名表（config/places.yml）里：按居民说的记下，请工作人员核实"
+        False, description="村名不在本县地名表（config/places.yml）里：按所说记下，请工作人员核实"
     )
     audio_url: HttpUrl | None = None
     idempotency_key: Annotated[Line, Field(min_length=8, max_length=100)] | None = None
@@ -150,6 +150,8 @@ class CaseOut(BaseModel):
     channel: str
     township: str | None
     village: str | None
+    village_group: str | None = None  # 四组
+    village_flagged: bool = False  # not in the county's gazetteer: staff check the name
     audio_url: str | None
     audio_seconds: int | None = None  # a voicemail's length (revision 0006)
     state: str

@@ -31,6 +31,8 @@ def case_out(
         channel=case.channel,
         township=case.township,
         village=case.village,
+        village_group=case.village_group,
+        village_flagged=bool(case.village_flagged),
         audio_url=case.audio_url,
         state=case.state,
         triage_status=TRIAGE_NAMES.get(case.triage_status, "已分类"),

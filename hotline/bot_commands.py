@@ -94,7 +94,9 @@ def response_problems(validator_output: str, domain_responses: set[str]) -> list
     the actions do say; plus responses the actions name that the domain lacks, and responses
     nothing says at all."""
     said = responses_said_by_actions()
-    problems = [f"actions say {name}, which bot/domain.yml lacks" for name in said - domain_responses]
+    problems = [
+        f"actions say {name}, which bot/domain.yml lacks" for name in said - domain_responses
+    ]
     for line in validator_output.splitlines():
         if "UserWarning" not in line:
             continue
