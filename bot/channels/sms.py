@@ -209,7 +209,7 @@ class HotlineSmsInput(TwilioChannel):
             text = action.text or body
         if not text:
             return self.send(request, phone, MENU)
-        messages = await self.ask_bot(on_new_message, phone, text, delivery, phone)
+        messages = await self.ask_bot(on_new_message, phone, text, delivery, phone, request)
         after = await self.slots(request, phone)
         if self.filed_now(slots, after, messages) and _MOBILE.fullmatch(phone):
             # The case service texts the receipt with the case number: one text per filing.

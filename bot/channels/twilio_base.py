@@ -168,7 +168,20 @@ class TwilioChannel(InputChannel):
 
     @staticmethod
     async def tracker(request: Request, sender: str):
-        return await request.app.ctx.agent.tracker_store.retrieve(sender)
+        """The conversation as stored, read once per request (until the bot takes a turn): a
+        retrieve rebuilds the tracker from every event, on the event loop."""
+        cache = getattr(request.ctx, "trackers", None)
+        if cache is None:
+            cache = request.ctx.trackers = {}
+        if sender not in cache:
+            cache[sender] = await request.app.ctx.agent.tracker_store.retrieve(sender)
+        return cache[sender]
+
+    @staticmethod
+    def forget_tracker(request: Request, sender: str) -> None:
+        cache = getattr(request.ctx, "trackers", None)
+        if cache is not None:
+            cache.pop(sender, None)
 
     async def slots(self, request: Request, sender: str) -> dict[str, Any]:
         tracker = await self.tracker(request, sender)
@@ -190,8 +203,16 @@ class TwilioChannel(InputChannel):
         return messages if found else None
 
     async def ask_bot(
-        self, on_new_message, sender: str, text: str, message_id: str, phone: str | None
+        self,
+        on_new_message,
+        sender: str,
+        text: str,
+        message_id: str,
+        phone: str | None,
+        request: Request | None = None,
     ) -> list[dict[str, Any]]:
+        if request is not None:
+            self.forget_tracker(request, sender)  # the turn changes it
         collector = CollectingOutputChannel()
         await on_new_message(
             UserMessage(

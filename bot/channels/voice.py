@@ -112,7 +112,7 @@ class HotlineVoiceInput(TwilioChannel):
             if action.step == "menu":
                 return self.listen([NO_SUCH_KEY, keypad.MENU], {"requested_slot": None}, turn)
             text = action.text or digits
-        messages = await self.ask_bot(on_new_message, phone, text, delivery, phone)
+        messages = await self.ask_bot(on_new_message, phone, text, delivery, phone, request)
         return self.answer(messages, await self.slots(request, phone), turn)
 
     async def silence(self, request: Request, phone: str, turn: int, count: int) -> HTTPResponse:
