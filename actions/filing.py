@@ -50,11 +50,14 @@ _OUT_REFERRALS = (
 _UNKNOWN_BARE_PLACE = re.compile(r"^[\u4e00-\u9fa5]{2,5}$")
 
 
-async def start(turn: Turn, understood: dict | None = None) -> None:
-    """A new filing. The message itself is the start of the complaint when it tells something."""
+async def start(turn: Turn, understood: dict | None = None, tells: bool = True) -> None:
+    """A new filing. The message itself is the start of the complaint when it tells something
+    (``tells`` is False for a message that only asked, e.g. what 匿名 means)."""
     turn.clear_filing()
     turn.set(task="file", awaiting=None, requested_slot=None, misunderstood=0)
-    text = turn.content
+    text = turn.content if tells else ""
+    if not tells and (wish := answer_anonymity(turn.content, None)):
+        turn.set(anonymity=wish)
     earlier = turn.slot("last_filing") or {}
     if earlier:
         # The same person: who they are and how they want to be named does not change.
@@ -238,11 +241,8 @@ def _bare_answer(text: str) -> str | None:
 def _not_a_story_after_all(turn: Turn, text: str) -> bool:
     """Asked "what happened?" after "我想问问": a policy question or a case number is no story.
     Answered here (the filing is dropped, nothing was told yet)."""
-    if (
-        (asks_how_to(text)
-        and is_question(text))
-        or (turn.intent == "ask_policy"
-        and han_count(text) < 24)
+    if (asks_how_to(text) and is_question(text)) or (
+        turn.intent == "ask_policy" and han_count(text) < 24
     ):
         turn.clear_filing()
         turn.set(task=None, requested_slot=None)

@@ -22,8 +22,9 @@ _QUESTION = re.compile(
     r"什么时候|啥时候|多长时间|啥意思|什么意思|为啥|为什么|咋个|哪个部门|找谁"
 )
 _ASKS_ABOUT_ANONYMITY = re.compile(
-    r"(?:匿名|留名|名字).*(?:知道|晓得|报复|安全|暴露|泄露|啥意思|什么意思|会不会|有没有事)|"
-    r"(?:会不会|怕).*(?:知道|晓得|报复|打击)"
+    r"(?:匿名|留名|名字).*(?:知道|晓得|报复|安全|暴露|泄露|啥意思|什么意思|会不会|有没有事|保密)|"
+    r"(?:会不会|怕|担心).*(?:知道|晓得|报复|打击|穿小鞋|找我麻烦|整我)|"
+    r"(?:不想|不要|别)让.{0,6}(?:知道|晓得).{0,4}(?:是我|我反映)"
 )
 _ASKS_IF_HANDLED = re.compile(r"管不管|能不能管|归不归|管得了|能管吗|管吗|归你们管|受不受理")
 _ASKS_WHEN = re.compile(r"多久|几天|什么时候|啥时候|多长时间|啥时|哪天")
@@ -69,7 +70,10 @@ def compact(text: str) -> str:
     return _PUNCT.sub("", text)
 
 
-_YES_WORDS = re.compile(r"无误|确认|没错|对的|是的|正确|没问题|就这样|提交|对对|是这样|好的|可以")
+_YES_WORDS = re.compile(
+    r"无误|确认|没错|对的|是的|正确|没问题|就这样|提交|对对|是这样|好的|可以|属实|予以登记|请登记|"
+    r"登记吧|同意|准确|一致"
+)
 _NEGATION = re.compile(r"不对|不是|错了|有误|有错|改一下|改成|不行|不要|不用|别|不")
 
 
@@ -82,7 +86,7 @@ def is_yes(text: str) -> bool:
     if lead and not _NEGATION.search(bare):
         return True
     return (
-        len(bare) <= 12
+        len(bare) <= 16
         and bool(_YES_WORDS.search(bare))
         and not _NEGATION.search(bare.replace("没问题", "").replace("不错", ""))
     )

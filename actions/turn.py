@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import case_api, filing, helpdesk, lookup
 from actions.conversation import Turn
 from actions.meaning import (
+    asks_about_anonymity,
     asks_how_to,
     asks_status,
     finished_words,
@@ -151,6 +152,12 @@ async def fresh(turn: Turn) -> None:
     if intent == "greet" and han_count(text) <= 8:
         helpdesk.greet(turn)
         return
+    if asks_about_anonymity(text) or (
+        "匿名" in text and is_question(text) and han_count(text) <= 20
+    ):
+        turn.say("utter_explain_anonymity")
+        await filing.start(turn, {}, tells=tells_story(text, None, None))
+        return
     understood = await _understand(text)
     story = tells_story(text, understood.get("category"), understood.get("confidence"))
     if turn.slot("last_case") and is_question(text) and not story:
@@ -159,7 +166,8 @@ async def fresh(turn: Turn) -> None:
         else:
             await lookup.follow_up(turn)
         return
-    policy_question = intent == "ask_policy" and not (story and not is_question(text))
+    # A grievance put as a question ("村长贪污，你们管不管？") is still a grievance.
+    policy_question = intent == "ask_policy" and not story
     if policy_question or (how_to and (just_asking(text) or not story)):
         helpdesk.policy(turn, named_item, understood)
         return
