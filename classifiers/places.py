@@ -263,8 +263,8 @@ def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Plac
                 break
     unknown: str | None = None
     if village is None:
-        pattern = _SUFFIXED if whole or answer else _INTRODUCED
-        for match in pattern.finditer(re.sub(r"\s+", "", text)):
+        spoken = re.sub(r"\s+", "", text)
+        for match in _SUFFIXED.finditer(spoken):  # a misheard name of a village we know
             stem = match.group(1)
             for size in range(len(stem), 1, -1):
                 candidates = gazetteer.villages_sounding(stem[-size:])
@@ -274,8 +274,11 @@ def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Plac
                     break
             if village:
                 break
-            if unknown is None and (name := _clean_unknown(stem)):
+        # A village we do not know: only where it is said as a place.
+        for match in (_SUFFIXED if whole or answer else _INTRODUCED).finditer(spoken):
+            if village is None and (name := _clean_unknown(match.group(1))):
                 unknown = name + match.group(2)
+                break
     if village is None and answer:
         for word in [core, *re.split(r"[\s，。,.、]+", text)]:
             word = _ANSWER_NOISE.sub("", _FILLER.sub("", word))

@@ -1,5 +1,5 @@
-"""The bot's pure helpers: digits as residents say them, place names, consent answers,
-policy lookup and the read-back wording."""
+"""The bot's pure helpers: digits as residents say and key them, places from the gazetteer,
+what kind of message a resident sent, consent answers and policy lookup."""
 
 from __future__ import annotations
 
@@ -7,11 +7,21 @@ import re
 
 import pytest
 
-from actions.details import answer_anonymity, answer_phone, answer_village, find_village
+from actions.details import answer_anonymity, answer_name, answer_phone
+from actions.lookup import number_problem
+from actions.meaning import (
+    asks_about_anonymity,
+    asks_how_to,
+    is_bare_request,
+    is_no,
+    is_yes,
+    rating_in,
+    without_intro,
+)
 from actions.policy import answer, item_named_in, load_policies
-from actions.spoken import find_case_number, find_phone, numbers_in, say_digits
-from actions.wording import is_bare_request, read_back, receipt
-from api.case_numbers import new_case_number
+from classifiers.places import find_place, load_gazetteer
+from common.case_numbers import new_case_number
+from common.digits import find_case_number, find_phone, numbers_in, speak_digits
 
 
 @pytest.fixture(scope="module")
@@ -54,38 +64,94 @@ def test_phone_numbers():
 
 
 @pytest.mark.parametrize(
-    ("text", "place"),
+    ("text", "answer", "village", "township"),
     [
-        ("我是李庄村的", "李庄村"),
-        ("东风镇红旗村五组", "东风镇红旗村五组"),
-        ("俺们上湾村三组的低保有问题", "上湾村三组"),
-        ("俺是张家庄的，村里修路的钱被贪了", "张家庄"),
-        ("我们村低保都给了村主任亲戚", None),
+        ("我是李庄村的", False, "李庄村", "城关镇"),
+        ("俺是张家湾村村民，村里低保不公", False, "张家湾村", "万佛湖镇"),
+        ("梨园那边谁不晓得", False, "梨园村", "万佛湖镇"),  # bare name said as a place
+        ("和湾村的低保被村主任亲戚占了", False, "河湾村", "城关镇"),  # misheard
+        ("俺们是干岔河镇周营村的", False, "周郢村", "干汊河镇"),  # alias and misheard township
+        ("低保不公 李庄", False, "李庄村", "城关镇"),  # a terse text
+        ("白桑元 南港的", True, "白桑园村", "南港镇"),
+        ("百神庙镇烟店村", False, "烟店村", "百神庙镇"),  # township name is also a village's
+        ("我是青龙村的村民", False, "青龙村", None),  # not in the gazetteer: kept as said
     ],
 )
-def test_place_names(text, place):
-    assert find_village(text) == place
+def test_places_from_the_gazetteer(text, answer, village, township):
+    place = find_place(text, load_gazetteer(), answer=answer)
+    assert place is not None and (place.village, place.township) == (village, township)
+    assert place.known == (township is not None)
 
 
-def test_village_answers():
-    assert answer_village("王家湾") == "王家湾"
-    assert answer_village("这个不想说") == "未说明"
-    assert answer_village("我们那个地方的村干部天天打牌不办事情") is None
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("我们村低保都给了村主任亲戚", False),
+        ("俺们村那个低保，村长把他小舅子都弄上了", False),  # 低保村长 is no 低保村
+        ("两年一直没发村上说再等等", False),
+        ("光明正大地贪污", False),  # 光明 is a village's short name, but not here
+        ("恁说这事管不管", True),  # asked "哪个村", answered with a question
+        ("我不晓得咋说", True),
+    ],
+)
+def test_no_place_is_made_up(text, answer):
+    assert find_place(text, load_gazetteer(), answer=answer) is None
 
 
-def test_anonymity_answers():
+def test_groups_are_kept_beside_the_village():
+    place = find_place("城关镇河湾村四组", load_gazetteer())
+    assert (place.village, place.group) == ("河湾村", "四组")
+    assert find_place("第十二组", load_gazetteer(), answer=True).group == "十二组"
+
+
+def test_anonymity_and_name_answers():
     assert answer_anonymity("匿名吧", None) == "anonymous"
     assert answer_anonymity("可以留名", None) == "named"
     assert answer_anonymity("不要留名", None) == "anonymous"
-    assert answer_anonymity("对", "affirm") == "anonymous"
-    assert answer_anonymity("不用", "deny") == "named"
+    assert answer_anonymity("匿名，别叫村里晓得是俺说的", None) == "anonymous"
+    assert answer_anonymity("我不想让村干部知道是我", None) == "anonymous"
     assert answer_anonymity("嗯嗯", None) is None
+    assert answer_name("我叫王秀英") == "王秀英"
+    assert answer_name("不知道") is None
 
 
-def test_bare_requests_are_not_complaints():
+def test_what_kind_of_message():
     assert is_bare_request("我要举报")
     assert is_bare_request("喂，我想反映个事情。")
+    assert is_bare_request("俺要说个么事")
+    assert is_bare_request("我跟你讲个事啊")
+    assert is_bare_request(without_intro("俺是桃园村村民，俺要说个么事"))
     assert not is_bare_request("我要举报村主任把低保给他小舅子")
+    for yes in (
+        "对",
+        "中",
+        "要得",
+        "嗯，对",
+        "对，是这个事",
+        "信息无误，确认提交",
+        "情况属实，请予登记",
+    ):
+        assert is_yes(yes), yes
+    for no in ("不对", "不是", "不对，是西风村"):
+        assert not is_yes(no), no
+    assert is_no("不对") and not is_no("对")
+    assert rating_in("还行吧") == "基本满意" and rating_in("一点都不满意") == "不满意"
+    assert asks_about_anonymity("匿名了村里会不会知道")
+    assert asks_how_to("高龄补贴咋申请")
+    assert not asks_how_to("村干部说他不符合低保了")
+
+
+def test_number_problems_say_what_looks_wrong(number):
+    wrong = number[:-1] + str((int(number[-1]) + 1) % 10)
+    assert number_problem(wrong) == "check"
+    assert number_problem(number[:6]) == "length:6"
+    assert number_problem("我的案子怎么样了") is None
+    assert number_problem("13912345678") is None  # a phone is no case number
+
+
+def test_spoken_digits_are_read_one_at_a_time(number):
+    assert speak_digits("13912345678") == "幺三九 幺二三四 五六七八"
+    assert len(speak_digits(number).replace(" ", "")) == 8
 
 
 def test_policy_lookup_uses_the_items_own_words():
@@ -107,12 +173,3 @@ def test_policy_answers_invent_no_amounts():
         digits = set(re.findall(r"\d+", said))
         assert digits <= allowed, (policy.code, digits)
         assert "元" not in said.replace("单元", ""), policy.code
-
-
-def test_read_back_and_receipt_read_digits_one_by_one(number):
-    said = read_back("村里低保给了村主任亲戚", "最低生活保障", "李庄村", "anonymous", "13912345678")
-    assert "最低生活保障" in said and "李庄村" in said and "匿名" in said
-    assert "1 3 9 1 2 3 4 5 6 7 8" in said
-    assert say_digits(number) in receipt(number, None, "2026年12月11日", True)
-    joined = receipt(number, "31415926", None, True)
-    assert "3 1 4 1 5 9 2 6" in joined and "并到" in joined
