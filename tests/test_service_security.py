@@ -201,6 +201,41 @@ def test_texts_are_masked_for_everyone_but_the_audited_contact_view(service):
     assert "〔姓名〕" in export and not any(p in export for p in masked_parts)
 
 
+def test_a_long_handoff_does_not_hold_up_other_cases(service):
+    """A handoff's text (the whole conversation) can pass what the classifier takes: it is cut
+    for the classifier, kept whole, and the cases filed with it are classified as usual."""
+    said = [("俺们村的低保名额被村书记给了他亲戚，" * 30)[:480]] * 30  # 14,400 characters
+    handoff = httpx.post(
+        service.url + "/api/v1/handoffs",
+        json={
+            "conversation_id": "long",
+            "phone": "13700000010",
+            "reason": "要人工",
+            "transcript": said,
+        },
+        headers=_as_bot(service),
+        timeout=30,
+    )
+    assert handoff.status_code == 201
+    numbers = [
+        httpx.post(
+            service.url + "/api/v1/complaints", json={"text": f"{COMPLAINT}（第{k}次反映）"}
+        ).json()["number"]
+        for k in range(10)
+    ]
+    sup = service.client(service.login("sup", "sup-pass-1"))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pending = sup.get("/api/v1/cases", params={"triage": "pending", "limit": 500}).json()
+        if pending["total"] == 0:
+            break
+        time.sleep(0.3)
+    assert pending["total"] == 0, [c["number"] for c in pending["items"]]
+    long_case = sup.get(f"/api/v1/cases/{handoff.json()['number']}").json()
+    assert len(long_case["text"]) > 12_000 and long_case["category"]
+    assert all(sup.get(f"/api/v1/cases/{n}").json()["category"] for n in numbers)
+
+
 def test_labels_csv_cannot_carry_a_formula(service):
     sup = service.client(service.login("sup", "sup-pass-1"))
     number = _file(service, "13700000007", text='=HYPERLINK("http://x","低保被村干部亲戚占了")')[

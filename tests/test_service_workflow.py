@@ -103,6 +103,7 @@ def test_handler_never_sees_identity_and_contact_reads_are_audited(service, toke
         "anonymous": False,
         "name": "李秀英",
         "phone": "13900000002",
+        "text_original": None,  # nothing in the text needed masking
     }
     url = service.env.get("DATABASE_URL") or f"sqlite:///{service.home / 'hotline.db'}"
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))

@@ -78,3 +78,11 @@ def test_csv_cells_cannot_become_spreadsheet_formulas():
 )
 def test_login_only_returns_inside_the_workbench(target, expected):
     assert safe_next(target) == expected
+
+
+def test_staff_text_is_never_run_through_python_formatting():
+    """A reply written by hand (bulk replies are filled per case) is plain text: only the named
+    placeholders are replaced; attribute lookups, indexes and stray braces stay as written."""
+    text = "案件{number}{number.__class__.__mro__}{0}{unit!r}{ {due}"
+    filled = fill(Template("", text), {"number": "12345678", "unit": "农经站", "due": None})
+    assert filled == "案件12345678{number.__class__.__mro__}{0}{unit!r}{ {due}"
