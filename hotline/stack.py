@@ -181,7 +181,9 @@ class Stack:
     processes: list[ManagedProcess] = field(default_factory=list)
     # Shared by the case service and the action server: the action server is the trusted
     # internal caller that may name the resident it speaks for (see api/callers.py).
-    internal_token: str = field(default_factory=lambda: internal_token_from(os.environ))
+    # Without a case service of its own (``hotline bot run``), only a token the environment
+    # shares with that service is used; the action server is an ordinary client otherwise.
+    internal_token: str | None = field(default_factory=lambda: os.environ.get(INTERNAL_TOKEN_ENV))
 
     @property
     def rasa_url(self) -> str:
@@ -203,7 +205,9 @@ class Stack:
             self.processes.append(
                 case_service(self.home, service_env, self.api_port, self.host).start()
             )
-        extra = {**self.rasa_extra_env, INTERNAL_TOKEN_ENV: self.internal_token}
+        extra = dict(self.rasa_extra_env)
+        if self.internal_token:
+            extra[INTERNAL_TOKEN_ENV] = self.internal_token
         self.processes.append(
             action_server(self.home, self.api_url, self.actions_port, extra).start()
         )
