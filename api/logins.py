@@ -40,7 +40,7 @@ def authenticate(
 ) -> User:
     """The active user these credentials open; raises ``Locked`` (429) or HTTPException(401)."""
     keys = [(ACCOUNT, account_key(username)), (LOGIN_CLIENT, client)]
-    check(context.sessions, keys)
+    check(context.read_sessions, keys)
     with context.sessions() as session:
         user = session.scalars(select(User).where(User.username == username)).first()
         session.expunge_all()

@@ -34,7 +34,7 @@ def guarded(
     """``lookup()``'s result, or None (counted as a failed try). Raises ``throttle.Locked``
     while the case number or the client is locked."""
     keys = keys_for(request, number_raw)
-    check(context.sessions, keys)
+    check(context.read_sessions, keys)  # one read, no transaction: this is the hot path
     found = lookup()
     if found is None:
         fail(context.sessions, keys)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 import os
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, insert, select, tuple_, update
+from sqlalchemy import case, delete, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -114,11 +115,28 @@ def _fail_one(session: Session, limit: Limit, key: str, moment: datetime) -> Non
 
 
 def fail(factory: sessionmaker[Session], keys: list[tuple[Limit, str]]) -> None:
-    """Count one failed try against every key (in one transaction)."""
+    """Count one failed try against every key (in one transaction); now and then, forget keys
+    whose window and lock are long over, so the table holds only recent tries."""
     moment = now()
     with factory() as session, session.begin():
         for limit, value in keys:
             _fail_one(session, limit, _key(value), moment)
+        if random.random() < PRUNE_CHANCE:
+            _prune(session, moment)
+
+
+PRUNE_CHANCE = 0.02
+_FORGET_AFTER = timedelta(days=1)
+
+
+def _prune(session: Session, moment: datetime) -> None:
+    old = moment - _FORGET_AFTER
+    session.execute(
+        delete(Throttle).where(
+            Throttle.window_start < old,
+            or_(Throttle.locked_until.is_(None), Throttle.locked_until < moment),
+        )
+    )
 
 
 def clear(factory: sessionmaker[Session], scope: str, value: str) -> bool:
