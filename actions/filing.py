@@ -169,7 +169,9 @@ async def on_message(turn: Turn) -> None:
     Details said in passing (a village, a phone, a name) are kept whatever was asked; then the
     first thing still missing is asked (again, in plainer words, when it was not answered)."""
     text, requested = turn.content, turn.slot("requested_slot")
-    if text and asks_about_anonymity(text) and is_question(text):
+    if text and turn.intent == "greet" and han_count(text) <= 6:
+        turn.say("utter_greet_again")  # back after a pause: the open question comes again
+    elif text and asks_about_anonymity(text) and is_question(text):
         turn.say("utter_explain_anonymity")
         if requested == "anonymity" and (wish := answer_anonymity(text, None)):
             turn.set(anonymity=wish)

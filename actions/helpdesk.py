@@ -8,6 +8,7 @@ import re
 from actions import case_api
 from actions.conversation import Turn, number_values
 from actions.details import answer_phone
+from actions.meaning import asks_who
 from actions.policy import answer, item_named_in, load_policies
 from actions.wording import excerpt
 from common.digits import say_digits
@@ -30,7 +31,9 @@ def policy(turn: Turn, code: str | None = None, guess: dict | None = None) -> No
     wrong policy, and a wrong answer is worse than a person."""
     policies = load_policies()
     code = code or item_named_in(turn.content, policies)
-    if code is None and guess and (guess.get("confidence") or 0) >= 0.6:
+    # "这种事归哪里管": a matter described, not named — the item it is about answers who
+    # handles it. "火星补贴怎么申请" names a programme we do not know: no guess then.
+    if code is None and guess and (guess.get("confidence") or 0) >= 0.5 and asks_who(turn.content):
         code = guess.get("category")
     found = policies.get(code or "")
     if found is None:

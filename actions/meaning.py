@@ -61,6 +61,13 @@ _HOW_TO = re.compile(
 )
 
 
+def asks_who(text: str) -> bool:
+    """'归哪里管', '找谁', '打什么电话': who handles a matter, not how a programme works."""
+    return bool(
+        re.search(r"归哪里管|归谁管|归哪管|找谁|打什么电话|哪个部门|哪里管|谁来管|谁管", text)
+    )
+
+
 def asks_how_to(text: str) -> bool:
     """A question about how a programme works ('高龄补贴咋申请'), not a grievance."""
     return bool(_HOW_TO.search(text))

@@ -168,7 +168,7 @@ async def fresh(turn: Turn) -> None:
         return
     # A grievance put as a question ("村长贪污，你们管不管？") is still a grievance.
     policy_question = intent == "ask_policy" and not story
-    if policy_question or (how_to and (just_asking(text) or not story)):
+    if policy_question or (how_to and (just_asking(text) or not story or han_count(text) <= 20)):
         helpdesk.policy(turn, named_item, understood)
         return
     if story or intent in _STORY_INTENTS or is_bare_request(without_intro(text)):
