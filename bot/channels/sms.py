@@ -44,9 +44,7 @@ class Remainders:
 
     @staticmethod
     def _engine(request: Request):
-        store = request.app.ctx.agent.tracker_store
-        store = getattr(store, "_tracker_store", store)
-        return getattr(store, "engine", None)
+        return TwilioChannel.store_engine(request)
 
     def _ready(self, engine) -> None:
         if id(engine) in self._created:

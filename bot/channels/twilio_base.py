@@ -16,7 +16,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import twiml
+from bot.channels import speedups, twiml
 from bot.channels.provider import (
     FORWARDING_HEADERS,
     LOOPBACK,
@@ -47,6 +47,7 @@ class TwilioChannel(InputChannel):
         self.public_url = public_url.rstrip("/") if public_url else None
         self.provider = provider or default_provider()
         twiml.warm_up()
+        speedups.apply()
         if self.auth_token is None:
             logger.warning(
                 "%s: TWILIO_AUTH_TOKEN is not set, so requests from Twilio are refused (403); "
@@ -178,6 +179,15 @@ class TwilioChannel(InputChannel):
         return cache[sender]
 
     @staticmethod
+    def keep_saved(request: Request, sender: str) -> None:
+        """After the bot's turn: the tracker Rasa just saved is the conversation now."""
+        tracker = speedups.take_saved(request.app.ctx.agent.tracker_store, sender)
+        if tracker is not None:
+            if getattr(request.ctx, "trackers", None) is None:
+                request.ctx.trackers = {}
+            request.ctx.trackers[sender] = tracker
+
+    @staticmethod
     def forget_tracker(request: Request, sender: str) -> None:
         cache = getattr(request.ctx, "trackers", None)
         if cache is not None:
@@ -187,8 +197,41 @@ class TwilioChannel(InputChannel):
         tracker = await self.tracker(request, sender)
         return dict(tracker.current_slot_values()) if tracker else {}
 
+    @staticmethod
+    def store_engine(request: Request):
+        """The tracker store's SQL engine (Rasa's SQLTrackerStore), or None for another store."""
+        store = request.app.ctx.agent.tracker_store
+        store = getattr(store, "_tracker_store", store)
+        return getattr(store, "engine", None)
+
+    def seen_in_store(self, request: Request, sender: str, message_id: str) -> bool | None:
+        """Whether the conversation holds a message with this id, asked of the SQL tracker
+        store in one indexed query instead of rebuilding the tracker from every event (a resent
+        webhook is rare; this is asked on every one). None: the store cannot say."""
+        engine = self.store_engine(request)
+        if engine is None:
+            return None
+        from sqlalchemy import text
+
+        pattern = '%"message_id": "' + message_id.replace("%", "") + '"%'
+        try:
+            with engine.connect() as conn:
+                row = conn.execute(
+                    text(
+                        "SELECT 1 FROM events WHERE sender_id = :s AND type_name = 'user' "
+                        "AND data LIKE :p LIMIT 1"
+                    ),
+                    {"s": sender, "p": pattern},
+                ).first()
+        except Exception:  # another schema: fall back to the tracker
+            logger.exception("message id lookup in the tracker store failed")
+            return None
+        return row is not None
+
     async def earlier_reply(self, request: Request, sender: str, message_id: str):
         """The bot's messages after this delivery's user message, if it was handled before."""
+        if self.seen_in_store(request, sender, message_id) is False:
+            return None
         tracker = await self.tracker(request, sender)
         if tracker is None:
             return None
@@ -213,6 +256,8 @@ class TwilioChannel(InputChannel):
     ) -> list[dict[str, Any]]:
         if request is not None:
             self.forget_tracker(request, sender)  # the turn changes it
+            speedups.remember_saves(request.app.ctx.agent.tracker_store)
+            speedups.take_saved(request.app.ctx.agent.tracker_store, sender)  # none stale
         collector = CollectingOutputChannel()
         await on_new_message(
             UserMessage(
@@ -224,6 +269,8 @@ class TwilioChannel(InputChannel):
                 metadata={"phone": phone},
             )
         )
+        if request is not None:
+            self.keep_saved(request, sender)
         return collector.messages
 
     @staticmethod
