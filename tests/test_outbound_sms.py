@@ -595,6 +595,9 @@ def test_voicemail_waits_unclassified_until_someone_types_it(svc, tokens):
     assert case["triage_status"] == "待听录音" and case["channel"] == "voice"
     assert case["category"] is None and case["due_date"] is None
     assert case["audio_url"] == RECORDING and case["audio_seconds"] == 75
+    # The recording is the caller's own voice: only roles that may see contact details get it.
+    analyst = svc.client(tokens["ana"]).get(f"/api/v1/cases/{number}").json()
+    assert analyst["audio_url"] is None and analyst["audio_seconds"] == 75
     queued = sup.get("/api/v1/cases", params={"triage": "recording"}).json()["items"]
     assert number in [c["number"] for c in queued]
     client = _http_login(svc, "sup")

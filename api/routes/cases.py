@@ -18,7 +18,7 @@ from api.db import committing
 from api.history import move
 from api.lifecycle import OPEN_STATES, State
 from api.models import AuditEntry, Case, Unit, User
-from api.permissions import Action, roles_for
+from api.permissions import Action, may, roles_for
 from api.schemas import (
     AssignIn,
     CaseList,
@@ -59,8 +59,13 @@ def _lead_number(session: Session, case: Case) -> str | None:
     return session.scalar(select(Case.number).where(Case.id == case.lead_case_id))
 
 
-def _out(session: Session, case: Case, context, history: bool = True) -> CaseOut:
-    return case_out(case, context.taxonomy, _lead_number(session, case), history)
+def _out(
+    session: Session, case: Case, context, history: bool = True, user: User | None = None
+) -> CaseOut:
+    out = case_out(case, context.taxonomy, _lead_number(session, case), history)
+    if out.audio_url and user is not None and not may(user.role, Action.VIEW_CONTACT):
+        out.audio_url = None  # a voicemail is the caller's own voice: contact data (api.voicemail)
+    return out
 
 
 @router.get("/cases", response_model=CaseList)
@@ -121,7 +126,8 @@ def list_cases(
     rows = session.scalars(
         query.order_by(Case.received_at.desc(), Case.id.desc()).limit(limit).offset(offset)
     ).all()
-    return CaseList(total=total, items=[_out(session, c, context, history=False) for c in rows])
+    items = [_out(session, c, context, history=False, user=user) for c in rows]
+    return CaseList(total=total, items=items)
 
 
 @router.get("/events")
@@ -164,7 +170,7 @@ def list_events(
 
 @router.get("/cases/{number}", response_model=CaseOut)
 def get_case(number: str, context: Ctx, session: DB, user: CurrentUser):
-    return _out(session, load_case(session, number, user), context)
+    return _out(session, load_case(session, number, user), context, user=user)
 
 
 @router.get("/cases/{number}/contact", response_model=ContactOut)
@@ -198,7 +204,7 @@ def _act(session: Session, number: str, user: User, context, action) -> CaseOut:
         case = load_case(session, number, user, lock=True)
         action(case)
     session.refresh(case)
-    return _out(session, case, context)
+    return _out(session, case, context, user=user)
 
 
 @router.post("/cases/{number}/assign", response_model=CaseOut)

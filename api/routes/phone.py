@@ -158,4 +158,4 @@ def record_transcript(context, session, user, number: str, body: TranscriptIn) -
         except NotARecording as exc:
             raise HTTPException(409, "这个案件不是待听的录音") from exc
     session.expire_all()
-    return _out(session, load_case(session, number, user), context)
+    return _out(session, load_case(session, number, user), context, user=user)

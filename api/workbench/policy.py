@@ -25,10 +25,18 @@ TAB_LABELS = {
     "filed": "我提交的",
 }
 
-_OFFICE_TABS = ("review", "recordings", "assign", "joint", "due_soon", "overdue", "escalated")
 _TABS = {
-    Role.SUPERVISOR: _OFFICE_TABS,
-    Role.ANALYST: _OFFICE_TABS,
+    # 待听录音 (voicemails) only for supervisors: a recording is the caller's own voice.
+    Role.SUPERVISOR: (
+        "review",
+        "recordings",
+        "assign",
+        "joint",
+        "due_soon",
+        "overdue",
+        "escalated",
+    ),
+    Role.ANALYST: ("review", "assign", "joint", "due_soon", "overdue", "escalated"),
     Role.HANDLER: ("mine", "due_soon", "overdue", "escalated"),
     Role.GRID_WORKER: ("filed",),
 }
