@@ -511,9 +511,9 @@ def compare(expect: dict[str, Any], seen: Observed) -> list[CheckFailure]:
                     actual,
                 )
             text = case.get("text") or ""
-            missing = [w for w in want_case.get("text_has", []) if w not in text]
+            missing = [w for w in want_case.get("text_has", []) if str(w) not in text]
             check("case.text_has", not missing, want_case.get("text_has"), f"missing {missing}")
-            present = [w for w in want_case.get("text_lacks", []) if w in text]
+            present = [w for w in want_case.get("text_lacks", []) if str(w) in text]
             check("case.text_lacks", not present, want_case.get("text_lacks"), f"present {present}")
             contact = seen.contact or {}
             if "name" in want_case:
@@ -526,9 +526,9 @@ def compare(expect: dict[str, Any], seen: Observed) -> list[CheckFailure]:
             if "phone" in want_case:
                 want, got = _digits(want_case["phone"]), _digits(contact.get("phone"))
                 check("case.phone", want == got, want_case["phone"], contact.get("phone"))
-    missing = [w for w in expect.get("reply_has", []) if w not in seen.replies]
+    missing = [w for w in expect.get("reply_has", []) if str(w) not in seen.replies]
     check("reply_has", not missing, expect.get("reply_has"), f"missing {missing}")
-    present = [w for w in expect.get("reply_lacks", []) if w in seen.replies]
+    present = [w for w in expect.get("reply_lacks", []) if str(w) in seen.replies]
     check("reply_lacks", not present, expect.get("reply_lacks"), f"present {present}")
     if "rating" in expect:
         check("rating", seen.rating == expect["rating"], expect["rating"], seen.rating)
