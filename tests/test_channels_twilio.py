@@ -130,7 +130,7 @@ class Caller:
 
 def number_in(said: str) -> str:
     """The case (or voicemail) number in what was said or texted, spoken or typed."""
-    found = re.search(r"(?:案件号|登记号)[是为：:\s]*((?:[\d零幺一二三四五六七八九] ?){8})", said)
+    found = re.search(r"(?:案件号|登记号)[是为：:\s。，]*((?:[\d零幺一二三四五六七八九] ?){8})", said)
     assert found, said
     return found[1].replace(" ", "").translate(SPOKEN_DIGITS)
 

@@ -37,6 +37,19 @@ def caller_id(number: str | None) -> str | None:
     return digits or None
 
 
+def collector_for(channel: str) -> CollectingOutputChannel:
+    """Collects the bot's messages under the channel's own name: Rasa picks a response's
+    channel variant (``channel: hotline_sms`` in bot/domain.yml) by the *output* channel's name,
+    which for Rasa's plain collector is "collector", so no variant would ever be used."""
+
+    class Collector(CollectingOutputChannel):
+        @classmethod
+        def name(cls) -> str:
+            return channel
+
+    return Collector()
+
+
 class TwilioChannel(InputChannel):
     """Base for the project's phone channels (Rasa's own twilio channels check no signature)."""
 
@@ -258,7 +271,7 @@ class TwilioChannel(InputChannel):
             self.forget_tracker(request, sender)  # the turn changes it
             speedups.remember_saves(request.app.ctx.agent.tracker_store)
             speedups.take_saved(request.app.ctx.agent.tracker_store, sender)  # none stale
-        collector = CollectingOutputChannel()
+        collector = collector_for(self.name())
         await on_new_message(
             UserMessage(
                 text,
