@@ -130,7 +130,8 @@ class Caller:
 
 def number_in(said: str) -> str:
     """The case (or voicemail) number in what was said or texted, spoken or typed."""
-    found = re.search(r"(?:案件号|登记号)[是为：:\s。，]*((?:[\d零幺一二三四五六七八九] ?){8})", said)
+    digit = r"[\d零幺一二三四五六七八九]"
+    found = re.search(rf"(?:案件号|登记号)[是为：:\s。，]*((?:{digit} ?){{8}})", said)
     assert found, said
     return found[1].replace(" ", "").translate(SPOKEN_DIGITS)
 

@@ -10,20 +10,20 @@ import logging
 from typing import Annotated
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import select
 
 from api import outbox
 from api.access import DB, Ctx, CurrentUser, actor, require
 from api.callers import INTERNAL_TOKEN_HEADER
-from api.clean import clean_line, clean_text
+from api.clean import MAX_ID, clean_line, clean_text
 from api.db import committing
 from api.models import Case
 from api.permissions import Action
 from api.routes.cases import _out, load_case
 from api.routes.outbox import item_out
-from api.schemas import CaseOut, OutboxItem
+from api.schemas import CaseOut, OutboxItem, Strict
 from api.sms_provider import STATUS_PATH, provider_for
 from api.voicemail import RECORDING_HOSTS, NotARecording, file_voicemail, transcribe
 
@@ -70,7 +70,12 @@ async def sms_status(request: Request, context: Ctx):
 
 # -- resend ------------------------------------------------------------------------------------
 @router.post("/api/v1/outbox/{message_id}/resend", response_model=OutboxItem, tags=["staff"])
-def resend_text(message_id: int, request: Request, session: DB, user: CurrentUser):
+def resend_text(
+    message_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    request: Request,
+    session: DB,
+    user: CurrentUser,
+):
     """Send a failed text again (supervisors): a new outbox row with the same words to the same
     phone; the failed one becomes 已重发. Resending twice gives the first resend."""
     require(user, Action.SEE_OUTBOX)
@@ -92,7 +97,7 @@ def resend_text(message_id: int, request: Request, session: DB, user: CurrentUse
 
 
 # -- voicemail ---------------------------------------------------------------------------------
-class VoicemailIn(BaseModel):
+class VoicemailIn(Strict):
     phone: Annotated[str, AfterValidator(clean_line)] | None = Field(None, max_length=20)
     audio_url: Annotated[str, AfterValidator(clean_line)] = Field(max_length=500)
     duration_seconds: int | None = Field(None, ge=0, le=3600)
@@ -133,7 +138,7 @@ def new_voicemail(body: VoicemailIn, request: Request, context: Ctx):
     return VoicemailFiled(number=case.number)
 
 
-class TranscriptIn(BaseModel):
+class TranscriptIn(Strict):
     text: Annotated[str, AfterValidator(clean_text)] = Field(min_length=2, max_length=5000)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import HTTPException, Request
+from typing import Annotated
+
+from fastapi import HTTPException, Path, Request
 
 from api import outbox
 from api.access import DB, Ctx
+from api.clean import MAX_ID
 from api.routes.outbox import item_out
 from api.routes.phone import resend_text
 from api.workbench import policy, queries
@@ -46,7 +49,13 @@ def outbox_view(request: Request, context: Ctx, session: DB, user: PageUser):
 
 
 @router.post("/outbox/{message_id}/resend")
-def resend_view(message_id: int, request: Request, form: CheckedForm, session: DB, user: PageUser):
+def resend_view(
+    message_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    request: Request,
+    form: CheckedForm,
+    session: DB,
+    user: PageUser,
+):
     """重发: the same as ``POST /api/v1/outbox/{id}/resend`` (supervisors, failed texts)."""
     try:
         resend_text(message_id, request, session, user)
