@@ -10,8 +10,8 @@ from actions.conversation import Turn, number_values
 from actions.details import answer_phone
 from actions.meaning import asks_who
 from actions.policy import answer, item_named_in, load_policies
-from actions.wording import excerpt
-from common.digits import say_digits
+from actions.wording import excerpt, han_count
+from common.digits import find_phone, say_digits
 
 _NUMBERS = re.compile(r"[\d０-９零〇一二三四五六七八九幺两洞拐]{5,}")
 
@@ -50,11 +50,17 @@ async def start_handoff(turn: Turn, reason: str) -> None:
 
 
 async def handoff_message(turn: Turn) -> None:
+    text = turn.content
     phone = turn.slot("phone")
     if phone in (None, "none"):
-        phone = turn.channel_phone or answer_phone(turn.content, None)
+        phone = turn.channel_phone or find_phone(text)
+    asked = turn.slot("requested_slot") == "phone"
+    if asked and han_count(text) >= 8 and not find_phone(text):
+        draft = turn.slot("complaint_text")
+        turn.set(complaint_text=f"{draft}。{text}" if draft else text)  # for the person
     if phone in (None, "none"):
-        if turn.slot("requested_slot") == "phone" and answer_phone(turn.content, None) == "none":
+        refused = han_count(text) <= 8 and answer_phone(text, None) == "none"
+        if asked and refused:
             turn.say("utter_handoff_no_phone")
             turn.set(task=None, requested_slot=None)
             return

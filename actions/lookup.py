@@ -35,6 +35,8 @@ async def start_status(turn: Turn) -> None:
 async def status_message(turn: Turn) -> None:
     """A message while asking about a case: a number, a phone, or both."""
     text = turn.content
+    if (rating := rating_in(text)) and turn.slot("task") == "status":
+        turn.set(task="rate", rating=rating)  # the resident came to rate it
     no_number = turn.slot("requested_slot") == "case_number" and not digit_runs(text)
     if no_number and (
         lost_number(text) or refuses_place(text) or turn.asked_in_vain("case_number")
@@ -54,6 +56,11 @@ async def status_message(turn: Turn) -> None:
         value = answer_phone(text, turn.channel_phone)
         if value and value != "none":
             turn.set(phone=value)
+        elif value == "none" or refuses_place(text) or turn.asked_in_vain("phone"):
+            # Without the phone it was filed from, a case is not shown: offer a person.
+            turn.set(task=None, case_number=None, handoff_reason="居民说不出当时留的电话，想查进度")
+            turn.await_answer("handoff_offer", "utter_status_needs_phone")
+            return
     await _next(turn)
 
 

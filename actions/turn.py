@@ -115,6 +115,8 @@ def _leaves_lookup(turn: Turn) -> bool:
     text = turn.content
     if find_case_number(text)[0] or lookup.number_problem(text) or not text:
         return False
+    if rating_in(text):
+        return False  # "不满意！…" about the case being asked after
     return han_count(text) >= 14 or turn.intent in ("ask_policy", "greet")
 
 

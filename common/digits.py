@@ -12,7 +12,9 @@ from common.case_numbers import is_valid as is_valid_case_number
 
 # Telephone operators and speech recognisers say 幺 for 1, 两 for 2, 洞 for 0, 拐 for 7, 勾 for 9.
 _SPOKEN_DIGITS = str.maketrans("零〇○洞一幺么两二三四五六七拐八九勾", "000011122345677899")
-_RUN = re.compile(r"\d(?:[\s\-—_.,，、]*\d)*")
+# Digits a person reads as one number may be spaced or dashed, never split across lines.
+_RUN = re.compile(r"\d(?:[ \t\u3000\-—_.,，、]*\d)*")
+_CHUNK = re.compile(r"\d+")
 _SEPARATORS = re.compile(r"\D")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{9,11}$")
@@ -45,7 +47,17 @@ def _pieces(run: str) -> list[str]:
 
 
 def numbers_in(text: str) -> list[str]:
-    return [piece for run in digit_runs(text) for piece in _pieces(run)]
+    """The numbers in a text; a run that makes no phone or case number as a whole (a phone
+    followed by a year, '13866172305 2026年') is also read chunk by chunk as written."""
+    found: list[str] = []
+    digits = to_digits(text)
+    for match in _RUN.finditer(digits):
+        run = _SEPARATORS.sub("", match.group())
+        pieces = _pieces(run)
+        found += pieces
+        if len(run) > 11 and not any(is_phone(p) or is_valid_case_number(p) for p in pieces):
+            found += [c for c in _CHUNK.findall(match.group()) if c != run]
+    return found
 
 
 def find_phone(text: str) -> str | None:

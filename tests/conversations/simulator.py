@@ -124,6 +124,10 @@ class Scenario:
         return int(self.expect.get("max_turns") or DEFAULT_MAX_TURNS)
 
     @property
+    def setup_phone(self) -> str | None:
+        return self.setup.phone if self.setup else None
+
+    @property
     def wants_person(self) -> bool:
         return self.task == "human" or bool(self.expect.get("handoff"))
 
@@ -388,6 +392,9 @@ def next_answer(
         key = SLOT_KEYS.get(requested)
         if key and key in knows:
             return knows[key], f"asked {requested}"
+        if key == "phone" and scenario.setup_phone:
+            # Asked about a case of theirs, a resident knows their own phone.
+            return scenario.setup_phone, "asked phone (their own)"
         return unknown, f"asked {requested} (not known)"
     if awaiting == "confirm":
         if state.corrections_used < len(scenario.corrections):
