@@ -5,7 +5,7 @@ such input must be a 4xx at the door, never a 500 at the database."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from api.clock import CST
 
@@ -47,6 +47,16 @@ def clean_tree(value):
             clean_tree(key)
             clean_tree(item)
     return value
+
+
+def parse_day(text: str | None) -> date | None:
+    """A date a person typed into a filter (YYYY-MM-DD), or None when it is not one or lies
+    outside 1970-2200 (where date arithmetic and the databases stay safe)."""
+    try:
+        day = date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+    return day if OLDEST.date() <= day < NEWEST.date() else None
 
 
 def in_range(moment: datetime) -> datetime:

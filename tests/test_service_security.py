@@ -334,6 +334,29 @@ def test_a_huge_unit_id_is_refused(service):
     assert r.status_code == 422
 
 
+def _workbench(svc, username: str, password: str) -> httpx.Client:
+    client = httpx.Client(base_url=svc.url, follow_redirects=False, timeout=30)
+    form = client.get("/workbench/login").text
+    csrf = form.split('name="csrf" value="')[1].split('"')[0]
+    r = client.post(
+        "/workbench/login", data={"username": username, "password": password, "csrf": csrf}
+    )
+    assert r.status_code == 303, r.text
+    return client
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2026-02-30", "x"])
+def test_workbench_pages_take_any_date(service, day):
+    wb = _workbench(service, "sup", "sup-pass-1")
+    for path in (
+        f"/workbench/reports/weekly?week={day}",
+        f"/workbench/dashboard?from={day}&to={day}",
+        f"/workbench/dashboard/export.csv?table=weekly&from={day}",
+        f"/workbench/queues/review?from={day}&to={day}",
+    ):
+        assert wb.get(path).status_code < 500, path
+
+
 def test_docs_load_from_the_service_itself(service):
     html = httpx.get(service.url + "/docs").text
     assert "cdn" not in html.lower() and "/workbench/static/vendor/swagger-ui/" in html

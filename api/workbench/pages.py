@@ -4,7 +4,7 @@ report. Each reads through the case service's own functions and access rules."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.access import DB, Ctx
 from api.auth import read_token
+from api.clean import parse_day
 from api.clock import today
 from api.context import ServiceContext
 from api.lifecycle import OPEN_STATES, State
@@ -273,10 +274,7 @@ def dashboard_csv(request: Request, context: Ctx, session: DB, user: PageUser, t
 def weekly(request: Request, context: Ctx, session: DB, user: PageUser, week: str | None = None):
     if not policy.can_see_report(user):
         raise HTTPException(403, "您的角色无权查看周报")
-    try:
-        day = date.fromisoformat(week) if week else today()
-    except ValueError:
-        day = today()
+    day = parse_day(week) or today()
     first = stats.monday(day)
     report = stats.weekly_report(session, user, context.taxonomy, first)
     return page(

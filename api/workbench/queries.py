@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from api.access import visible
+from api.clean import parse_day
 from api.clock import CST, now, today
 from api.deadlines import add_working_days
 from api.lifecycle import OPEN_STATES, State
@@ -55,10 +56,7 @@ class Filters:
             return value[:50] or None
 
         def day(name: str) -> date | None:
-            try:
-                return date.fromisoformat(params.get(name) or "")
-            except ValueError:
-                return None
+            return parse_day(params.get(name))
 
         return cls(
             township=text("township"),

@@ -15,6 +15,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from api.access import visible
+from api.clean import parse_day
 from api.clock import local_date, now, today
 from api.csv_export import to_csv
 from api.lifecycle import OPEN_STATES, State
@@ -39,10 +40,7 @@ class Period:
     @classmethod
     def from_params(cls, params, default_days: int = 84) -> Period:
         def day(name: str) -> date | None:
-            try:
-                return date.fromisoformat(params.get(name) or "")
-            except ValueError:
-                return None
+            return parse_day(params.get(name))
 
         end = day("to") or today()
         start = day("from") or end - timedelta(days=default_days - 1)
