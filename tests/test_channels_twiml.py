@@ -228,7 +228,7 @@ def test_texts_say_reply_not_say():
     assert twiml.sms_wording("请说您要反映的事。") == "请回复您要反映的事。"
     assert twiml.sms_wording("您可以说“查询进度”。") == "您可以回复“查询进度”。"
     assert twiml.sms_wording("不想说可以说“不说”。") == "不想说可以回复“不说”。"
-    assert twiml.sms_wording("请直接说，说完稍等一下。") == "请直接回复，"
+    assert twiml.sms_wording("请直接说您要办的事，说完稍等一下。") == "请直接回复您要办的事。"
     root = ET.fromstring(twiml.sms_reply(["这件事是哪个村的？请说村名。"]))
     assert "请回复村名" in root.find("Message").text
 
