@@ -47,7 +47,12 @@ _OUT_REFERRALS = (
     (re.compile(r"邻居|吵架|打架|纠纷|婆媳|赡养|离婚|矛盾"), "utter_referral_dispute"),
     (re.compile(r"打人|杀|放火|偷|抢|威胁|危险"), "utter_referral_emergency"),
 )
-_UNKNOWN_BARE_PLACE = re.compile(r"^[\u4e00-\u9fa5]{2,5}$")
+# A name we do not know is taken only when it looks like a village's: 2-5 Han characters
+# ending as place names end (青龙村, 高家庄, 柳树湾 …), never a piece of story like 钱没了.
+_UNKNOWN_BARE_PLACE = re.compile(
+    r"^[\u4e00-\u9fa5]{1,4}(?:村|庄|湾|屯|寨|冲|岗|坝|店|桥|河|营|集|铺|圩|垸|沟|坪|塘|岭|山|"
+    r"园|口|畈|郢|洼|坡|堡|社区|组|队|埠|滩|洲|峪|台|院|楼|墩|埂|堰)$"
+)
 
 
 async def start(turn: Turn, understood: dict | None = None, tells: bool = True) -> None:
@@ -148,6 +153,9 @@ def take_details(turn: Turn, text: str, understood: dict) -> bool:
         kept = True
     if turn.slot("anonymity") is None and (wish := answer_anonymity(text, None)):
         turn.set(anonymity=wish)
+        kept = True
+    elif turn.slot("anonymity") is None and understood.get("name") and han_count(text) >= 60:
+        turn.set(anonymity="named")  # a written petition signed with the writer's name
         kept = True
     return kept
 
@@ -256,7 +264,7 @@ def _not_a_story_after_all(turn: Turn, text: str) -> bool:
 def is_story_piece(text: str) -> bool:
     """A message that answers nothing asked but says more about what happened (several short
     messages make one story): a few words that are not a bare name, yes/no or refusal."""
-    if han_count(text) < 5 or is_yes(text) or is_no(text):
+    if han_count(text) < 3 or is_yes(text) or is_no(text) or is_question(text):
         return False
     if refuses_place(text) and han_count(text) <= 8:
         return False
