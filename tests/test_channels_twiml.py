@@ -84,6 +84,7 @@ def test_zero_reaches_a_person_and_star_repeats_at_every_question(slots):
     assert keypad.interpret("0", slots).text == "/ask_human"
     assert keypad.interpret("0#", slots).text == "/ask_human"
     assert keypad.interpret("*", slots).step == "repeat"
+    assert keypad.interpret("#", slots).step == "repeat"
     hint = keypad.key_hint(slots)
     if keypad.context_of(slots) not in ("menu", "speech"):
         assert "按0" in hint and "星号" in hint

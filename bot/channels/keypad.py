@@ -4,8 +4,8 @@ step (repeat, voicemail, policy prompt).
 
 What the bot is sent for each key (the dialogue relies on it):
 
-- at every question: ``0`` → ``/ask_human``; ``*`` → nothing (the channel repeats the bot's
-  last turn); keys ending with ``#`` have the ``#`` dropped
+- at every question: ``0`` → ``/ask_human``; ``*`` (or ``#`` alone) → nothing (the channel
+  repeats the bot's last turn); keys ending with ``#`` have the ``#`` dropped
 - main menu (nothing open, one key): 1 → ``/report_problem``, 2 → ``/check_case``, 3 → nothing
   (the channel asks which policy; the next speech goes to the bot as said), 9 → nothing
   (voicemail), other keys → nothing (the menu again)
@@ -94,11 +94,13 @@ def interpret(digits: str, slots: dict) -> KeyAction:
     if digits == "*" or (digits and set(digits) <= {"*"}):
         return KeyAction(step="repeat")
     digits = digits.replace("*", "")
+    if not digits:  # only # pressed: nothing keyed, say the question again
+        return KeyAction(step="repeat")
     if digits == "0":
         return KeyAction(text=HUMAN)
     context = context_of(slots)
-    if context == "number" or len(digits) > 1 or not digits:
-        return KeyAction(text=digits or None)
+    if context == "number" or len(digits) > 1:
+        return KeyAction(text=digits)
     if context == "anonymity":
         return KeyAction(text={"1": "匿名", "2": "留名"}.get(digits, digits))
     if context == "yes_no":
