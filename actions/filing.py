@@ -199,7 +199,12 @@ async def on_message(turn: Turn) -> None:
     elif text:
         understood = await _details(text, answers_place=requested == "village")
         answer = _ANSWERS.get(requested or "", _answer_story)
-        if not await answer(turn, text, understood):
+        answered = await answer(turn, text, understood)
+        long_answer = answered and requested != "complaint_text" and han_count(text) >= 10
+        if long_answer and is_story_piece(text):
+            # "王家湾村危房改造的补助给了组长他哥…": the answer and more of the story at once.
+            await absorb(turn, text, understood)
+        if not answered:
             gave = take_details(turn, text, understood)
             if not gave and not is_question(text) and is_story_piece(text):
                 await absorb(turn, text, understood)

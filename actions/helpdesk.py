@@ -98,6 +98,13 @@ async def _hand_over(turn: Turn, phone: str) -> None:
         "reason": turn.slot("handoff_reason") or "居民要求转人工",
         "transcript": _transcript(turn, turn.metadata.get("events") or []),
     }
+    village = turn.slot("village")
+    if village and village != "未说明":
+        payload.update(
+            village=village,
+            township=turn.slot("township"),
+            village_group=turn.slot("village_group"),
+        )
     try:
         reply = await case_api.request_person(payload, client=turn.sender)
     except case_api.ServiceUnavailable:

@@ -154,13 +154,16 @@ async def fresh(turn: Turn) -> None:
     if intent == "greet" and han_count(text) <= 8:
         helpdesk.greet(turn)
         return
+    understood = await _understand(text)
     if asks_about_anonymity(text) or (
         "匿名" in text and is_question(text) and han_count(text) <= 20
     ):
+        # "我不想让村干部知道是我反映的": explained first; a story only if the words tell one.
         turn.say("utter_explain_anonymity")
-        await filing.start(turn, {}, tells=tells_story(text, None, None))
+        in_list = understood.get("category") not in (None, "OUT")
+        tells = in_list and (understood.get("confidence") or 0) >= 0.5 and han_count(text) >= 12
+        await filing.start(turn, understood, tells=tells)
         return
-    understood = await _understand(text)
     story = tells_story(text, understood.get("category"), understood.get("confidence"))
     if turn.slot("last_case") and is_question(text) and not story:
         if named_item and intent == "ask_policy":

@@ -92,6 +92,10 @@ class HandoffIn(Strict):
     case_number: Annotated[Line, Field(min_length=1, max_length=20)] | None = None
     reason: ShortText
     transcript: Annotated[list[ShortText], Field(max_length=30)] = []
+    # Where, when the resident had said it before asking for a person.
+    township: Place | None = None
+    village: Place | None = None
+    village_group: Annotated[Line, Field(max_length=20)] | None = None
 
 
 class HandoffAccepted(BaseModel):

@@ -79,6 +79,9 @@ def request_person(
         text=f"【请求人工服务】{body.reason}\n居民说：\n{said}",
         channel=body.channel.value,
         phone=body.phone,
+        township=body.township,
+        village=body.village,
+        village_group=body.village_group,
         idempotency_key=_handoff_key(body),
     )
     if created:
