@@ -60,24 +60,25 @@ def _cache_action_validator() -> None:
     RemoteAction._validate_action_result = validate
 
 
-def remember_saves(store: Any) -> dict[str, Any]:
-    """Wrap the tracker store's ``save`` so the tracker Rasa saved after a turn can be taken
-    by the request that asked for the turn (``take_saved``). Returns the per-sender table."""
-    saved = getattr(store, "_hotline_saved", None)
-    if saved is not None:
-        return saved
-    saved = {}
-    original = store.save
+def expect_save(store: Any, sender: str) -> None:
+    """Before a phone turn: keep the tracker Rasa will save for this sender (only for senders
+    a channel is waiting for, so web conversations are never held in memory)."""
+    waiting = getattr(store, "_hotline_waiting", None)
+    if waiting is None:
+        waiting = {}
+        original = store.save
 
-    async def save(tracker: Any) -> None:
-        await original(tracker)
-        saved[tracker.sender_id] = tracker
+        async def save(tracker: Any) -> None:
+            await original(tracker)
+            if tracker.sender_id in waiting:
+                waiting[tracker.sender_id] = tracker
 
-    store.save = save
-    store._hotline_saved = saved
-    return saved
+        store.save = save
+        store._hotline_waiting = waiting
+    waiting[sender] = None
 
 
 def take_saved(store: Any, sender: str) -> Any | None:
-    saved = getattr(store, "_hotline_saved", None)
-    return saved.pop(sender, None) if saved is not None else None
+    """After the turn: the tracker saved for this sender (None if none was), forgotten here."""
+    waiting = getattr(store, "_hotline_waiting", None)
+    return waiting.pop(sender, None) if waiting is not None else None

@@ -269,21 +269,22 @@ class TwilioChannel(InputChannel):
     ) -> list[dict[str, Any]]:
         if request is not None:
             self.forget_tracker(request, sender)  # the turn changes it
-            speedups.remember_saves(request.app.ctx.agent.tracker_store)
-            speedups.take_saved(request.app.ctx.agent.tracker_store, sender)  # none stale
+            speedups.expect_save(request.app.ctx.agent.tracker_store, sender)
         collector = collector_for(self.name())
-        await on_new_message(
-            UserMessage(
-                text,
-                collector,
-                sender,
-                input_channel=self.name(),
-                message_id=message_id,
-                metadata={"phone": phone},
+        try:
+            await on_new_message(
+                UserMessage(
+                    text,
+                    collector,
+                    sender,
+                    input_channel=self.name(),
+                    message_id=message_id,
+                    metadata={"phone": phone},
+                )
             )
-        )
-        if request is not None:
-            self.keep_saved(request, sender)
+        finally:
+            if request is not None:
+                self.keep_saved(request, sender)
         return collector.messages
 
     @staticmethod
