@@ -204,10 +204,10 @@ async def on_message(turn: Turn) -> None:
         if long_answer and is_story_piece(text):
             # "王家湾村危房改造的补助给了组长他哥…": the answer and more of the story at once.
             await absorb(turn, text, understood)
-        if not answered:
-            gave = take_details(turn, text, understood)
-            if not gave and not is_question(text) and is_story_piece(text):
-                await absorb(turn, text, understood)
+        if not answered and is_story_piece(text):
+            await absorb(turn, text, understood)  # keeps the details it names too
+        elif not answered:
+            take_details(turn, text, understood)
     await next_step(turn)
 
 
@@ -269,8 +269,10 @@ def _not_a_story_after_all(turn: Turn, text: str) -> bool:
 def is_story_piece(text: str) -> bool:
     """A message that answers nothing asked but says more about what happened (several short
     messages make one story): a few words that are not a bare name, yes/no or refusal."""
-    if han_count(text) < 3 or is_yes(text) or is_no(text) or is_question(text):
+    if han_count(text) < 3 or is_yes(text) or is_no(text):
         return False
+    if is_question(text) and han_count(text) < 8:
+        return False  # "你说啥？": a question, no story
     if refuses_place(text) and han_count(text) <= 8:
         return False
     return _bare_answer(text) is None or han_count(text) >= 8

@@ -80,6 +80,9 @@ async def _next(turn: Turn) -> None:
     if not phone:
         turn.ask("phone", "utter_ask_status_phone")
         return
+    if turn.slot("task") == "rate" and not turn.slot("rating"):
+        turn.await_answer("rating", "utter_status_rate_hint")  # the case is known: how was it?
+        return
     if turn.slot("task") == "rate":
         await _rate(turn, number, phone)
     else:
@@ -148,7 +151,7 @@ async def start_rating(turn: Turn) -> None:
     number, _near = find_case_number(text)
     turn.set(
         task="rate",
-        rating=rating_in(text) or turn.slot("rating") or "满意",
+        rating=rating_in(text),
         case_number=number or turn.slot("last_case") or turn.slot("filed_number"),
         failed_lookups=0,
     )
@@ -160,6 +163,14 @@ async def start_rating(turn: Turn) -> None:
 async def rating_message(turn: Turn) -> None:
     if rating := rating_in(turn.content):
         turn.set(rating=rating)
+    if turn.slot("awaiting") == "rating":
+        turn.set(awaiting=None)
+        if not turn.slot("rating"):
+            turn.say("utter_misunderstood")
+            turn.await_answer("rating", "utter_status_rate_hint")
+            return
+        await _next(turn)
+        return
     await status_message(turn)
 
 

@@ -163,6 +163,11 @@ def just_asking(text: str) -> bool:
     return bool(_JUST_ASKING.search(text))
 
 
+def wants_to_rate(text: str) -> bool:
+    """'我要给那个路灯的事打个分': a rating is coming."""
+    return bool(re.search(r"打分|打个分|评价一下|评个价|我来评价|我要评价|想评价|给个评价", text))
+
+
 def finished_words(text: str) -> bool:
     """'说是办完了', '处理结果出来了': the resident speaks of a finished case."""
     return bool(re.search(r"办完|办好了|处理完|办结|结果出来|给了答复|回复了", text))

@@ -29,6 +29,7 @@ from actions.meaning import (
     rating_in,
     tells_story,
     wants_person,
+    wants_to_rate,
     without_intro,
 )
 from actions.policy import item_named_in, load_policies
@@ -101,6 +102,9 @@ async def route(turn: Turn) -> None:
     if task == "file":
         await filing.on_message(turn)
         return
+    if awaiting == "rating" and task == "rate":
+        await lookup.rating_message(turn)
+        return
     if task in ("status", "rate") and not _leaves_lookup(turn):
         await (lookup.rating_message if task == "rate" else lookup.status_message)(turn)
         return
@@ -130,7 +134,7 @@ async def fresh(turn: Turn) -> None:
     if rates and known_case:
         await lookup.start_rating(turn)
         return
-    if rating_in(text) and (intent == "rate_case" or finished_words(text)):
+    if wants_to_rate(text) or (rating_in(text) and (intent == "rate_case" or finished_words(text))):
         await lookup.start_rating(turn)
         return
     if lost_number(text) and not number:
