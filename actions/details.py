@@ -16,7 +16,9 @@ _ANONYMOUS = re.compile(
 _NAMED = re.compile(
     r"实名|留名|可以留|写我名字|写上我|留我名字|不用匿名|不需要匿名|不怕|公开我|署名|写我的名|我的名字"
 )
-_NOT_NAMED = re.compile(r"不(?:要|想|愿意|敢)?(?:实名|留名)|别留名")
+_NOT_NAMED = re.compile(
+    r"不(?:要|想|愿意|敢)?(?:实名|留名)|别留名|(?:莫|别|不要|不能|不)写(?:我|上我)?(?:的)?名"
+)
 _NO_PHONE = re.compile(
     r"不留|没有电话|没电话|不方便留|不想留|不给|不用了|算了|冇得电话|没手机|没得电话"
 )
@@ -30,10 +32,12 @@ _NOT_A_NAME = re.compile(r"不|没|匿名|留名|知道|晓得|说|村|镇|乡|�
 
 def answer_anonymity(text: str, intent: str | None) -> str | None:
     """'anonymous' or 'named' for "匿名还是留名？". 是/对 means yes, anonymous; 不 means named."""
-    if _NAMED.search(text) and not _NOT_NAMED.search(text):
+    if re.search(r"不(?:用|要|需要|必)匿名|用不着匿名|不怕|实名", text):
         return "named"
-    if _ANONYMOUS.search(text):
+    if _ANONYMOUS.search(text) or _NOT_NAMED.search(text):
         return "anonymous"
+    if _NAMED.search(text):
+        return "named"
     if intent == "affirm":
         return "anonymous"
     if intent == "deny":

@@ -58,6 +58,7 @@ async def handoff_message(turn: Turn) -> None:
     if asked and han_count(text) >= 8 and not find_phone(text):
         draft = turn.slot("complaint_text")
         turn.set(complaint_text=f"{draft}。{text}" if draft else text)  # for the person
+        await _place_in(turn, text)
     if phone in (None, "none"):
         refused = han_count(text) <= 8 and answer_phone(text, None) == "none"
         if asked and refused:
@@ -68,6 +69,23 @@ async def handoff_message(turn: Turn) -> None:
         return
     turn.set(phone=phone)
     await _hand_over(turn, phone)
+
+
+async def _place_in(turn: Turn, text: str) -> None:
+    """A village named in what the resident tells while waiting for a person goes with it."""
+    if turn.slot("village"):
+        return
+    try:
+        place = (await case_api.understand(text, classify=False)).get("place") or {}
+    except case_api.ServiceUnavailable:
+        return
+    if place.get("village"):
+        turn.set(
+            village=place["village"],
+            township=place.get("township"),
+            village_group=place.get("group"),
+            village_known=bool(place.get("known")),
+        )
 
 
 def _transcript(turn: Turn, events: list[dict]) -> list[str]:
@@ -97,6 +115,7 @@ async def _hand_over(turn: Turn, phone: str) -> None:
         "case_number": turn.slot("filed_number"),
         "reason": turn.slot("handoff_reason") or "居民要求转人工",
         "transcript": _transcript(turn, turn.metadata.get("events") or []),
+        "anonymous": turn.slot("anonymity") != "named",
     }
     village = turn.slot("village")
     if village and village != "未说明":

@@ -130,7 +130,10 @@ async def fresh(turn: Turn) -> None:
     turn.set(task=None, requested_slot=None)
     number, _near = find_case_number(text)
     known_case = number or turn.slot("last_case") or turn.slot("filed_number")
-    rates = rating_in(text) and (han_count(text) <= 12 or "评价" in text or number)
+    # "基本满意吧，工资是补了，但是…": a rating first, the reasons after.
+    rates = rating_in(text) and (
+        han_count(text) <= 12 or "评价" in text or number or rating_in(text[:8])
+    )
     if rates and known_case:
         await lookup.start_rating(turn)
         return

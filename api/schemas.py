@@ -92,6 +92,8 @@ class HandoffIn(Strict):
     case_number: Annotated[Line, Field(min_length=1, max_length=20)] | None = None
     reason: ShortText
     transcript: Annotated[list[ShortText], Field(max_length=30)] = []
+    # Named only when the resident chose 留名 before asking for a person; anonymous otherwise.
+    anonymous: bool = True
     # Where, when the resident had said it before asking for a person.
     township: Place | None = None
     village: Place | None = None

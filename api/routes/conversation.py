@@ -79,6 +79,7 @@ def request_person(
         text=f"【请求人工服务】{body.reason}\n居民说：\n{said}",
         channel=body.channel.value,
         phone=body.phone,
+        anonymous=body.anonymous,
         township=body.township,
         village=body.village,
         village_group=body.village_group,
