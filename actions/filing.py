@@ -21,6 +21,7 @@ from actions.meaning import (
     asks_if_handled,
     compact,
     is_bare_request,
+    is_filler,
     is_no,
     is_question,
     is_yes,
@@ -269,7 +270,7 @@ def _not_a_story_after_all(turn: Turn, text: str) -> bool:
 def is_story_piece(text: str) -> bool:
     """A message that answers nothing asked but says more about what happened (several short
     messages make one story): a few words that are not a bare name, yes/no or refusal."""
-    if han_count(text) < 3 or is_yes(text) or is_no(text):
+    if han_count(text) < 1 or is_filler(text) or is_yes(text) or is_no(text):
         return False
     if is_question(text) and han_count(text) < 8:
         return False  # "你说啥？": a question, no story

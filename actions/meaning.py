@@ -108,6 +108,18 @@ def is_no(text: str) -> bool:
     return bool(_NO.match(compact(text)))
 
 
+_FILLER = re.compile(r"^(?:嗯|啊|哦|噢|呃|喂|那个|就是|这个|哎|唉|好吧|然后)+$")
+_BYE = re.compile(r"再见|拜拜|没事了|没有了|挂了|就这样吧|不说了|谢谢.{0,2}$|好了$|没别的")
+
+
+def is_filler(text: str) -> bool:
+    return bool(_FILLER.match(compact(text)))
+
+
+def says_goodbye(text: str) -> bool:
+    return bool(_BYE.search(text))
+
+
 def is_question(text: str) -> bool:
     return bool(_QUESTION.search(text))
 
@@ -196,4 +208,7 @@ def tells_story(text: str, category: str | None, confidence: float | None) -> bo
     han = han_count(text)
     if han >= 14 and not (is_question(text) and han < 24):
         return True
-    return bool(category and category != "OUT" and (confidence or 0) >= 0.45 and han >= 6)
+    if han >= 6:
+        return bool(category and category != "OUT" and (confidence or 0) >= 0.45)
+    # "救灾的", "分红": a fragment, but one the triage model clearly places on the list.
+    return bool(category and category != "OUT" and (confidence or 0) >= 0.6 and han >= 2)

@@ -27,6 +27,7 @@ from actions.meaning import (
     just_asking,
     lost_number,
     rating_in,
+    says_goodbye,
     tells_story,
     wants_person,
     wants_to_rate,
@@ -73,7 +74,7 @@ async def route(turn: Turn) -> None:
     if wants_person(text) or (intent == "ask_human" and (turn.is_command or han_count(text) <= 12)):
         await helpdesk.start_handoff(turn, "居民要求转人工")
         return
-    if intent == "goodbye" and han_count(text) <= 8 and not is_yes(text):
+    if intent == "goodbye" and han_count(text) <= 8 and not is_yes(text) and says_goodbye(text):
         helpdesk.goodbye(turn)
         return
     if awaiting in ("confirm", "correction"):
@@ -196,7 +197,7 @@ async def fresh(turn: Turn) -> None:
 
 
 async def _understand(text: str) -> dict[str, Any]:
-    if han_count(text) < 4:
+    if han_count(text) < 2:
         return {}
     try:
         return await case_api.understand(text, classify=True)
