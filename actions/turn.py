@@ -159,7 +159,7 @@ async def fresh(turn: Turn) -> None:
     if intent == "rate_case" and rating_in(text):
         await lookup.start_rating(turn)
         return
-    if intent == "greet" and han_count(text) <= 8:
+    if intent == "greet" and han_count(text) <= 8 and not is_bare_request(text):
         helpdesk.greet(turn)
         return
     understood = await _understand(text)

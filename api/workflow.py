@@ -41,7 +41,10 @@ def assign(session: Session, case: Case, unit: Unit, actor: str, note: str | Non
         target = State.IN_PROGRESS
     case.unit = unit  # before the move: the resident's text names the unit
     case.unit_id = unit.id
-    move(session, case, target, actor, note or f"转交{unit.name}办理")
+    # The resident sees where it went; the staff's instruction to the unit stays internal.
+    move(session, case, target, actor, f"转交{unit.name}办理")
+    if note:
+        record(session, case, actor, "note", f"转办说明：{note}", public=False)
 
 
 def _same_place(a: str, b: str) -> bool:

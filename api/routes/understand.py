@@ -7,6 +7,7 @@ bot's action server has neither, so it asks here over HTTP."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter
@@ -14,12 +15,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.access import Ctx
 from api.problems import problem
+from classifiers.cluster_vocab import SURNAMES
 from classifiers.model import MAX_TEXT_CHARS
 from classifiers.places import Place, find_place, load_gazetteer
 from classifiers.redact import redact
 from common.digits import find_phone
 
 router = APIRouter(prefix="/api/v1", tags=["triage"])
+# A petition that says it is signed ("实名反映：…村村民吴春生，电话…"): the name after the
+# resident's own description. Used only for the bot's name question (a 留名 filing, read back).
+_SIGNED = re.compile(
+    r"(?:实名|署名|留名).{0,30}?(?:村民|居民|反映人|举报人|本人)[:：]?\s*"
+    rf"([{''.join(sorted(SURNAMES))}][\u4e00-\u9fa5]{{1,2}})(?=[，,。、\s电（(]|$)"
+)
 
 
 class UnderstandIn(BaseModel):
@@ -70,6 +78,8 @@ def understand(body: UnderstandIn, ctx: Ctx):
         return problem(422, "内容为空")
     redacted = redact(body.text)
     names = [found.original for found in redacted.found if found.kind == "name"]
+    if not names and (signed := _SIGNED.search(body.text)):
+        names = [signed.group(1)]
     category = name_of_item = confidence = None
     top: list[tuple[str, float]] = []
     needs_review = True
