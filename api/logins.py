@@ -14,9 +14,10 @@ from functools import lru_cache
 from fastapi import HTTPException, Request
 from sqlalchemy import select
 
-from api.auth import hash_password, verify_password
+from api.auth import hash_password, issue_token, verify_password
 from api.context import ServiceContext
 from api.models import User
+from api.schemas import Login, Token
 from api.throttle import ACCOUNT, LOGIN_CLIENT, check, clear, fail
 
 WRONG = "用户名或密码不正确"
@@ -35,9 +36,7 @@ def account_key(username: str) -> str:
     return username.strip().lower()
 
 
-def authenticate(
-    context: ServiceContext, username: str, password: str, client: str
-) -> User:
+def authenticate(context: ServiceContext, username: str, password: str, client: str) -> User:
     """The active user these credentials open; raises ``Locked`` (429) or HTTPException(401)."""
     keys = [(ACCOUNT, account_key(username)), (LOGIN_CLIENT, client)]
     check(context.read_sessions, keys)
@@ -50,6 +49,16 @@ def authenticate(
         fail(context.sessions, keys)
         raise HTTPException(401, WRONG)
     return user
+
+
+def token_for(context: ServiceContext, body: Login, client: str) -> tuple[User, Token]:
+    """Check the credentials (throttled) and issue a token: the API's token route and the
+    workbench's login form both log in through here."""
+    user = authenticate(context, body.username, body.password, client)
+    token, expires = issue_token(
+        user.id, context.settings.secret_key, context.settings.token_minutes
+    )
+    return user, Token(access_token=token, expires_at=expires, role=user.role)
 
 
 def unlock(context: ServiceContext, username: str) -> bool:

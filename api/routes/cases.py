@@ -1,4 +1,5 @@
-"""Staff work on cases: lists and queues, a case, contact (audited), and every action."""
+"""Staff work on cases over HTTP: lists and queues, a case, contact (audited), and every action.
+The actions themselves are ``api.case_service``, which the workbench calls too."""
 
 from __future__ import annotations
 
@@ -7,18 +8,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from api import workflow
-from api.access import DB, Ctx, CurrentUser, actor, require, visible
-from api.case_numbers import parse_case_number
+from api import case_service as service
+from api.access import DB, Ctx, CurrentUser, require, visible
 from api.clean import MAX_OFFSET
-from api.clock import aware, now, today
+from api.clock import aware, today
 from api.db import committing
-from api.history import move
-from api.lifecycle import OPEN_STATES, State
-from api.models import AuditEntry, Case, Unit, User
-from api.permissions import Action, may, roles_for
+from api.lifecycle import OPEN_STATES
+from api.models import Case, Unit
+from api.permissions import Action, roles_for
 from api.schemas import (
     AssignIn,
     CaseList,
@@ -33,39 +31,15 @@ from api.schemas import (
     UnitIn,
     UnitOut,
 )
-from api.views import case_out
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
 STAFF = tuple(roles_for(Action.WORK))  # kept for older imports
 
 
-def load_case(session: Session, number: str, user: User, *, lock: bool = False) -> Case:
-    """The case if this user may see it; otherwise 404 (existence is not revealed)."""
-    parsed = parse_case_number(number)
-    if parsed is None:
-        raise HTTPException(404, "案件号无效")
-    query = visible(select(Case).where(Case.number == parsed), user)
-    if lock:
-        query = query.with_for_update()
-    case = session.scalars(query).first()
-    if case is None:
-        raise HTTPException(404, "没有找到该案件")
-    return case
-
-
-def _lead_number(session: Session, case: Case) -> str | None:
-    if case.lead_case_id is None:
-        return None
-    return session.scalar(select(Case.number).where(Case.id == case.lead_case_id))
-
-
-def _out(
-    session: Session, case: Case, context, history: bool = True, user: User | None = None
-) -> CaseOut:
-    out = case_out(case, context.taxonomy, _lead_number(session, case), history)
-    if out.audio_url and user is not None and not may(user.role, Action.VIEW_CONTACT):
-        out.audio_url = None  # a voicemail is the caller's own voice: contact data (api.voicemail)
-    return out
+# Kept under their old names for older imports (api.routes.phone, …).
+load_case = service.load_case
+_lead_number = service.lead_number
+_out = service.case_view
 
 
 @router.get("/cases", response_model=CaseList)
@@ -170,153 +144,58 @@ def list_events(
 
 @router.get("/cases/{number}", response_model=CaseOut)
 def get_case(number: str, context: Ctx, session: DB, user: CurrentUser):
-    return _out(session, load_case(session, number, user), context, user=user)
+    return service.get_case(number, context, session, user)
 
 
 @router.get("/cases/{number}/contact", response_model=ContactOut)
 def get_contact(number: str, session: DB, user: CurrentUser):
     """The complainant's name and phone, and the complaint as written before their identity
     was masked: supervisors only, and every read is audited."""
-    require(user, Action.VIEW_CONTACT)
-    with committing(session):
-        case = load_case(session, number, user)
-        session.add(
-            AuditEntry(
-                at=now(),
-                user_id=user.id,
-                action="view_contact",
-                case_id=case.id,
-                detail=f"{user.username} 查看案件{case.number}联系方式",
-            )
-        )
-        reporter = case.reporter
-        return ContactOut(
-            number=case.number,
-            anonymous=case.anonymous,
-            name=None if reporter is None else reporter.name,
-            phone=None if reporter is None else reporter.phone,
-            text_original=case.text_original,
-        )
-
-
-def _act(session: Session, number: str, user: User, context, action) -> CaseOut:
-    with committing(session):
-        case = load_case(session, number, user, lock=True)
-        action(case)
-    session.refresh(case)
-    return _out(session, case, context, user=user)
+    return service.get_contact(number, session, user)
 
 
 @router.post("/cases/{number}/assign", response_model=CaseOut)
 def assign_case(number: str, body: AssignIn, context: Ctx, session: DB, user: CurrentUser):
-    require(user, Action.TRIAGE)
-
-    def action(case: Case) -> None:
-        unit = session.get(Unit, body.unit_id)
-        if unit is None:
-            raise HTTPException(422, "没有这个办理单位")
-        workflow.assign(session, case, unit, actor(user), body.note)
-
-    return _act(session, number, user, context, action)
+    return service.assign_case(number, body, context, session, user)
 
 
 @router.post("/cases/{number}/transition", response_model=CaseOut)
 def transition(number: str, body: TransitionIn, context: Ctx, session: DB, user: CurrentUser):
     """Move a case along its lifecycle: 办理中, 已办结 (with a reply to the resident), back to
     已受理 after a wrong referral. Other moves have their own actions (assign, refer, merge)."""
-    require(user, Action.WORK)
-    try:
-        target = State(body.to)
-    except ValueError as exc:
-        raise HTTPException(422, f"没有“{body.to}”这个状态") from exc
-    if target not in (State.IN_PROGRESS, State.DONE, State.ACCEPTED):
-        raise HTTPException(409, f"请使用对应的操作变更为“{target}”")
-    if target == State.DONE and not body.reply:
-        raise HTTPException(422, "办结需要填写给群众的答复")
-    if target == State.ACCEPTED:
-        require(user, Action.REOPEN)
-
-    def action(case: Case) -> None:
-        if body.reply:
-            workflow.reply(session, case, body.reply, actor(user))
-        move(session, case, target, actor(user), body.note)
-
-    return _act(session, number, user, context, action)
+    return service.transition(number, body, context, session, user)
 
 
 @router.post("/cases/{number}/refer", response_model=CaseOut)
 def refer(number: str, body: ReferIn, context: Ctx, session: DB, user: CurrentUser):
     """清单外转办: the matter is outside the list; the reason is told to the resident."""
-    require(user, Action.TRIAGE)
-    return _act(
-        session,
-        number,
-        user,
-        context,
-        lambda case: workflow.refer_out_of_list(session, case, body.reason, actor(user)),
-    )
+    return service.refer(number, body, context, session, user)
 
 
 @router.post("/cases/{number}/category", response_model=CaseOut)
 def set_category(number: str, body: CategoryIn, context: Ctx, session: DB, user: CurrentUser):
     """Confirm or correct the item (kept as a training label with who and when)."""
-    require(user, Action.TRIAGE)
-    return _act(
-        session,
-        number,
-        user,
-        context,
-        lambda case: workflow.set_category(
-            session, case, body.category, context.taxonomy, user.id, actor(user)
-        ),
-    )
+    return service.set_category(number, body, context, session, user)
 
 
 @router.post("/cases/{number}/escalate", response_model=CaseOut)
 def escalate(number: str, body: EscalateIn, context: Ctx, session: DB, user: CurrentUser):
-    require(user, Action.TRIAGE)
-    return _act(
-        session,
-        number,
-        user,
-        context,
-        lambda case: workflow.escalate_case(session, case, body.reason, actor(user)),
-    )
+    return service.escalate(number, body, context, session, user)
 
 
 @router.post("/cases/{number}/notes", response_model=CaseOut)
 def add_note(number: str, body: NoteIn, context: Ctx, session: DB, user: CurrentUser):
-    require(user, Action.WORK)
-    return _act(
-        session,
-        number,
-        user,
-        context,
-        lambda case: workflow.add_note(session, case, body.note, actor(user)),
-    )
+    return service.add_note(number, body, context, session, user)
 
 
 @router.post("/cases/{number}/merge", response_model=CaseOut)
 def merge(number: str, body: MergeIn, context: Ctx, session: DB, user: CurrentUser):
-    require(user, Action.TRIAGE)
-
-    def action(case: Case) -> None:
-        lead = load_case(session, body.into, user)
-        workflow.merge_into(session, case, lead, actor(user), context.rules, user.id)
-
-    return _act(session, number, user, context, action)
+    return service.merge(number, body, context, session, user)
 
 
 @router.post("/cases/{number}/split", response_model=CaseOut)
 def split(number: str, context: Ctx, session: DB, user: CurrentUser):
-    require(user, Action.TRIAGE)
-    return _act(
-        session,
-        number,
-        user,
-        context,
-        lambda case: workflow.split_from_event(session, case, actor(user), user.id),
-    )
+    return service.split(number, context, session, user)
 
 
 @router.get("/units", response_model=list[UnitOut])

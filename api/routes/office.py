@@ -8,11 +8,9 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from sqlalchemy import select
 
 from api.access import DB, Ctx, CurrentUser, require, visible
-from api.auth import issue_token
 from api.clock import today
-from api.context import ServiceContext
 from api.daily_review import daily_review
-from api.logins import authenticate, login_client, unlock
+from api.logins import login_client, token_for, unlock
 from api.metrics import Row, compute
 from api.models import Case, User
 from api.permissions import Action
@@ -20,15 +18,6 @@ from api.schemas import Login, Token
 from api.throttle import ACCOUNT, locked_keys
 
 router = APIRouter(prefix="/api/v1", tags=["office"])
-
-
-def token_for(context: ServiceContext, body: Login, client: str) -> tuple[User, Token]:
-    """Check the credentials (throttled, see ``api.logins``) and issue a token."""
-    user = authenticate(context, body.username, body.password, client)
-    token, expires = issue_token(
-        user.id, context.settings.secret_key, context.settings.token_minutes
-    )
-    return user, Token(access_token=token, expires_at=expires, role=user.role)
 
 
 @router.post(

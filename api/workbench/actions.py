@@ -1,5 +1,5 @@
 """The workbench's actions (POST): login and logout, every case action, and bulk actions on an
-event. Each action calls the JSON API's own handler functions in ``api.routes.cases`` in
+event. Each action calls the case actions the JSON API's routes call (``api.case_service``) in
 process: the same role checks, visibility, validation and domain rules (``api.workflow``), and
 the same history, labels, cluster decisions and audit rows. Nothing here re-decides what is
 allowed."""
@@ -14,13 +14,14 @@ from fastapi import HTTPException, Request
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from api import case_service as cases
 from api.access import DB, Ctx
 from api.context import ServiceContext
 from api.lifecycle import OPEN_STATES, IllegalTransition
-from api.logins import WRONG, login_client
+from api.logins import WRONG, login_client, token_for
 from api.models import User
 from api.problems import locked_message
-from api.routes import cases, office, phone
+from api.routes import phone
 from api.schemas import (
     AssignIn,
     CategoryIn,
@@ -93,7 +94,7 @@ def login(request: Request, form: LoginForm, context: Ctx):
     """The same check as ``POST /api/v1/auth/token`` (throttled, same lockouts)."""
     try:
         body = Login(username=form.get("username"), password=form.get("password"))
-        user, token = office.token_for(context, body, login_client(request))
+        user, token = token_for(context, body, login_client(request))
     except (*Refusal, Locked) as exc:
         locked = isinstance(exc, Locked)
         value = new_login_csrf()

@@ -15,11 +15,12 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api import case_service as cases
 from api import outbox
 from api.access import DB, Ctx
 from api.context import ServiceContext
 from api.models import Case, OutboundSms, User
-from api.routes import cases, public
+from api.routes import public
 from api.schemas import Channel, ComplaintIn
 from api.workbench import policy, queries
 from api.workbench.actions import why

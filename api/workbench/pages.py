@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api import case_service as cases
 from api.access import DB, Ctx
 from api.auth import read_token
 from api.clean import parse_day
@@ -18,7 +19,6 @@ from api.clock import today
 from api.context import ServiceContext
 from api.lifecycle import OPEN_STATES, State
 from api.models import Unit, User
-from api.routes import cases
 from api.schemas import CaseOut, ContactOut
 from api.voicemail import RECORDING_HOSTS
 from api.workbench import drift, policy, queries, stats

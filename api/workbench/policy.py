@@ -1,7 +1,7 @@
 """What each role finds in the workbench: its queues and which action forms it is shown.
 
 This only decides what to *show*. Whether an action is allowed is decided where the JSON API
-decides it (``api.routes.cases`` and ``api.workflow``), which the workbench calls; a form shown
+decides it (``api.case_service`` and ``api.workflow``), which the workbench calls; a form shown
 by mistake is still refused there. Both read the one permission table, ``api.permissions``.
 """
 
