@@ -155,7 +155,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options shared with `hotline bot test --conversations`."""
     p.add_argument("--split", choices=sorted(SPLITS), default="dev")
     p.add_argument("--persona", default=None, help="only this persona's scenarios")
-    p.add_argument("--channel", default="web", help="web (sms and voice: not yet)")
+    p.add_argument(
+        "--channel",
+        default="web",
+        choices=["web", "sms", "voice"],
+        help="web (Rasa's REST channel), sms or voice (signed Twilio webhooks)",
+    )
     p.add_argument("--jobs", type=int, default=4, help="conversations played at once")
     p.add_argument("--rasa-token", default=os.environ.get("HOTLINE_RASA_TOKEN"))
     p.add_argument("--home", type=Path, default=None, help="the stack's state folder")
@@ -182,6 +187,8 @@ def run(args: argparse.Namespace, stack: StackEndpoints | None) -> int:
         simulator.preflight()
         play_split(simulator, pairs, args.jobs, verbose=getattr(args, "verbose", False))
 
+    if args.channel in ("sms", "voice"):
+        import tests.conversations.phone_channels  # noqa: F401  (registers them)
     if args.channel not in CHANNELS:
         print(
             f"channel {args.channel!r} is not available yet (have: {sorted(CHANNELS)})",

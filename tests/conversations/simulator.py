@@ -839,7 +839,8 @@ class Simulator:
         try:
             with self.staff() as staff, self.client() as client:
                 filed = self._play(scenario, staff, client, transcript, seen)
-                failures = compare(scenario.expect, seen)
+                expect = getattr(self.channel, "adjust", lambda e: e)(scenario.expect)
+                failures = compare(expect, seen)
         except (httpx.HTTPError, RuntimeError, ScenarioError, KeyError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"
             failures.append(CheckFailure("harness", "the scenario played to the end", error))
