@@ -7,7 +7,8 @@ Create Date: 2026-12-04 16:20:00.000000
 ``cases.public_id``: the Open311 feed's own random id, so the public feed no longer lists the
 case numbers that (with a phone) open a resident's status page.
 ``cases.text_original``: the complaint as written; ``cases.text`` holds it with the
-complainant's identity masked. Existing rows keep their text (the original is not known apart).
+complainant's identity masked. Complaints already stored are masked here the same way (their
+words as written move to ``text_original``), so old cases expose no more than new ones.
 ``throttle``: failed tries per case number, client and account, with lockouts, shared by every
 process and host using the database.
 """
@@ -36,6 +37,7 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index("ix_cases_public_id", ["public_id"], unique=True)
+    _mask_stored_texts(conn)
     op.create_table(
         "throttle",
         sa.Column("scope", sa.String(length=20), nullable=False),
@@ -47,7 +49,41 @@ def upgrade() -> None:
     )
 
 
+def _mask_stored_texts(conn, batch: int = 1000) -> None:
+    """Mask the complainant's identity in every stored complaint (``classifiers.redact``)."""
+    from classifiers.redact import redact
+
+    cases = sa.table(
+        "cases",
+        sa.column("id", sa.Integer),
+        sa.column("text", sa.Text),
+        sa.column("text_original", sa.Text),
+    )
+    last = 0
+    while True:
+        rows = conn.execute(
+            sa.select(cases.c.id, cases.c.text)
+            .where(cases.c.id > last, cases.c.text_original.is_(None))
+            .order_by(cases.c.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        for case_id, text in rows:
+            masked = redact(text or "")
+            if masked.found:
+                conn.execute(
+                    cases.update()
+                    .where(cases.c.id == case_id)
+                    .values(text=masked.text, text_original=text)
+                )
+        last = rows[-1][0]
+
+
 def downgrade() -> None:
+    # The words as written go back into cases.text before their column is dropped.
+    conn = op.get_bind()
+    conn.execute(sa.text("UPDATE cases SET text = text_original WHERE text_original IS NOT NULL"))
     op.drop_table("throttle")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index("ix_cases_public_id")
