@@ -108,8 +108,8 @@ def resident_status(case: Case, taxonomy: Taxonomy, lead: Case | None) -> Reside
         parts.append(f"由{shown.unit.name}负责")
     if shown.due_date and state in OPEN_STATES:
         d = shown.due_date
-        limit = f"按规定{item.deadline_days}个工作日内办完，" if item is not None else ""
-        parts.append(f"{limit}应在{d.month}月{d.day}日前办完")
+        days = f"按规定{item.deadline_days}个工作日内，" if item is not None else ""
+        parts.append(f"{days}在{d.month}月{d.day}日前办完")
     steps = [
         ResidentStep(at=e.at, what=text)
         for e in shown.history
