@@ -17,6 +17,7 @@ _NAMED = re.compile(
     r"实名|留名|可以留|写我名字|写上我|留我名字|不用匿名|不需要匿名|不怕|公开我|署名|写我的名|我的名字|"
     r"真名|用我名字|报我名字|名字写上|写名字"
 )
+_NAMED_FIRM = re.compile(r"不(?:用|要|需要|必)匿名|用不着匿名|不怕|实名")
 _NOT_NAMED = re.compile(
     r"不(?:要|想|愿意|敢)?(?:实名|留名)|别留名|(?:莫|别|不要|不能|不)写(?:我|上我)?(?:的)?名"
 )
@@ -33,12 +34,14 @@ _NOT_A_NAME = re.compile(r"不|没|匿名|留名|知道|晓得|说|村|镇|乡|�
 
 def answer_anonymity(text: str, intent: str | None) -> str | None:
     """'anonymous' or 'named' for "匿名还是留名？". 是/对 means yes, anonymous; 不 means named."""
-    if re.search(r"不(?:用|要|需要|必)匿名|用不着匿名|不怕|实名", text):
-        return "named"
-    if _ANONYMOUS.search(text) or _NOT_NAMED.search(text):
-        return "anonymous"
-    if _NAMED.search(text):
-        return "named"
+    named = [m.end() for m in _NAMED_FIRM.finditer(text)]
+    rest = _NAMED_FIRM.sub(lambda m: "＿" * len(m.group()), text)  # 不用匿名 is no 匿名
+    anonymous = [m.end() for p in (_ANONYMOUS, _NOT_NAMED) for m in p.finditer(rest)]
+    if not named:
+        named = [m.end() for m in _NAMED.finditer(text) if not _NOT_NAMED.search(text)]
+    if named or anonymous:
+        # "恁们能保密吧？那就留名": what they settle on is what they say last.
+        return "named" if max(named, default=-1) > max(anonymous, default=-1) else "anonymous"
     if intent == "affirm":
         return "anonymous"
     if intent == "deny":
