@@ -35,6 +35,7 @@ from actions.wording import han_count, place_words, plain_date
 from common.digits import say_digits, speak_digits
 
 NOT_SAID = "未说明"  # the village slot when the resident would not or could not say
+_SCAM = re.compile(r"骗子|诈骗|安全账户|验证码|冒充.{0,6}(?:局|公安|警察|客服)|中奖.{0,6}(?:交|转)")
 _OUT_REFERRALS = (
     (
         re.compile(r"骗|转账|转钱|打钱|汇款|验证码|中奖|冒充|刷单|贷款.*先交|交.*保证金|安全账户"),
@@ -120,8 +121,12 @@ async def _classify(turn: Turn, newest: str = "") -> None:
                 guess = alone
     except case_api.ServiceUnavailable:
         return
-    named = item_named_in(turn.slot("complaint_text") or "", load_policies())
-    if guess.get("category") == "OUT" and named:
+    told = turn.slot("complaint_text") or ""
+    named = item_named_in(told, load_policies())
+    if _SCAM.search(told):
+        # A scam that borrows an office's name (医保卡要冻结) is still a scam: 110, not 医保.
+        guess = {**guess, "category": "OUT", "name_of_item": None}
+    elif guess.get("category") == "OUT" and named:
         # "五保户的钱…文书领起走了噻": the model misses the dialect; the programme is named.
         guess = {**guess, "category": named, "name_of_item": None}
     turn.set(
@@ -232,7 +237,7 @@ async def _answer_village(turn: Turn, text: str, understood: dict) -> bool:
     if refuses_place(text) and han_count(text) <= 16 and not is_story_piece(text):
         turn.set(village=NOT_SAID, village_known=False)
         return True
-    if is_story_piece(text) and not is_question(text):
+    if is_story_piece(text):
         return False  # more story: kept by the caller, and the village asked again
     tries = int(turn.slot("village_tries") or 0) + 1
     turn.set(village_tries=tries)

@@ -21,6 +21,7 @@ from classifiers.cluster_vocab import sound_key
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "places.yml"
 
+_CN_DIGITS = "一二三四五六七八九十"
 _CN_NUMBER = {ch: i for i, ch in enumerate("零一二三四五六七八九十", start=0)}
 _GROUP = re.compile(r"(?:第)?([一二三四五六七八九十\d]{1,3})(?:村民)?(?:组|队|小组)")
 # 村 of 村长/村委/村里… starts a word of its own: 低保村长 holds no village 低保村.
@@ -197,7 +198,9 @@ def _set_off(raw: str, spelling: str) -> bool:
     for match in re.finditer(re.escape(spelling), raw):
         before = raw[match.start() - 1] if match.start() else " "
         after = raw[match.end()] if match.end() < len(raw) else " "
-        if _FILLER.match(before) and (_FILLER.match(after) or after in "的村"):
+        if _FILLER.match(before) and (
+            _FILLER.match(after) or after in "的村组" or after.isdigit() or after in _CN_DIGITS
+        ):
             return True
     return False
 
