@@ -192,8 +192,6 @@ async def on_message(turn: Turn) -> None:
         turn.say("utter_greet_again")  # back after a pause: the open question comes again
     elif text and (asks_about_anonymity(text) or "匿名" in text) and is_question(text):
         turn.say("utter_explain_anonymity")
-        if requested == "anonymity" and (wish := answer_anonymity(text, None)):
-            turn.set(anonymity=wish)
     elif text and asks_if_handled(text):
         name = turn.slot("category_name")
         if name and turn.slot("category") != "OUT":
