@@ -96,11 +96,7 @@ async def absorb(turn: Turn, text: str, understood: dict | None = None) -> None:
         turn.set(complaint_text=combined.strip("。"))
         turn.made_progress = True
         if not current and understood and understood.get("category"):
-            turn.set(
-                category=understood["category"],
-                category_name=understood.get("name_of_item"),
-                top_items=[code for code, p in understood.get("top") or [] if p >= 0.15],
-            )
+            _keep_item(turn, understood)  # the message was already classified on its own
         else:
             await _classify(turn, text)
     if not understood:
@@ -121,6 +117,11 @@ async def _classify(turn: Turn, newest: str = "") -> None:
                 guess = alone
     except case_api.ServiceUnavailable:
         return
+    _keep_item(turn, guess)
+
+
+def _keep_item(turn: Turn, guess: dict) -> None:
+    """The model's item for the complaint told so far, with what the words make certain."""
     told = turn.slot("complaint_text") or ""
     named = item_named_in(told, load_policies())
     if _SCAM.search(told):
