@@ -8,7 +8,7 @@ import re
 from actions import case_api
 from actions.conversation import Turn, number_values
 from actions.details import answer_phone
-from actions.meaning import asks_who
+from actions.meaning import asks_who, refuses_place, wants_person
 from actions.policy import answer, item_named_in, load_policies
 from actions.wording import excerpt, han_count
 from common.digits import find_phone, say_digits
@@ -44,13 +44,36 @@ def policy(turn: Turn, code: str | None = None, guess: dict | None = None) -> No
     turn.say("utter_anything_else_question")
 
 
+ASKED_FOR_PERSON = "居民要求转人工"
+
+
 async def start_handoff(turn: Turn, reason: str) -> None:
+    """A person was asked for. When nothing has been told yet, one question first (what and
+    which village), so the person who calls back knows what about; then the phone."""
+    already = turn.slot("task") == "handoff"
     turn.set(task="handoff", handoff_reason=reason, awaiting=None)
+    told = turn.slot("complaint_text") or turn.slot("filed_number") or turn.slot("last_case")
+    asked_for = reason == ASKED_FOR_PERSON  # not an offer after the bot failed to understand
+    if asked_for and not already and not told and not _tells_something(turn.content):
+        turn.ask("complaint_text", "utter_ask_handoff_story")
+        return
     await handoff_message(turn)
+
+
+def _tells_something(text: str) -> bool:
+    """More than the request for a person ("我要转人工"): a story said along with it."""
+    return han_count(text) >= 20
 
 
 async def handoff_message(turn: Turn) -> None:
     text = turn.content
+    if turn.slot("requested_slot") == "complaint_text":
+        # The answer to "什么事、哪个村": kept for the person, unless it only repeats the
+        # request or refuses.
+        if han_count(text) >= 4 and not wants_person(text) and not refuses_place(text):
+            turn.set(complaint_text=text)
+            await _place_in(turn, text)
+        turn.set(requested_slot=None)
     phone = turn.slot("phone")
     if phone in (None, "none"):
         phone = turn.channel_phone or find_phone(text)

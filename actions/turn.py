@@ -72,7 +72,7 @@ async def route(turn: Turn) -> None:
     text, intent = turn.content, turn.intent
     awaiting, task = turn.slot("awaiting"), turn.slot("task")
     if wants_person(text) or (intent == "ask_human" and (turn.is_command or han_count(text) <= 12)):
-        await helpdesk.start_handoff(turn, "居民要求转人工")
+        await helpdesk.start_handoff(turn, helpdesk.ASKED_FOR_PERSON)
         return
     if intent == "goodbye" and han_count(text) <= 8 and not is_yes(text) and says_goodbye(text):
         helpdesk.goodbye(turn)
@@ -109,7 +109,7 @@ async def route(turn: Turn) -> None:
     if task in ("status", "rate") and not _leaves_lookup(turn):
         await (lookup.rating_message if task == "rate" else lookup.status_message)(turn)
         return
-    if task == "handoff" and turn.slot("requested_slot") == "phone":
+    if task == "handoff" and turn.slot("requested_slot") in ("phone", "complaint_text"):
         await helpdesk.handoff_message(turn)
         return
     await fresh(turn)

@@ -183,12 +183,14 @@ def test_out_of_list_is_referred_and_still_recorded(stack, staff):
 
 def test_a_person_on_request_is_recorded(stack, staff):
     r = Resident(stack)
-    assert "电话" in r.say("我要转人工")
+    assert "什么事" in r.say("我要转人工")  # one question first, for whoever calls back
+    assert "电话" in r.say("河湾村修路的钱被村长挪走了")
     reply = r.say(r.phone)
     assert "转给工作人员" in reply
     number = case_number_in(reply.replace("登记号", "登记号是"))
     stored = staff.get(f"/api/v1/cases/{number}").json()
-    assert "请求人工服务" in stored["text"]
+    assert "请求人工服务" in stored["text"] and "修路的钱" in stored["text"]
+    assert (stored["village"], stored["township"]) == ("河湾村", "城关镇")
     history = staff.get(f"/api/v1/cases/{number}/history")
     actions = [h["action"] for h in history.json()] if history.status_code == 200 else []
     assert not actions or "handoff" in actions
