@@ -160,7 +160,7 @@ async def _hand_over(turn: Turn, phone: str) -> None:
     number = reply.body.get("number") or ""
     turn.say("utter_handoff_done", phone=say_digits(phone), **number_values(number))
     if number and reply.status == 201:
-        turn.set(filed_number=number, last_case=number)  # the case the person will call about
+        turn.set(last_case=number)  # the case the person will call about
     turn.signal(handoff=True)
     if turn.slot("complaint_text"):
         turn.clear_filing()

@@ -109,7 +109,9 @@ async def route(turn: Turn) -> None:
     if task in ("status", "rate") and not _leaves_lookup(turn):
         await (lookup.rating_message if task == "rate" else lookup.status_message)(turn)
         return
-    if task == "handoff" and turn.slot("requested_slot") in ("phone", "complaint_text"):
+    if task == "handoff" and turn.slot("requested_slot") == "complaint_text" and asks_how_to(text):
+        turn.set(task=None, requested_slot=None)  # a policy question instead: answered below
+    elif task == "handoff" and turn.slot("requested_slot") in ("phone", "complaint_text"):
         await helpdesk.handoff_message(turn)
         return
     await fresh(turn)
