@@ -214,16 +214,3 @@ class HotlineSmsInput(TwilioChannel):
             self.remainders.put(request, phone, None)
             return self.xml_reply(self.provider.messages([]))
         return self.send(request, phone, self.compose(messages, after))
-
-    async def last_said(self, request: Request, phone: str) -> list[str]:
-        """The bot's last turn (all its messages after the texter last wrote)."""
-        from rasa.shared.core.events import BotUttered, UserUttered
-
-        tracker = await self.tracker(request, phone)
-        said: list[str] = []
-        for event in reversed(tracker.events if tracker else []):
-            if isinstance(event, UserUttered):
-                break
-            if isinstance(event, BotUttered) and event.text:
-                said.insert(0, event.text)
-        return said

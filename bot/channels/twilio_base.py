@@ -191,6 +191,19 @@ class TwilioChannel(InputChannel):
             cache[sender] = await request.app.ctx.agent.tracker_store.retrieve(sender)
         return cache[sender]
 
+    async def last_said(self, request: Request, phone: str) -> list[str]:
+        """The bot's last turn (all its messages after the resident last spoke or wrote)."""
+        from rasa.shared.core.events import BotUttered, UserUttered
+
+        tracker = await self.tracker(request, phone)
+        said: list[str] = []
+        for event in reversed(tracker.events if tracker else []):
+            if isinstance(event, UserUttered):
+                break
+            if isinstance(event, BotUttered) and event.text:
+                said.insert(0, event.text)
+        return said
+
     @staticmethod
     def keep_saved(request: Request, sender: str) -> None:
         """After the bot's turn: the tracker Rasa just saved is the conversation now."""

@@ -131,19 +131,6 @@ class HotlineVoiceInput(TwilioChannel):
         said = await self.last_said(request, phone) or [WELCOME, keypad.MENU]
         return self.listen(said, slots, turn)
 
-    async def last_said(self, request: Request, phone: str) -> list[str]:
-        """The bot's last turn (all its messages after the caller last spoke)."""
-        from rasa.shared.core.events import BotUttered, UserUttered
-
-        tracker = await self.tracker(request, phone)
-        said: list[str] = []
-        for event in reversed(tracker.events if tracker else []):
-            if isinstance(event, UserUttered):
-                break
-            if isinstance(event, BotUttered) and event.text:
-                said.insert(0, event.text)
-        return said
-
     def record(self, turn: int) -> HTTPResponse:
         body = self.provider.record(VOICEMAIL, action=self.url(step="voicemail", turn=turn + 1))
         return self.xml_reply(body)
