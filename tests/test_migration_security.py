@@ -47,7 +47,7 @@ def test_revision_0005_gives_public_ids_and_masks_stored_texts(database_url):
         with engine.begin() as conn:
             conn.execute(_INSERT, {"n": "12345670", "t": WRITTEN})
             conn.execute(_INSERT, {"n": "12345689", "t": "村里修路的钱不知去向"})
-        _migrate(engine, database_url, "head")
+        _migrate(engine, database_url, "heads")
         with engine.connect() as conn:
             rows = conn.execute(
                 text("SELECT number, public_id, text, text_original FROM cases ORDER BY number")
