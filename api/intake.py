@@ -23,6 +23,7 @@ from api.clock import now
 from api.history import record
 from api.lifecycle import State
 from api.models import Case, Reporter
+from api.staff_words import accepted_note
 from classifiers.redact import redact
 
 # Titles of village cadres: a complaint naming them must not be handled by their own village.
@@ -115,7 +116,7 @@ def accept(
                     case,
                     actor,
                     "accepted",
-                    f"通过{channel}渠道受理",
+                    accepted_note(channel),
                     to_state=State.ACCEPTED,
                 )
             return case, True

@@ -215,6 +215,7 @@ def _cell(text: str, width: int, right: bool = False) -> str:
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
+    from api.staff_words import beijing
     from classifiers.registry import Registry
 
     registry = Registry.default()
@@ -231,7 +232,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         frozen = (ev.get("frozen") or {}).get("candidate") or {}
         delta = ev.get("delta_macro_f1")
         gate = ev.get("gate")
-        promoted = meta.get("promoted_at") or ""
+        promoted = beijing(meta.get("promoted_at"))
         if promoted:
             who = f"{meta['promoted_by']}：" if meta.get("promoted_by") else ""
             promoted += f" {who}{meta.get('promotion_reason') or ''}"
@@ -239,7 +240,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
                 promoted += "（强制）"
         cells = (
             meta["version"],
-            meta.get("created_at") or "",
+            beijing(meta.get("created_at")),
             meta.get("data_hash") or "",
             str(meta.get("n_examples") or ""),
             str((meta.get("data") or {}).get("db_trained", 0)),

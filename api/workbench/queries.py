@@ -25,17 +25,12 @@ from api.deadlines import add_working_days
 from api.lifecycle import OPEN_STATES, State
 from api.models import Case, Unit, User
 from api.rules import Rules
+from api.staff_words import CHANNEL_NAMES
 from classifiers.taxonomy import OUT_CODE
 
 PAGE_SIZE = 50
 OPEN = [s.value for s in OPEN_STATES]
-CHANNELS = {
-    "web": "网页",
-    "sms": "短信",
-    "voice": "电话",
-    "grid_worker": "网格员代报",
-    "staff": "工作人员录入",
-}
+CHANNELS = CHANNEL_NAMES  # one mapping of internal names to Chinese (api.staff_words)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from api import outbox
 from api.clock import aware
 from api.models import User
+from api.staff_words import (
+    ACTION_NAMES,
+    ROLE_NAMES,
+    actor_name,
+    beijing,
+    channel_name,
+    history_note,
+)
 from api.workbench import policy
 from api.workbench.session import PREFIX, clear_flash, csrf_token, read_flash
 
@@ -34,30 +42,10 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-ROLE_NAMES = {
-    "supervisor": "纪检监督",
-    "handler": "办理单位",
-    "grid_worker": "网格员",
-    "analyst": "分析员",
-}
 
-ACTION_NAMES = {
-    "accepted": "受理",
-    "triaged": "自动分类",
-    "state": "状态变更",
-    "reply": "答复群众",
-    "note": "内部备注",
-    "category": "事项确认/更正",
-    "escalated": "提级督办",
-    "merged": "合并",
-    "split": "拆分",
-    "repeat": "重复反映",
-    "rating": "群众评价",
-}
-
-
-def _dt(value: datetime | None) -> str:
-    return "" if value is None else aware(value).strftime("%Y-%m-%d %H:%M")
+def _dt(value: datetime | str | None) -> str:
+    """Beijing time, whatever the value's zone (api.staff_words)."""
+    return beijing(value)
 
 
 def _d(value: date | datetime | None) -> str:
@@ -77,14 +65,6 @@ def _short(value: str | None, n: int = 80) -> str:
     return text if len(text) <= n else text[:n] + "…"
 
 
-def _actor(value: str | None) -> str:
-    if not value:
-        return ""
-    if value.startswith("user:"):
-        return value[5:]
-    return {"system": "系统", "resident": "群众"}.get(value, value)
-
-
 env = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=True,  # every template, whatever its name: user text is never trusted
@@ -92,7 +72,9 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-env.filters.update(dt=_dt, d=_d, pct=_pct, short=_short, actor=_actor)
+env.filters.update(
+    dt=_dt, d=_d, pct=_pct, short=_short, actor=actor_name, note=history_note, channel=channel_name
+)
 env.globals.update(
     prefix=PREFIX, tab_labels=policy.TAB_LABELS, role_names=ROLE_NAMES, action_names=ACTION_NAMES
 )
