@@ -20,8 +20,11 @@ from api.events import EventBridge
 from api.lifecycle import IllegalTransition
 from api.limits import BodySizeLimit
 from api.logins import warm_dummy_hash
+from api.ops_metrics import HttpMetrics
+from api.ops_metrics import router as ops_metrics_router
 from api.outbox import LIVE
 from api.problems import install_problem_handlers, problem
+from api.request_id import RequestId
 from api.routes import (
     cases,
     conversation,
@@ -122,6 +125,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.state.wake_sender = lambda: None
     app.add_middleware(BodySizeLimit, max_bytes=context.settings.max_body_bytes)
     app.add_middleware(CleanRequest)
+    app.add_middleware(HttpMetrics)
+    app.add_middleware(RequestId)  # outermost: every log line of the request carries its id
     warm_dummy_hash()  # an unknown username's first login costs what a known one does
     install_problem_handlers(app)
 
@@ -143,6 +148,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         labels.router,
         understand.router,
         phone.router,
+        ops_metrics_router,
     ):
         app.include_router(router)
     app.include_router(workbench.router)

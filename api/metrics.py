@@ -1,20 +1,98 @@
-"""Office metrics: completion rate (办结率), on-time rate (按期办结率), satisfaction, by group."""
+"""Office metrics: completion rate (办结率), on-time rate (按期办结率), satisfaction, by group.
+
+The counts behind the rates are computed by the database (one ``SUM(CASE …)`` per count, see
+``tally_columns``): loading every case into Python took 260-500 ms at 50,000 cases (issue 17).
+The rules, in one place:
+
+- a merged case (已合并) or one referred elsewhere (清单外转办) is counted apart, not in the total;
+- 办结 is 已办结 or 已评价; on time when it closed (its Beijing date) by its due date, or it had
+  none;
+- an open case past its due date is 超期未办结;
+- a rating (满意, 基本满意, 不满意) counts as rated; 满意 and 基本满意 as satisfied.
+
+Dates: cases store Beijing time; SQLite keeps the wall-clock time as written, PostgreSQL an
+instant, so ``local_day``/``week_start``/``local_month`` read the Beijing date on both.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, fields
+from datetime import date
 
-from api.clock import local_date
+from sqlalchemy import Date, String, and_, case, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
+
+from api.access import visible
 from api.lifecycle import State
+from api.models import Case, User
 
 COUNTED_OUT = {State.MERGED, State.REFERRED}  # joined or sent elsewhere: not counted twice here
 CLOSED = {State.DONE, State.RATED}
 SATISFIED = {"满意", "基本满意"}
+ZONE = "Asia/Shanghai"
 
 
+# -- Beijing dates in SQL ----------------------------------------------------------------------
+class local_day(FunctionElement):
+    """The Beijing date of a timestamp column."""
+
+    type = Date()
+    inherit_cache = True
+    name = "local_day"
+
+
+class week_start(FunctionElement):
+    """The Monday (Beijing date) of a timestamp column's week."""
+
+    type = Date()
+    inherit_cache = True
+    name = "week_start"
+
+
+class local_month(FunctionElement):
+    """'YYYY-MM' of a timestamp column's Beijing date."""
+
+    type = String()
+    inherit_cache = True
+    name = "local_month"
+
+
+@compiles(local_day)
+def _day_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(local_day, "postgresql")
+def _day_pg(element, compiler, **kw):
+    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE '{ZONE}') AS DATE)"
+
+
+@compiles(week_start)
+def _week_sqlite(element, compiler, **kw):
+    # 'weekday 0' moves on to the Sunday ending the week (or stays on it); 6 days back is Monday.
+    return f"date({compiler.process(element.clauses, **kw)}, 'weekday 0', '-6 days')"
+
+
+@compiles(week_start, "postgresql")
+def _week_pg(element, compiler, **kw):
+    column = compiler.process(element.clauses, **kw)
+    return f"CAST(date_trunc('week', {column} AT TIME ZONE '{ZONE}') AS DATE)"
+
+
+@compiles(local_month)
+def _month_sqlite(element, compiler, **kw):
+    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(local_month, "postgresql")
+def _month_pg(element, compiler, **kw):
+    return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE '{ZONE}', 'YYYY-MM')"
+
+
+# -- the counts ----------------------------------------------------------------------------------
 @dataclass
 class Tally:
     total: int = 0
@@ -25,6 +103,16 @@ class Tally:
     overdue_open: int = 0
     referred: int = 0
     merged: int = 0
+
+    def add(self, other: Tally) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    @classmethod
+    def of(cls, row) -> Tally:
+        """From a result row holding ``tally_columns``."""
+        m = row._mapping
+        return cls(**{f.name: int(m[f.name] or 0) for f in fields(cls)})
 
     def as_dict(self) -> dict:
         def rate(num: int, den: int) -> float | None:
@@ -43,15 +131,33 @@ class Tally:
         }
 
 
-@dataclass
-class Row:
-    township: str | None
-    category: str | None
-    received_at: datetime
-    state: str
-    due_date: date | None
-    closed_at: datetime | None
-    rating: str | None
+def _count(condition) -> object:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def closed_on_time():
+    """Closed (its Beijing date) by the due date, or no due date: whatever the state now."""
+    return or_(Case.due_date.is_(None), local_day(Case.closed_at) <= Case.due_date)
+
+
+def tally_columns(today: date) -> list:
+    """The ``Tally`` counts as SQL aggregates, labelled by field name (add to a grouped select)."""
+    states = Case.state
+    counted = states.not_in([s.value for s in COUNTED_OUT])
+    closed = states.in_([s.value for s in CLOSED])
+    rated = and_(counted, Case.rating.is_not(None), Case.rating != "")
+    return [
+        _count(counted).label("total"),
+        _count(closed).label("closed"),
+        _count(and_(closed, closed_on_time())).label("on_time"),
+        _count(rated).label("rated"),
+        _count(and_(rated, Case.rating.in_(SATISFIED))).label("satisfied"),
+        _count(and_(counted, ~closed, Case.due_date.is_not(None), Case.due_date < today)).label(
+            "overdue_open"
+        ),
+        _count(states == State.REFERRED.value).label("referred"),
+        _count(states == State.MERGED.value).label("merged"),
+    ]
 
 
 @dataclass
@@ -60,37 +166,32 @@ class Metrics:
     groups: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
 
 
-def group_key(row: Row, by: str) -> str:
+GROUPINGS = ("township", "category", "month")
+
+
+def _group_column(by: str):
     if by == "township":
-        return row.township or "未填写"
+        return Case.township
     if by == "category":
-        return row.category or "待分类"
-    return local_date(row.received_at).strftime("%Y-%m")
+        return Case.category
+    return local_month(Case.received_at)
 
 
-def compute(rows: Iterable[Row], by: str, today: date) -> Metrics:
-    metrics = Metrics()
-    for row in rows:
-        for tally in (metrics.overall, metrics.groups[group_key(row, by)]):
-            _count(tally, row, today)
-    return metrics
+def group_name(value: str | None, by: str) -> str:
+    if by == "township":
+        return value or "未填写"
+    if by == "category":
+        return value or "待分类"
+    return value or ""
 
 
-def _count(t: Tally, row: Row, today: date) -> None:
-    state = State(row.state)
-    if state == State.MERGED:
-        t.merged += 1
-        return
-    if state == State.REFERRED:
-        t.referred += 1
-        return
-    t.total += 1
-    if state in CLOSED:
-        t.closed += 1
-        if row.due_date is None or (row.closed_at and local_date(row.closed_at) <= row.due_date):
-            t.on_time += 1
-    elif row.due_date is not None and row.due_date < today:
-        t.overdue_open += 1
-    if row.rating:
-        t.rated += 1
-        t.satisfied += row.rating in SATISFIED
+def metrics_by(session: Session, user: User, by: str, today: date) -> Metrics:
+    """The office's rates over every case the user may see, overall and by ``by``."""
+    key = _group_column(by).label("key")
+    query = select(key, *tally_columns(today)).group_by(key)
+    out = Metrics()
+    for row in session.execute(visible(query, user)).all():
+        tally = Tally.of(row)
+        out.overall.add(tally)
+        out.groups[group_name(row.key, by)].add(tally)
+    return out

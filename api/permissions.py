@@ -26,6 +26,7 @@ class Action(StrEnum):
     MANAGE_MODELS = "manage_models"  # promote and roll back
     MANAGE_UNITS = "manage_units"  # create handling units
     UNLOCK_ACCOUNTS = "unlock_accounts"  # lift a login lock
+    SEE_OPERATIONS = "see_operations"  # 运行状态: backlogs, background jobs, failing texts
 
 
 _S, _H, _A, _G = Role.SUPERVISOR, Role.HANDLER, Role.ANALYST, Role.GRID_WORKER
@@ -45,6 +46,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_MODELS: frozenset({_S}),
     Action.MANAGE_UNITS: frozenset({_S}),
     Action.UNLOCK_ACCOUNTS: frozenset({_S}),
+    Action.SEE_OPERATIONS: frozenset({_S}),
 }
 
 

@@ -43,6 +43,21 @@ def _status_url() -> str | None:
     return _env("HOTLINE_SMS_STATUS_URL") or fallback
 
 
+# Minutes without a successful run after which the 运行状态 panel shows a background job red.
+# The loops run every second or so; 日盘点 (hotline daily-review) once a day, from cron.
+JOB_STALE_MINUTES = {"triage": 10, "clustering": 10, "sms": 10, "daily_review": 26 * 60}
+
+
+def _job_stale_minutes() -> dict[str, int]:
+    """``HOTLINE_JOB_STALE_MINUTES="triage=5,daily_review=1500"`` overrides the defaults."""
+    out = dict(JOB_STALE_MINUTES)
+    for part in (os.environ.get("HOTLINE_JOB_STALE_MINUTES") or "").split(","):
+        name, _, minutes = part.partition("=")
+        if name.strip() and minutes.strip().isdigit():
+            out[name.strip()] = int(minutes)
+    return out
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=_database_url)
@@ -70,6 +85,10 @@ class Settings:
     # Shared with the bot's action server (``hotline up`` generates it): a request carrying it
     # may name the resident it speaks for, so lockouts count per conversation, not per address.
     internal_token: str | None = field(default_factory=lambda: _env("HOTLINE_INTERNAL_TOKEN"))
+    # /metrics answers this machine (loopback, no proxy headers) and whoever sends
+    # "Authorization: Bearer <HOTLINE_METRICS_TOKEN>" (a Prometheus on another host).
+    metrics_token: str | None = field(default_factory=lambda: _env("HOTLINE_METRICS_TOKEN"))
+    job_stale_minutes: dict[str, int] = field(default_factory=_job_stale_minutes)
 
     @property
     def sms_live(self) -> bool:

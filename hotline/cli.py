@@ -179,6 +179,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.db import make_engine, migrate, session_factory
+    from api.logging_setup import uvicorn_config
+    from api.ops_metrics import prepare_multiprocess_metrics
     from api.settings import Settings
 
     settings = Settings()
@@ -194,6 +196,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             flush=True,
         )
     workers = args.workers or default_workers(settings.database_url)
+    if workers > 1:  # /metrics adds up every worker's counts (api/ops_metrics.py)
+        prepare_multiprocess_metrics()
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -201,6 +205,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=workers,
         access_log=args.access_log,  # off by default: a line per request costs throughput
+        log_config=uvicorn_config(),  # JSON lines with the request id (api/logging_setup.py)
     )
     return 0
 

@@ -30,9 +30,9 @@ def free_port() -> int:
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def create_pg_database() -> tuple[str, str]:
+def create_pg_database(prefix: str = "hotline_test_") -> tuple[str, str]:
     """A scratch database on the machine's PostgreSQL; returns (name, url)."""
-    name = f"hotline_test_{secrets.token_hex(4)}"
+    name = f"{prefix}{secrets.token_hex(4)}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]

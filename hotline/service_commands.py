@@ -76,10 +76,17 @@ def cmd_create_unit(args: argparse.Namespace) -> int:
 
 def cmd_daily_review(args: argparse.Namespace) -> int:
     from api.daily_review import daily_review
+    from api.job_health import record_run
 
     ctx = _context()
-    with ctx.sessions() as session, session.begin():
-        report = daily_review(session, ctx.rules, None, escalate=not args.dry_run)
+    try:
+        with ctx.sessions() as session, session.begin():
+            report = daily_review(session, ctx.rules, None, escalate=not args.dry_run)
+    except Exception as exc:  # the 运行状态 panel shows the failure (api.job_health)
+        record_run(ctx.sessions, "daily_review", False, f"{type(exc).__name__}: {exc}", every=0)
+        raise
+    if not args.dry_run:
+        record_run(ctx.sessions, "daily_review", True, every=0)
     print(json.dumps(report, ensure_ascii=False, indent=2))
     return 0
 

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from sqlalchemy import select
 
-from api.access import DB, Ctx, CurrentUser, require, visible
+from api.access import DB, Ctx, CurrentUser, require
 from api.clock import today
 from api.daily_review import daily_review
 from api.logins import login_client, token_for, unlock
-from api.metrics import Row, compute
-from api.models import Case, User
+from api.metrics import metrics_by
+from api.models import User
 from api.permissions import Action
 from api.schemas import Login, Token
 from api.throttle import ACCOUNT, locked_keys
@@ -61,17 +61,7 @@ def metrics(
 ):
     """办结率, 按期办结率 and satisfaction overall and by township, item or month."""
     require(user, Action.SEE_METRICS)
-    columns = (
-        Case.township,
-        Case.category,
-        Case.received_at,
-        Case.state,
-        Case.due_date,
-        Case.closed_at,
-        Case.rating,
-    )
-    rows = (Row(*r) for r in session.execute(visible(select(*columns), user)).all())
-    result = compute(rows, by, today())
+    result = metrics_by(session, user, by, today())
     return {
         "by": by,
         "overall": result.overall.as_dict(),

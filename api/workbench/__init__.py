@@ -7,6 +7,7 @@ from api.workbench import (  # noqa: F401 - registers the routes on the router
     actions,
     filing,
     models_page,
+    ops_page,
     outbox_page,
     pages,
 )

@@ -92,6 +92,11 @@ def can_see_outbox(user: User) -> bool:
     return may(user.role, Action.SEE_OUTBOX)
 
 
+def can_see_operations(user: User) -> bool:
+    """运行状态: whether the background jobs keep up (the discipline office's supervisors)."""
+    return may(user.role, Action.SEE_OPERATIONS)
+
+
 def can_file_for_residents(user: User) -> bool:
     """代群众反映: grid workers file for residents who have no phone or cannot use one."""
     return may(user.role, Action.FILE_FOR_RESIDENTS)

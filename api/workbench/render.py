@@ -109,6 +109,7 @@ def page(
             "outbox": policy.can_see_outbox(user),
             "outbox_waiting": _outbox_waiting(request) if policy.can_see_outbox(user) else 0,
             "file": policy.can_file_for_residents(user),
+            "ops": policy.can_see_operations(user),
         }
     html = env.get_template(template).render(
         user=user,

@@ -3,11 +3,17 @@
 Rates are the office's own (``api.metrics``: 办结率, 按期办结率, 满意率); this module only picks
 the cases (visible to the user, received in the chosen dates) and groups them by week, item
 group and township for charts, tables and CSV files.
+
+The database does the counting (issue 17: 500,000 cases): the dashboard is one ``GROUP BY``
+township, item and week whose few thousand rows are folded here into every table and chart (the
+counts add up), and the weekly report is a handful of grouped counts plus the 300 cases it
+publishes. No query returns one row per case.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -19,7 +25,7 @@ from api.clean import parse_day
 from api.clock import local_date, now, today
 from api.csv_export import to_csv
 from api.lifecycle import OPEN_STATES, State
-from api.metrics import Row, compute
+from api.metrics import Tally, closed_on_time, tally_columns, week_start
 from api.models import Case, CaseEvent, User
 from api.workbench.queries import CHANNELS, describe_events, start_of
 from classifiers.taxonomy import Taxonomy
@@ -63,19 +69,18 @@ class Period:
         return weeks
 
 
-def _rows(session: Session, user: User, period: Period, township: str | None) -> list[Row]:
-    query = select(
-        Case.township,
-        Case.category,
-        Case.received_at,
-        Case.state,
-        Case.due_date,
-        Case.closed_at,
-        Case.rating,
-    ).where(*period.where())
+def _grouped(session: Session, user: User, period: Period, township: str | None) -> list:
+    """(township, category, week, cases, *tally) for the period: a few thousand rows at most."""
+    week = week_start(Case.received_at).label("week")
+    query = (
+        select(Case.township, Case.category, week, func.count().label("cases"))
+        .add_columns(*tally_columns(today()))
+        .where(*period.where())
+        .group_by(Case.township, Case.category, week)
+    )
     if township:
         query = query.where(Case.township == township)
-    return [Row(*r) for r in session.execute(visible(query, user)).all()]
+    return session.execute(visible(query, user)).all()
 
 
 @dataclass
@@ -145,30 +150,32 @@ def _pct100(rate: float | None) -> float | None:
 def dashboard(
     session: Session, user: User, taxonomy: Taxonomy, period: Period, township: str | None
 ) -> Dashboard:
-    rows = _rows(session, user, period, township)
-    day = today()
-    by_town = compute(rows, "township", day)
-    by_item = compute(rows, "category", day)
     group_name = {item.code: taxonomy.groups.get(item.group, item.group) for item in taxonomy.items}
-    grouped = compute(
-        (Row(r.township, group_name.get(r.category or "", "待分类"), *_rest(r)) for r in rows),
-        "category",
-        day,
-    )
     weeks = period.weeks()
     index = {w: k for k, w in enumerate(weeks)}
+    overall = Tally()
+    by_town: dict[str, Tally] = defaultdict(Tally)
+    by_item: dict[str, Tally] = defaultdict(Tally)
+    by_group: dict[str, Tally] = defaultdict(Tally)
     weekly_groups: dict[str, list[int]] = defaultdict(lambda: [0] * len(weeks))
     town_weeks: dict[str, list[int]] = defaultdict(lambda: [0] * len(weeks))
     town_total: Counter[str] = Counter()
-    for r in rows:
-        k = index.get(monday(local_date(r.received_at)))
+    for row in _grouped(session, user, period, township):
+        tally = Tally.of(row)
+        town = row.township or "未填写"
+        group = group_name.get(row.category or "", "待分类")
+        overall.add(tally)
+        by_town[town].add(tally)
+        by_item[row.category or "待分类"].add(tally)
+        by_group[group].add(tally)
+        k = index.get(_as_date(row.week))
         if k is None:
             continue
-        weekly_groups[group_name.get(r.category or "", "待分类")][k] += 1
-        town = r.township or "未填写"
-        town_weeks[town][k] += 1
-        town_total[town] += 1
-    top = [t for t, _ in town_total.most_common(TOP_TOWNSHIPS)]
+        weekly_groups[group][k] += row.cases
+        town_weeks[town][k] += row.cases
+        town_total[town] += row.cases
+    top = [t for t, _ in sorted(town_total.items(), key=lambda kv: (-kv[1], kv[0]))]
+    top = top[:TOP_TOWNSHIPS]
     weekly_towns = {t: town_weeks[t] for t in top}
     rest = [t for t in town_weeks if t not in top]
     if rest:
@@ -176,12 +183,10 @@ def dashboard(
     names = {item.code: item.name for item in taxonomy.items}
     return Dashboard(
         period=period,
-        overall=by_town.overall.as_dict(),
-        by_township=[(k, v.as_dict()) for k, v in sorted(by_town.groups.items())],
-        by_group=[(k, v.as_dict()) for k, v in sorted(grouped.groups.items())],
-        by_item=[
-            (code, names.get(code, code), v.as_dict()) for code, v in sorted(by_item.groups.items())
-        ],
+        overall=overall.as_dict(),
+        by_township=[(k, v.as_dict()) for k, v in sorted(by_town.items())],
+        by_group=[(k, v.as_dict()) for k, v in sorted(by_group.items())],
+        by_item=[(code, names.get(code, code), v.as_dict()) for code, v in sorted(by_item.items())],
         weeks=weeks,
         weekly_groups=dict(sorted(weekly_groups.items())),
         weekly_townships=weekly_towns,
@@ -189,8 +194,11 @@ def dashboard(
     )
 
 
-def _rest(r: Row) -> tuple:
-    return (r.received_at, r.state, r.due_date, r.closed_at, r.rating)
+def _as_date(value) -> date | None:
+    """A week start as the driver returns it (a date; text on some SQLite paths)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
 
 
 # -- CSV ---------------------------------------------------------------------------------------
@@ -279,19 +287,37 @@ class WeeklyReport:
     published: list[dict]
 
 
+PUBLISHED = 300  # closed cases listed in the report, earliest closed first
+
+
 def weekly_report(session: Session, user: User, taxonomy: Taxonomy, first: date) -> WeeklyReport:
     start, end = start_of(first), start_of(first + timedelta(days=7))
     group_name = {item.code: taxonomy.groups.get(item.group, item.group) for item in taxonomy.items}
     names = {item.code: item.name for item in taxonomy.items}
     received = session.execute(
         visible(
-            select(Case.channel, Case.category, Case.township).where(
-                Case.received_at >= start, Case.received_at < end
-            ),
+            select(Case.channel, Case.category, Case.township, func.count().label("n"))
+            .where(Case.received_at >= start, Case.received_at < end)
+            .group_by(Case.channel, Case.category, Case.township),
             user,
         )
     ).all()
-    closed_rows = session.execute(
+    closed_in_week = (Case.closed_at >= start, Case.closed_at < end)
+    closed_groups = session.execute(
+        visible(
+            select(
+                Case.township,
+                Case.category,
+                func.count().label("n"),
+                func.coalesce(func.sum(case((closed_on_time(), 1), else_=0)), 0).label("timely"),
+                *tally_columns(today()),
+            )
+            .where(*closed_in_week)
+            .group_by(Case.township, Case.category),
+            user,
+        )
+    ).all()
+    published_rows = session.execute(
         visible(
             select(
                 Case.id,
@@ -299,25 +325,15 @@ def weekly_report(session: Session, user: User, taxonomy: Taxonomy, first: date)
                 Case.township,
                 Case.village,
                 Case.category,
-                Case.received_at,
-                Case.state,
-                Case.due_date,
                 Case.closed_at,
-                Case.rating,
+                Case.due_date,
             )
-            .where(Case.closed_at >= start, Case.closed_at < end)
-            .order_by(Case.closed_at),
+            .where(*closed_in_week)
+            .order_by(Case.closed_at, Case.id)
+            .limit(PUBLISHED),
             user,
         )
     ).all()
-    closed = compute(
-        (
-            Row(r.township, r.category, r.received_at, r.state, r.due_date, r.closed_at, r.rating)
-            for r in closed_rows
-        ),
-        "township",
-        today(),
-    )
     events = session.execute(
         visible(
             select(CaseEvent.action, CaseEvent.to_state, func.count())
@@ -343,23 +359,23 @@ def weekly_report(session: Session, user: User, taxonomy: Taxonomy, first: date)
         )
         or 0
     )
-    channels = Counter(CHANNELS.get(r.channel, r.channel) for r in received)
-    groups_in = Counter(group_name.get(r.category or "", "待分类") for r in received)
-    groups_done = Counter(group_name.get(r.category or "", "待分类") for r in closed_rows)
-    towns_in = Counter(r.township or "未填写" for r in received)
-    towns_done = Counter(r.township or "未填写" for r in closed_rows)
-    towns_on_time = Counter(
-        r.township or "未填写"
-        for r in closed_rows
-        if r.due_date is None or local_date(r.closed_at) <= r.due_date
-    )
-    replies = _last_replies(session, [r.id for r in closed_rows])
+    channels = _counter(received, lambda r: CHANNELS.get(r.channel, r.channel))
+    groups_in = _counter(received, lambda r: group_name.get(r.category or "", "待分类"))
+    towns_in = _counter(received, lambda r: r.township or "未填写")
+    groups_done = _counter(closed_groups, lambda r: group_name.get(r.category or "", "待分类"))
+    towns_done = _counter(closed_groups, lambda r: r.township or "未填写")
+    towns_on_time: Counter[str] = Counter()
+    closed = Tally()
+    for r in closed_groups:
+        towns_on_time[r.township or "未填写"] += r.timely
+        closed.add(Tally.of(r))
+    replies = _last_replies(session, [r.id for r in published_rows])
     return WeeklyReport(
         start=first,
         end=first + timedelta(days=6),
-        received=len(received),
+        received=sum(r.n for r in received),
         by_channel=channels.most_common(),
-        closed=closed.overall.as_dict(),
+        closed=closed.as_dict(),
         escalated=counts.get("escalated", 0),
         referred=counts.get("state", 0),
         overdue_open=overdue_open,
@@ -376,9 +392,17 @@ def weekly_report(session: Session, user: User, taxonomy: Taxonomy, first: date)
                 "on_time": r.due_date is None or local_date(r.closed_at) <= r.due_date,
                 "reply": replies.get(r.id, ""),
             }
-            for r in closed_rows[:300]
+            for r in published_rows
         ],
     )
+
+
+def _counter(rows: Iterable, key) -> Counter[str]:
+    """Add up grouped counts (``n``) under ``key(row)``."""
+    out: Counter[str] = Counter()
+    for r in rows:
+        out[key(r)] += r.n
+    return out
 
 
 def _last_replies(session: Session, case_ids: list[int]) -> dict[int, str]:
