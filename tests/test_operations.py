@@ -237,7 +237,7 @@ def test_ops_panel_turns_red_for_a_stale_job_and_green_after_it_runs(browser, se
         section = page.locator("section.ops")
         assert section.get_attribute("data-health") == "failing"
         banner = page.get_by_test_id("ops-banner").inner_text()
-        assert "日盘点" in banner and "没有成功运行" in banner
+        assert "日盘点：已超过26小时没有成功运行" in banner
         row = page.locator("tr[data-job=daily_review]")
         assert row.get_attribute("data-healthy") == "no"
         assert "超时未运行" in row.inner_text()
@@ -265,17 +265,33 @@ def test_ops_panel_turns_red_for_a_stale_job_and_green_after_it_runs(browser, se
 
 @pytestmark_browser
 def test_dashboard_as_supervisor_and_no_ops_for_others(browser, service):
+    for phone, text, town in (
+        ("13600000211", "村会计把集体土地偷偷租给自己亲戚了", "城关镇"),
+        ("13600000212", "我们村低保名额都给了村干部家里人", "城关镇"),
+        ("13600000213", "修路的钱被村长拿走一半，路没修好", "南港镇"),
+    ):
+        bs.file_case(service.url, text, phone, township=town)
     sup = service.client(service.login("sup", bs.PASSWORDS["sup"]))
-    overall = sup.get("/api/v1/metrics").json()["overall"]
+    metrics = sup.get("/api/v1/metrics").json()
     context, page, errors = _page(browser, service, "sup")
     try:
         page.goto(service.url + "/workbench/dashboard")
-        text = page.locator("main").inner_text()
-        assert "办结率" in text and str(overall["total"]) in text
-        page.wait_for_function("document.querySelectorAll('canvas').length > 0")
+        total = int(page.locator("[data-kpi=total]").inner_text())
+        assert total == metrics["overall"]["total"] >= 3
+        towns = {
+            row.locator("td").nth(0).inner_text(): int(row.locator("td").nth(1).inner_text())
+            for row in page.locator("table.rates").first.locator("tbody tr").all()
+        }
+        assert towns == {k: v["total"] for k, v in metrics["groups"].items()}
+        assert towns["城关镇"] >= 2 and towns["南港镇"] >= 1
+        charts = json.loads(page.locator("#chart-data").inner_text())
+        weekly = sum(sum(v) for v in charts["groups"]["series"].values())
+        assert weekly == total  # nothing merged or referred here
+        page.wait_for_function("document.querySelectorAll('canvas').length === 3")
         bs.shot(page, "dashboard-supervisor-sql")
         page.goto(service.url + "/workbench/reports/weekly")
         assert "周报" in page.title() or "周报" in page.locator("main").inner_text()
+        bs.shot(page, "weekly-report-sql")
         assert not errors
     finally:
         context.close()
