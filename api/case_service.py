@@ -19,7 +19,6 @@ from api.case_numbers import parse_case_number
 from api.clock import now
 from api.context import ServiceContext
 from api.db import committing
-from api.history import move
 from api.lifecycle import State
 from api.models import AuditEntry, Case, Unit, User
 from api.permissions import Action, may
@@ -120,6 +119,14 @@ def assign_case(
     return act(session, number, user, context, action)
 
 
+def reply_misfit(case: Case, context, target: State, text: str | None) -> str | None:
+    """The title of the reply template ``text`` is when it was written for another state (the
+    office's templates, ``config/replies.yml``); None when it fits."""
+    from api.workbench.replies import misfit_for_case  # the workbench package imports us
+
+    return misfit_for_case(case, context.taxonomy, target.value, text)
+
+
 def transition(
     number: str, body: TransitionIn, context: ServiceContext, session: Session, user: User
 ) -> CaseOut:
@@ -132,15 +139,14 @@ def transition(
         raise HTTPException(422, f"没有“{body.to}”这个状态") from exc
     if target not in (State.IN_PROGRESS, State.DONE, State.ACCEPTED):
         raise HTTPException(409, f"请使用对应的操作变更为“{target}”")
-    if target == State.DONE and not body.reply:
-        raise HTTPException(422, "办结需要填写给群众的答复")
+    if target in workflow.PUBLIC_ANSWER_REQUIRED and not (body.reply or "").strip():
+        raise HTTPException(422, workflow.PUBLIC_ANSWER_REQUIRED[target])
     if target == State.ACCEPTED:
         require(user, Action.REOPEN)
 
     def action(case: Case) -> None:
-        if body.reply:
-            workflow.reply(session, case, body.reply, actor(user))
-        move(session, case, target, actor(user), body.note)
+        misfit = reply_misfit(case, context, target, body.reply)
+        workflow.change_state(session, case, target, body.reply, body.note, actor(user), misfit)
 
     return act(session, number, user, context, action)
 
@@ -155,7 +161,13 @@ def refer(
         number,
         user,
         context,
-        lambda case: workflow.refer_out_of_list(session, case, body.reason, actor(user)),
+        lambda case: workflow.refer_out_of_list(
+            session,
+            case,
+            body.reason,
+            actor(user),
+            reply_misfit(case, context, State.REFERRED, body.reason),
+        ),
     )
 
 

@@ -1,6 +1,8 @@
-"""Staff labels (every confirm and correct of a case's item, with who and when) read back out:
-as training data, as the recent corrections a candidate model is checked on, and as a file for
-analysts' own tools. Texts and labels only; never the complainant's contact details."""
+"""Staff labels (every confirm and correct of a case's item by a supervisor, and every label an
+analyst gave from the labelling queue, ``api.label_queue``; each with who, when and why) read
+back out: as training data, as the recent corrections a candidate model is checked on, as a
+file for analysts' own tools, and as the agreement between analysts. Texts and labels only;
+never the complainant's contact details."""
 
 from __future__ import annotations
 
@@ -15,10 +17,20 @@ from sqlalchemy.orm import Session
 
 from api.clock import aware
 from api.csv_export import csv_chunks
-from api.models import Case, Label, User
+from api.models import Case, Label, LabelTask, User
 from classifiers.training_set import Labelled
 
-EXPORT_COLUMNS = ("case_number", "text", "label", "previous", "kind", "who", "when")
+EXPORT_COLUMNS = (
+    "case_number",
+    "text",
+    "label",
+    "previous",
+    "kind",
+    "who",
+    "when",
+    "origin",
+    "reason",
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,8 @@ class LabelRow:
     kind: str
     who: str | None
     when: datetime
+    origin: str | None = None  # None: a supervisor on the case page; "queue": an analyst
+    reason: str | None = None
 
     def as_export(self) -> dict:
         data = asdict(self)
@@ -50,6 +64,8 @@ def _query(latest_only: bool):
             Label.kind,
             User.username,
             Label.at,
+            Label.origin,
+            Label.reason,
         )
         .join(Case, Case.id == Label.case_id)
         .outerjoin(User, User.id == Label.user_id)
@@ -67,8 +83,29 @@ def all_labels(session: Session) -> Iterator[LabelRow]:
 
 
 def current_labels(session: Session) -> list[LabelRow]:
-    """Each labelled case's latest decision: the item staff last said it is (training data)."""
-    return [LabelRow(*row) for row in session.execute(_query(True).order_by(Label.id))]
+    """The training data: for each labelled case, a supervisor's latest decision if there is
+    one (it is what the case now is); else each analyst's latest label from the queue, one row
+    when they agree, one per item when they do not (the training set then leaves the text out
+    as a conflict, 标注冲突, until a supervisor settles it)."""
+    supervised = select(func.max(Label.id)).where(Label.origin.is_(None)).group_by(Label.case_id)
+    rows = [
+        LabelRow(*row) for row in session.execute(_query(False).where(Label.id.in_(supervised)))
+    ]
+    settled = {row.case_number for row in rows}
+    per_analyst = (
+        select(func.max(Label.id))
+        .where(Label.origin.is_not(None))
+        .group_by(Label.case_id, Label.user_id)
+    )
+    seen: set[tuple[str, str]] = set()
+    for row in session.execute(_query(False).where(Label.id.in_(per_analyst)).order_by(Label.id)):
+        found = LabelRow(*row)
+        if found.case_number in settled or (found.case_number, found.label) in seen:
+            continue
+        seen.add((found.case_number, found.label))
+        rows.append(found)
+    rows.sort(key=lambda r: r.when)
+    return rows
 
 
 def recent_corrections(session: Session, n: int) -> list[LabelRow]:
@@ -95,3 +132,78 @@ def export_chunks(session: Session, fmt: str, chunk_rows: int = 500) -> Iterator
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How far analysts' labels agree (the cases two analysts labelled), and the model's
+    accuracy on the random sample of the queue (an unbiased estimate, unlike the picked cases)."""
+
+    pairs: int
+    agreed: int
+    kappa: float | None
+    sample: int
+    model_right: int
+
+    @property
+    def raw(self) -> float | None:
+        return self.agreed / self.pairs if self.pairs else None
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.model_right / self.sample if self.sample else None
+
+    @property
+    def accuracy_interval(self) -> tuple[float, float] | None:
+        """95% Wilson interval of the model's accuracy on the random sample."""
+        if not self.sample:
+            return None
+        n, p, z = self.sample, self.model_right / self.sample, 1.96
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+        return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def kappa(first: list[str], second: list[str]) -> float | None:
+    """Cohen's kappa of two analysts' labels on the same cases; None with fewer than two
+    cases, or when it is undefined (both used one and the same item throughout)."""
+    from sklearn.metrics import cohen_kappa_score
+
+    if len(first) < 2:
+        return None
+    if len(set(first) | set(second)) < 2:
+        return None
+    value = float(cohen_kappa_score(first, second))
+    return None if value != value else value  # NaN: undefined
+
+
+def agreement(session: Session) -> Agreement:
+    """Analysts' agreement (the first two analysts on each case) and the model's accuracy on the
+    queue's random sample (against the first analyst's label)."""
+
+    rows = session.execute(
+        select(Label.case_id, Label.user_id, Label.category, LabelTask.why, Case.predicted_category)
+        .join(LabelTask, LabelTask.case_id == Label.case_id)
+        .join(Case, Case.id == Label.case_id)
+        .where(Label.origin == "queue")
+        .order_by(Label.id)
+    ).all()
+    by_case: dict[int, list[str]] = {}
+    users: dict[int, set[int | None]] = {}
+    why: dict[int, tuple[str, str | None]] = {}
+    for case_id, user_id, category, picked, predicted in rows:
+        if user_id in users.setdefault(case_id, set()):
+            continue
+        users[case_id].add(user_id)
+        by_case.setdefault(case_id, []).append(category)
+        why[case_id] = (picked, predicted)
+    pairs = [labels[:2] for labels in by_case.values() if len(labels) >= 2]
+    first, second = [a for a, _ in pairs], [b for _, b in pairs]
+    sample = [cid for cid, (picked, _) in why.items() if picked == "random"]
+    return Agreement(
+        pairs=len(pairs),
+        agreed=sum(a == b for a, b in pairs),
+        kappa=kappa(first, second),
+        sample=len(sample),
+        model_right=sum(why[cid][1] == by_case[cid][0] for cid in sample),
+    )

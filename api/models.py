@@ -195,6 +195,23 @@ class Label(Base):
     kind: Mapped[str] = mapped_column(String(10))  # confirm / correct
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Revision 0009: None for a supervisor's decision on the case page, "queue" for an
+    # analyst's label from the labelling queue (api.label_queue); and the labeller's why.
+    origin: Mapped[str | None] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class LabelTask(Base):
+    """A case picked for analysts to label (revision 0009): why it was picked, and whether a
+    second analyst labels it too (for the agreement between analysts)."""
+
+    __tablename__ = "label_queue"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True, index=True)
+    why: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float | None] = mapped_column(Float)
+    double: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class OutboundSms(Base):

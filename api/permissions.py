@@ -22,6 +22,7 @@ class Action(StrEnum):
     SEE_OUTBOX = "see_outbox"  # text messages to residents
     FILE_FOR_RESIDENTS = "file_for_residents"  # 代群众反映
     EXPORT_LABELS = "export_labels"  # staff labels, for analysts' own tools
+    LABEL_CASES = "label_cases"  # the labelling queue: labels that train the model
     READ_MODELS = "read_models"  # the model registry and reports
     MANAGE_MODELS = "manage_models"  # promote and roll back
     MANAGE_UNITS = "manage_units"  # create handling units
@@ -42,6 +43,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.SEE_OUTBOX: frozenset({_S}),
     Action.FILE_FOR_RESIDENTS: frozenset({_G}),
     Action.EXPORT_LABELS: frozenset({_S, _A}),
+    Action.LABEL_CASES: frozenset({_A}),
     Action.READ_MODELS: frozenset({_S, _A}),
     Action.MANAGE_MODELS: frozenset({_S}),
     Action.MANAGE_UNITS: frozenset({_S}),

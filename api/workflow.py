@@ -16,6 +16,13 @@ from classifiers.taxonomy import OUT_CODE, Taxonomy
 
 RATINGS = ("满意", "基本满意", "不满意")
 
+# The moves a resident must be given the office's answer on (their status lookup and text
+# message show it): what to say when it is missing.
+PUBLIC_ANSWER_REQUIRED = {
+    State.DONE: "办结需要填写给群众的答复（群众查询进度时会看到）",
+    State.REFERRED: "清单外转办需要写明转往何处及原因，会告知群众",
+}
+
 
 class ActionRefused(ValueError):
     """A staff action that the office's rules forbid; the message says why (in Chinese)."""
@@ -52,11 +59,45 @@ def _same_place(a: str, b: str) -> bool:
     return a.translate(strip) == b.translate(strip)
 
 
-def refer_out_of_list(session: Session, case: Case, reason: str, actor: str) -> None:
-    if not reason or not reason.strip():
-        raise ActionRefused("清单外转办需要写明转往何处及原因，会告知群众")
-    case.referral_reason = reason.strip()
-    move(session, case, State.REFERRED, actor, reason.strip())
+def check_public_answer(target: State, answer: str | None, misfit: str | None = None) -> str | None:
+    """The answer to the resident for a move to ``target``, stripped; refused when the move
+    needs one and has none, or when it is a template written for another state (``misfit``,
+    its title: "已受理，正在核实" is no answer to a closed case)."""
+    text = (answer or "").strip() or None
+    if text is None and target in PUBLIC_ANSWER_REQUIRED:
+        raise ActionRefused(PUBLIC_ANSWER_REQUIRED[target])
+    if text is not None and misfit:
+        raise ActionRefused(
+            f"这条答复是“{misfit}”模板，不适合“{target}”：请选用{target}的答复模板或自己写"
+        )
+    return text
+
+
+def change_state(
+    session: Session,
+    case: Case,
+    target: State,
+    answer: str | None,
+    note: str | None,
+    actor: str,
+    misfit: str | None = None,
+) -> None:
+    """办理中, 已办结 or back to 已受理, with the answer to the resident (public: their status
+    lookup shows it) kept apart from the staff's internal note (never shown to them)."""
+    text = check_public_answer(target, answer, misfit)
+    if text:
+        reply(session, case, text, actor)
+    move(session, case, target, actor)
+    if note and note.strip():
+        record(session, case, actor, "note", note.strip(), public=False)
+
+
+def refer_out_of_list(
+    session: Session, case: Case, reason: str, actor: str, misfit: str | None = None
+) -> None:
+    text = check_public_answer(State.REFERRED, reason, misfit)
+    case.referral_reason = text
+    move(session, case, State.REFERRED, actor, text)
 
 
 def set_category(

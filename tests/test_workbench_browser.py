@@ -141,6 +141,7 @@ def test_supervisor_works_the_review_queue_and_corrects_an_item(open_as, service
     form.locator("select[name=template]").select_option(label="转12345热线")
     assert "12345" in form.locator("textarea").input_value()
     form.locator("button[type=submit]").click()
+    sup.page.locator("form[data-action=confirm-reply] button[type=submit]").click()  # preview
     assert "清单外转办" in sup.flash()
     assert _case(service, seeded["out"])["state"] == "清单外转办"
 
@@ -219,6 +220,7 @@ def test_handler_closes_a_case_with_a_reply_from_a_template(open_as, service, se
     reply = form.locator("textarea[name=reply]").input_value()
     assert seeded["to_close"] in reply and "城关镇民政办" in reply  # placeholders filled in
     form.locator("button[type=submit]").click()
+    civil.page.locator("form[data-action=confirm-reply] button[type=submit]").click()  # preview
     assert "已办结" in civil.flash()
     bs.shot(civil.page, "handler-case-closed")
     status = httpx.post(

@@ -10,6 +10,22 @@ document.addEventListener("DOMContentLoaded", () => {
       if (target && select.value) target.value = select.value;
     });
   }
+  // Only the reply templates written for the chosen target state are offered.
+  for (const to of document.querySelectorAll("select[data-templates]")) {
+    const templates = document.getElementById(to.dataset.templates);
+    if (!templates) continue;
+    const offer = () => {
+      for (const el of templates.querySelectorAll("[data-state]")) {
+        const fits = el.dataset.state === to.value;
+        el.hidden = !fits;
+        el.disabled = !fits;
+      }
+      const chosen = templates.selectedOptions[0];
+      if (chosen && chosen.disabled) templates.value = "";
+    };
+    to.addEventListener("change", offer);
+    offer();
+  }
   for (const form of document.querySelectorAll("form[data-confirm]")) {
     form.addEventListener("submit", (event) => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();

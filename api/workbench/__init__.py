@@ -6,6 +6,7 @@ mounts at /workbench/static (CSS, the page script, the vendored chart library)."
 from api.workbench import (  # noqa: F401 - registers the routes on the router
     actions,
     filing,
+    labels_page,
     models_page,
     ops_page,
     outbox_page,

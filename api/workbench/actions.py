@@ -15,9 +15,10 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from api import case_service as cases
+from api import sms_texts, workflow
 from api.access import DB, Ctx
 from api.context import ServiceContext
-from api.lifecycle import OPEN_STATES, IllegalTransition
+from api.lifecycle import OPEN_STATES, IllegalTransition, State
 from api.logins import WRONG, login_client, token_for
 from api.models import User
 from api.problems import locked_message
@@ -36,7 +37,7 @@ from api.throttle import Locked
 from api.workbench import queries
 from api.workbench.pages import case_page, home_url, item_names, values_for
 from api.workbench.render import page, redirect
-from api.workbench.replies import Template, fill
+from api.workbench.replies import Template, fill, misfit_for_case
 from api.workbench.routing import router
 from api.workbench.session import (
     PREFIX,
@@ -221,6 +222,16 @@ def case_action(
         raise HTTPException(404, "没有这个操作")
     cases.get_case(number, context, session, user)  # 404 before anything if not visible
     back = f"{PREFIX}/cases/{quote(number, safe='')}"
+    if not form.get("confirmed"):
+        try:
+            shown = _preview(request, context, session, user, number, action, form)
+        except Refusal as exc:
+            session.rollback()
+            response = redirect(back)
+            flash(request, response, "error", why(exc))
+            return response
+        if shown is not None:
+            return shown
     try:
         message, kind = _do(context, session, user, number, action, form), "ok"
     except Refusal as exc:
@@ -231,6 +242,45 @@ def case_action(
     response = redirect(back)
     flash(request, response, kind, message)
     return response
+
+
+def _preview(
+    request: Request,
+    context: ServiceContext,
+    session: Session,
+    user: User,
+    number: str,
+    action: str,
+    form: Form,
+):
+    """Before a case is closed or referred, the supervisor sees exactly what the resident will
+    be told (the answer in their status lookup, the text message) and, apart from it, the
+    internal note they will not; nothing is stored until 确认发送. None: no preview needed."""
+    if action == "refer":
+        target = State.REFERRED
+    elif action == "transition" and form.get("to") == State.DONE.value:
+        target = State.DONE
+    else:
+        return None
+    out = cases.get_case(number, context, session, user)
+    answer = _reply(form)
+    text = workflow.check_public_answer(
+        target, answer, misfit_for_case(out, context.taxonomy, target.value, answer)
+    )
+    sms = (
+        sms_texts.done(out.number) if target == State.DONE else sms_texts.referred(out.number, text)
+    )
+    return page(
+        request,
+        "reply_preview.html",
+        user,
+        case=out,
+        action=action,
+        target=target.value,
+        answer=text,
+        note=_text(form, "note") if action == "transition" else None,
+        sms=sms,
+    )
 
 
 # -- bulk actions on an event --------------------------------------------------------------------

@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from api import outbox
 from api.clock import aware
 from api.models import User
+from api.permissions import Action, may
 from api.staff_words import (
     ACTION_NAMES,
     ROLE_NAMES,
@@ -109,6 +110,7 @@ def page(
             "outbox": policy.can_see_outbox(user),
             "outbox_waiting": _outbox_waiting(request) if policy.can_see_outbox(user) else 0,
             "file": policy.can_file_for_residents(user),
+            "labels": may(user.role, Action.LABEL_CASES),
             "ops": policy.can_see_operations(user),
         }
     html = env.get_template(template).render(

@@ -11,6 +11,7 @@ never reach Python's ``str.format``, which evaluates attribute and index lookups
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from dataclasses import dataclass
@@ -89,6 +90,55 @@ def case_values(
         "township": township,
         "due": f"{due.year}年{due.month}月{due.day}日" if due else None,
     }
+
+
+# How close an edited template still counts as that template (a date or a word changed).
+SAME_TEMPLATE = 0.85
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def misfit(
+    replies: Replies,
+    code: str | None,
+    taxonomy: Taxonomy,
+    target: str,
+    values: dict[str, str | None],
+    text: str | None,
+) -> str | None:
+    """The title of a template written for another target state that ``text`` is, as filled in
+    or nearly (an edited date); None when it is one of ``target``'s own or the staff's own
+    words. Closing a case with "已受理，正在核实…" is the mistake this catches."""
+    if not text or not text.strip():
+        return None
+    said = _squash(text)
+    own = replies.for_case(code, taxonomy, target)
+    if any(said in (_squash(fill(t, values)), _squash(t.text)) for t in own):
+        return None
+    for state in STATES:
+        if state == target:
+            continue
+        for t in replies.for_case(code, taxonomy, state):
+            for candidate in (_squash(fill(t, values)), _squash(t.text)):
+                if difflib.SequenceMatcher(None, said, candidate).ratio() >= SAME_TEMPLATE:
+                    return t.title
+    return None
+
+
+def misfit_for_case(case, taxonomy: Taxonomy, target: str, text: str | None) -> str | None:
+    """``misfit`` for a stored case (``api.models.Case``), with its own placeholders."""
+    item = taxonomy.by_code.get(case.category or "")
+    values = case_values(
+        case.number,
+        item.name if item else None,
+        case.unit.name if case.unit else None,
+        case.village,
+        case.township,
+        case.due_date,
+    )
+    return misfit(load_replies(), case.category, taxonomy, target, values, text)
 
 
 def _templates(raw, where: str) -> dict[str, tuple[Template, ...]]:
