@@ -61,6 +61,10 @@ CHANNELS = ["web", "sms", "voice", "grid_worker"]
 # State of a case received d days ago: recent ones are still open, older ones mostly closed.
 OPEN_SHARE = 0.35
 REVIEW = "/workbench/queues/review"
+DASHBOARD, REPORT = "dashboard (12 weeks)", "weekly report"
+# HOTLINE_BENCH_STATS_ONLY=1: only the dashboard and the weekly report (the queue tabs at
+# 500,000 cases take minutes and are not what issue 17 measures).
+STATS_ONLY = os.environ.get("HOTLINE_BENCH_STATS_ONLY") == "1"
 
 
 def _texts() -> list[tuple[str, str]]:
@@ -327,23 +331,32 @@ def run_backend(backend: str, model_path: Path, n: int, requests: int) -> dict:
         seed_s = prepare(url, home, n)
         port = os.environ.get("HOTLINE_BENCH_PORT")  # else any free port
         extra = {"port": int(port)} if port else {}
-        svc = Service(home, service_env(home, model_path, pg_url), **extra).start()
+        env = service_env(home, model_path, pg_url)  # statistics cache off: every load counts
+        svc = Service(home, env, **extra).start()
         client = _login(svc.url)
-        review = _time(client, REVIEW, requests)
-        first = re.search(r'class="case-link" href="([^"]+)"', client.get(REVIEW).text)
-        others = {
-            tab: _time(client, f"/workbench/queues/{tab}", 20)
-            for tab in ("assign", "joint", "due_soon", "overdue", "escalated")
-        }
-        others["case page"] = _time(client, first.group(1), 20) if first else None
-        others["review, filtered"] = _time(
-            client, f"{REVIEW}?township={TOWNSHIPS[1]}&channel=sms", 20
-        )
+        review, others, in_queue = {}, {}, None
+        if not STATS_ONLY:
+            review = _time(client, REVIEW, requests)
+            first = re.search(r'class="case-link" href="([^"]+)"', client.get(REVIEW).text)
+            others = {
+                tab: _time(client, f"/workbench/queues/{tab}", 20)
+                for tab in ("assign", "joint", "due_soon", "overdue", "escalated")
+            }
+            others["case page"] = _time(client, first.group(1), 20) if first else None
+            others["review, filtered"] = _time(
+                client, f"{REVIEW}?township={TOWNSHIPS[1]}&channel=sms", 20
+            )
+            in_queue = re.search(r"共 (\d+) 件", client.get(REVIEW).text)
         last_week = (now().date() - timedelta(days=7)).isoformat()
-        others["dashboard (12 weeks)"] = _time(client, "/workbench/dashboard", 30)
-        others["weekly report"] = _time(client, f"/workbench/reports/weekly?week={last_week}", 30)
-        count = client.get(REVIEW).text
-        in_queue = re.search(r"共 (\d+) 件", count)
+        report = f"/workbench/reports/weekly?week={last_week}"
+        others[DASHBOARD] = _time(client, "/workbench/dashboard", 30)
+        others[REPORT] = _time(client, report, 30)
+        svc.stop()
+        # As served: each worker keeps the counts for a minute (api/workbench/cache.py).
+        svc = Service(home, {**env, "HOTLINE_STATS_CACHE_SECONDS": "60"}, **extra).start()
+        client = _login(svc.url)
+        others[DASHBOARD + ", cached"] = _time(client, "/workbench/dashboard", 30)
+        others[REPORT + ", cached"] = _time(client, report, 30)
     finally:
         if svc is not None:
             svc.stop()
@@ -358,19 +371,21 @@ def run_backend(backend: str, model_path: Path, n: int, requests: int) -> dict:
         "review": review,
         "others": others,
     }
-    verdict = "OK" if review["p95_ms"] < 300 else "SLOW"
-    print(
-        f"{backend:<11} {n} cases (seeded in {seed_s:.1f} s), 待审核 holds "
-        f"{result['in_review_queue']}: p50 {review['p50_ms']} ms, p95 {review['p95_ms']} ms, "
-        f"max {review['max_ms']} ms over {requests} requests  [{verdict}: target p95 < 300 ms]"
-    )
+    print(f"{backend:<11} {n} cases (seeded in {seed_s:.1f} s)")
+    if review:
+        verdict = "OK" if review["p95_ms"] < 300 else "SLOW"
+        print(
+            f"{'':<11}   待审核 holds {result['in_review_queue']}: p50 {review['p50_ms']} ms, "
+            f"p95 {review['p95_ms']} ms, max {review['max_ms']} ms over {requests} requests"
+            f"  [{verdict}: target p95 < 300 ms]"
+        )
     for name, t in others.items():
         if t:
             mark = ""
-            if name in ("dashboard (12 weeks)", "weekly report"):
+            if name.startswith((DASHBOARD, REPORT)):
                 mark = "  [OK]" if t["p95_ms"] < 300 else "  [SLOW: target p95 < 300 ms]"
             print(
-                f"{'':<11}   {name:<22} p50 {t['p50_ms']:>7} ms  p95 {t['p95_ms']:>7} ms"
+                f"{'':<11}   {name:<30} p50 {t['p50_ms']:>7} ms  p95 {t['p95_ms']:>7} ms"
                 f"  ({t['requests']} loads){mark}"
             )
     return result

@@ -50,6 +50,7 @@ class Service:
     env: dict
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
+    workers: int | None = None  # `hotline serve --workers` (None: its default)
 
     @property
     def url(self) -> str:
@@ -59,7 +60,13 @@ class Service:
         env = {**self.env, **extra_env}
         log = open(self.home / f"serve-{self.port}.log", "ab")  # noqa: SIM115 - lives with proc
         self.proc = subprocess.Popen(
-            [HOTLINE, "serve", "--port", str(self.port)],
+            [
+                HOTLINE,
+                "serve",
+                "--port",
+                str(self.port),
+                *(["--workers", str(self.workers)] if self.workers else []),
+            ],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=log,
@@ -127,6 +134,8 @@ def service_env(home: Path, model_path: Path, database_url: str | None) -> dict:
         "HOTLINE_TRIAGE_POLL": "0.3",
         # The trusted internal caller's token (the action server's, see api/callers.py).
         "HOTLINE_INTERNAL_TOKEN": secrets.token_urlsafe(24),
+        # Tests read the dashboard right after changing cases: no minute-old counts.
+        "HOTLINE_STATS_CACHE_SECONDS": "0",
     }
     env.pop("DATABASE_URL", None)
     if database_url:

@@ -18,7 +18,8 @@ from api.db import make_engine, migrate, session_factory
 from api.lifecycle import State
 from api.metrics import metrics_by
 from api.models import Case, User
-from api.workbench import stats
+from api.workbench import cache, stats
+from api.workbench.drift import drift_watch
 from classifiers.taxonomy import load_taxonomy
 from hotline.processes import PG_ADMIN_URL
 
@@ -59,6 +60,7 @@ def _cases(n: int) -> list[dict]:
                 "due_date": rng.choice([None, day + timedelta(days=rng.randrange(0, 30))]),
                 "closed_at": closed,
                 "rating": rng.choice(RATINGS),
+                "confidence": rng.choice([None, round(rng.random(), 3)]),
             }
         )
     return rows
@@ -95,6 +97,12 @@ def _tally(rows: list[dict], day: date) -> dict:
         "on_time_rate": round(t["on_time"] / t["closed"], 4) if t["closed"] else None,
         "satisfaction_rate": round(t["satisfied"] / t["rated"], 4) if t["rated"] else None,
     }
+
+
+@pytest.fixture(autouse=True)
+def fresh_counts(monkeypatch):
+    monkeypatch.setenv("HOTLINE_STATS_CACHE_SECONDS", "0")
+    cache.clear()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -190,3 +198,51 @@ def test_metrics_by_month_equal_python(seeded):
         k: _tally(v, today()) for k, v in months.items()
     }
     assert result.overall.as_dict() == _tally(rows, today())
+
+
+def test_drift_watch_counts_equal_python(seeded):
+    from classifiers.taxonomy import OUT_CODE
+
+    sessions, rows = seeded
+    with sessions() as session:
+        watch = drift_watch(session, SUPERVISOR, load_taxonomy(), None)
+    for week in watch.weeks:
+        cases = [
+            r
+            for r in rows
+            if r["category"] is not None
+            and week.start <= r["received_at"].date() < week.start + timedelta(days=7)
+        ]
+        assert week.n == len(cases)
+        if cases:
+            assert week.out_share == sum(r["category"] == OUT_CODE for r in cases) / len(cases)
+            scored = [r["confidence"] for r in cases if r["confidence"] is not None]
+            low = sum(c < watch.review_threshold for c in scored) / len(scored) if scored else None
+            assert week.low_share == low
+    assert sum(w.n for w in watch.weeks) > 300
+
+
+def test_counts_are_kept_a_minute_per_scope(seeded, monkeypatch):
+    sessions, rows = seeded
+    monkeypatch.setenv("HOTLINE_STATS_CACHE_SECONDS", "60")
+    taxonomy = load_taxonomy()
+    period = stats.Period(today() - timedelta(days=83), today())
+    with sessions() as session:
+        before = stats.dashboard(session, SUPERVISOR, taxonomy, period, None).overall["total"]
+        extra = {**rows[0], "number": "19999999", "public_id": secrets.token_hex(8)}
+        extra.update(received_at=datetime.now(CST), state=State.ACCEPTED.value)
+        session.execute(insert(Case), [extra])
+        session.commit()
+        try:
+            cached = stats.dashboard(session, SUPERVISOR, taxonomy, period, None)
+            assert cached.overall["total"] == before  # counted less than a minute ago
+            handler = User(username="h", display_name="h", role="handler", password_hash="x")
+            handler.id, handler.unit_id = 99, 1
+            mine = stats.dashboard(session, handler, taxonomy, period, None)
+            assert mine.overall["total"] == 0  # another scope is never served the cached numbers
+            cache.clear()
+            fresh = stats.dashboard(session, SUPERVISOR, taxonomy, period, None)
+            assert fresh.overall["total"] == before + 1
+        finally:
+            session.execute(Case.__table__.delete().where(Case.number == "19999999"))
+            session.commit()

@@ -27,6 +27,7 @@ from api.csv_export import to_csv
 from api.lifecycle import OPEN_STATES, State
 from api.metrics import Tally, closed_on_time, tally_columns, week_start
 from api.models import Case, CaseEvent, User
+from api.workbench import cache
 from api.workbench.queries import CHANNELS, describe_events, start_of
 from classifiers.taxonomy import Taxonomy
 
@@ -160,7 +161,9 @@ def dashboard(
     weekly_groups: dict[str, list[int]] = defaultdict(lambda: [0] * len(weeks))
     town_weeks: dict[str, list[int]] = defaultdict(lambda: [0] * len(weeks))
     town_total: Counter[str] = Counter()
-    for row in _grouped(session, user, period, township):
+    key = ("dashboard", id(session.get_bind()), cache.scope(user), period, township, today())
+    grouped = cache.cached(key, lambda: _grouped(session, user, period, township))
+    for row in grouped:
         tally = Tally.of(row)
         town = row.township or "未填写"
         group = group_name.get(row.category or "", "待分类")
@@ -291,6 +294,11 @@ PUBLISHED = 300  # closed cases listed in the report, earliest closed first
 
 
 def weekly_report(session: Session, user: User, taxonomy: Taxonomy, first: date) -> WeeklyReport:
+    key = ("weekly", id(session.get_bind()), cache.scope(user), first, today())
+    return cache.cached(key, lambda: _weekly_report(session, user, taxonomy, first))
+
+
+def _weekly_report(session: Session, user: User, taxonomy: Taxonomy, first: date) -> WeeklyReport:
     start, end = start_of(first), start_of(first + timedelta(days=7))
     group_name = {item.code: taxonomy.groups.get(item.group, item.group) for item in taxonomy.items}
     names = {item.code: item.name for item in taxonomy.items}
