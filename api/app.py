@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import FastAPI
@@ -13,13 +14,14 @@ from pydantic import BaseModel, Field
 
 from api import workbench
 from api.access import Ctx
+from api.background import service_jobs
 from api.clean_request import CleanRequest
 from api.context import ServiceContext
 from api.db import make_engine, migrate, session_factory
-from api.events import EventBridge
 from api.lifecycle import IllegalTransition
 from api.limits import BodySizeLimit
 from api.logins import warm_dummy_hash
+from api.model_store import service_registry
 from api.ops_metrics import HttpMetrics
 from api.ops_metrics import router as ops_metrics_router
 from api.outbox import LIVE
@@ -39,11 +41,11 @@ from api.routes import (
 from api.rules import load_rules
 from api.schemas import Strict
 from api.settings import Settings
-from api.sms_sender import OutboxSender, TwilioSender
-from api.triage import ModelHolder, TriageWorker
+from api.shared_state import deployment_secret
+from api.triage import ModelHolder
 from api.workflow import ActionRefused
 from classifiers.model import MAX_TEXT_CHARS
-from classifiers.paths import var_dir
+from classifiers.paths import models_dir
 from classifiers.taxonomy import load_taxonomy
 
 DOCS_ASSETS = "/workbench/static/vendor/swagger-ui"  # Swagger UI 4.15.5, see its README
@@ -65,6 +67,8 @@ class ClassifyResponse(BaseModel):
 def build_context(settings: Settings) -> ServiceContext:
     engine = make_engine(settings.database_url)
     migrate(engine)
+    if not settings.secret_key:  # PostgreSQL without HOTLINE_SECRET: the deployment's key
+        settings = replace(settings, secret_key=deployment_secret(engine))
     return ServiceContext(
         settings=settings,
         engine=engine,
@@ -72,7 +76,7 @@ def build_context(settings: Settings) -> ServiceContext:
         read_sessions=session_factory(engine.execution_options(isolation_level="AUTOCOMMIT")),
         taxonomy=load_taxonomy(),
         rules=load_rules(settings.rules_path),
-        model=ModelHolder(settings.model_path),
+        model=ModelHolder(settings.model_path, registry=service_registry(engine, models_dir())),
     )
 
 
@@ -81,36 +85,17 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        worker = None
-        if run_worker:
-            worker = TriageWorker(
-                context.sessions,
-                context.model.classify,
-                context.taxonomy,
-                context.rules,
-                context.settings.triage_poll_seconds,
-                lock_path=var_dir() / "triage-worker.lock",
-                events=EventBridge(
-                    context.sessions, context.taxonomy, var_dir() / "events-state.json.gz"
-                ),
-            )
-            worker.start()
-            app.state.wake_worker = worker.wake
-        sender = None
-        if run_worker and context.settings.sms_live:
-            sender = OutboxSender(
-                context.sessions,
-                TwilioSender(context.settings),
-                context.settings.sms_poll_seconds,
-                lock_path=var_dir() / "sms-sender.lock",
-            )
-            sender.start()
-            app.state.wake_sender = sender.wake
+        jobs = None
+        if run_worker:  # each job runs in the one process holding its election (api.background)
+            jobs = service_jobs(context)
+            jobs.start()
+            app.state.wake_worker = jobs.wake
+            if jobs.sms is not None:
+                app.state.wake_sender = jobs.sms.wake
+            app.state.jobs = jobs
         yield
-        if sender is not None:
-            sender.stop()
-        if worker is not None:
-            worker.stop()
+        if jobs is not None:
+            jobs.stop()
         context.engine.dispose()
 
     app = FastAPI(

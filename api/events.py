@@ -1,10 +1,17 @@
 """Duplicate-issue clustering inside the case service (多人反映同一问题 → 研判).
 
-One process (the elected triage worker) owns the incremental ``EventClusterer``: it adds each
-classified case in arrival order, applies staff merge/split decisions, and writes the event id,
-the number of distinct reporters and the joint-review flag onto the cases of the event. The
-clusterer's state is saved under var/ so a restart continues where it stopped; cases clustered
-after the last save are simply clustered again.
+One process of the deployment (the ``clustering`` election of ``api.jobs``: an advisory lock on
+PostgreSQL, a lock file on SQLite) owns the incremental ``EventClusterer``: it adds each
+classified case in arrival order, applies staff merge/split decisions (once, for everyone: the
+decision rows are marked applied in the same transaction), and writes the event id, the number
+of distinct reporters, the joint-review flag and the clusterer's reason onto the cases.
+
+The clusterer's state is saved in the database (``cluster_state``), so whichever process holds
+the election next continues where the last one saved; cases clustered after that save are
+clustered again. On PostgreSQL new event ids come from the ``event_ids`` sequence, so no id is
+ever handed out twice (not by two hosts, not after a restart). Each write checks the state row's
+``generation``, which a new holder bumps when it takes over: a former holder that lost its lock
+mid-pass has its late write rolled back instead of mixing two clusterers' results.
 """
 
 from __future__ import annotations
@@ -15,18 +22,26 @@ import logging
 import time
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.clock import aware
+from api.clock import aware, now
 from api.db import results_may_lag
+from api.jobs import Election, Job, is_postgres
 from api.models import Case, ClusterDecision
+from api.shared_state import ClusterState
 from classifiers.cluster_config import ClusterConfig
 from classifiers.cluster_engine import Complaint, EventClusterer
 from classifiers.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
-SAVE_EVERY_SECONDS = 30
+SAVE_EVERY_SECONDS = 5.0
+STATE_ROW = 1
+REASON_CHARS = 300
+
+
+class Fenced(RuntimeError):
+    """Another process took the clusterer over; this one's results are not to be written."""
 
 
 class EventBridge:
@@ -34,37 +49,40 @@ class EventBridge:
         self,
         factory: sessionmaker[Session],
         taxonomy: Taxonomy,
-        state_path: Path,
+        legacy_state_path: Path | None = None,
         config: ClusterConfig | None = None,
+        save_every: float = SAVE_EVERY_SECONDS,
     ) -> None:
         self.factory = factory
         self.taxonomy = taxonomy
-        self.state_path = state_path
+        self.legacy_state_path = legacy_state_path  # var/events-state.json.gz of older versions
         self.config = config or ClusterConfig()
+        self.save_every = save_every
         self.clusterer: EventClusterer | None = None
         self.last_case_id = 0
         self.last_decision_id = 0
+        self.generation = 0
         self._saved_at = time.monotonic()
         self._dirty = False
 
     # -- start-up -----------------------------------------------------------------------------
     def restore(self) -> None:
-        """Continue from the saved state; anything clustered or decided after it is redone."""
-        self.clusterer, self.last_case_id, self.last_decision_id = None, 0, 0
-        if self.state_path.exists():
-            try:
-                saved = json.loads(gzip.decompress(self.state_path.read_bytes()))
-                self.clusterer = EventClusterer.from_state(saved["clusterer"], self.taxonomy)
-                self.last_case_id = int(saved["last_case_id"])
-                self.last_decision_id = int(saved["last_decision_id"])
-            except (ValueError, OSError, KeyError) as exc:
-                log.warning(
-                    "event state %s unreadable (%s); clustering again", self.state_path, exc
-                )
-                self.clusterer, self.last_case_id, self.last_decision_id = None, 0, 0
-        if self.clusterer is None:
-            self.clusterer = EventClusterer(self.taxonomy, self.config)
+        """Take the clusterer over: continue from the saved state, claim it (a new generation),
+        and mark anything clustered or decided after that save to be done again."""
         with self.factory() as session, session.begin():
+            row = session.execute(
+                select(ClusterState).where(ClusterState.id == STATE_ROW).with_for_update()
+            ).scalar_one_or_none()
+            saved = self._read(row)
+            if row is None:
+                row = ClusterState(
+                    id=STATE_ROW, state=b"", last_case_id=0, last_decision_id=0, generation=0
+                )
+                session.add(row)
+            row.generation = (row.generation or 0) + 1
+            row.saved_at = now()
+            self.generation = row.generation
+            self._load(saved)
             session.execute(
                 update(Case)
                 .where(Case.id > self.last_case_id, Case.cluster_status == "done")
@@ -75,18 +93,75 @@ class EventBridge:
                 .where(ClusterDecision.id > self.last_decision_id)
                 .values(applied=False)
             )
+        self._saved_at = time.monotonic()
+        self._dirty = False
+
+    def _read(self, row: ClusterState | None) -> dict | None:
+        try:
+            if row is not None and row.state:
+                return json.loads(gzip.decompress(row.state))
+            if self.legacy_state_path is not None and self.legacy_state_path.exists():
+                return json.loads(gzip.decompress(self.legacy_state_path.read_bytes()))
+        except (ValueError, OSError) as exc:
+            log.warning("saved event state unreadable (%s); clustering again", exc)
+        return None
+
+    def _load(self, saved: dict | None) -> None:
+        self.clusterer, self.last_case_id, self.last_decision_id = None, 0, 0
+        if saved is not None:
+            try:
+                self.clusterer = EventClusterer.from_state(saved["clusterer"], self.taxonomy)
+                self.last_case_id = int(saved["last_case_id"])
+                self.last_decision_id = int(saved["last_decision_id"])
+            except (ValueError, KeyError, TypeError) as exc:
+                log.warning("saved event state unusable (%s); clustering again", exc)
+                self.clusterer, self.last_case_id, self.last_decision_id = None, 0, 0
+        if self.clusterer is None:
+            self.clusterer = EventClusterer(self.taxonomy, self.config)
+        self.clusterer.new_event_id = self._sequence_id()
+
+    def _sequence_id(self):
+        """New event ids from PostgreSQL's ``event_ids`` sequence (None: the clusterer's own
+        counter, which is saved with it; one machine on SQLite)."""
+        with self.factory() as session:
+            if not is_postgres(session):
+                return None
+
+        def next_id() -> str:
+            with self.factory() as session:
+                number = session.scalar(text("SELECT nextval('event_ids')"))
+            return f"E{number:06d}"
+
+        return next_id
+
+    def forget(self) -> None:
+        """Another process holds the clusterer now: drop ours (it goes stale at once)."""
+        self.clusterer = None
 
     # -- work ---------------------------------------------------------------------------------
     def run_pass(self, batch: int = 200) -> int:
         """Cluster newly classified cases and apply new staff decisions; returns work done."""
         if self.clusterer is None:
             self.restore()
-        done = self._add_pending(batch) + self._apply_decisions()
+        try:
+            done = self._add_pending(batch) + self._apply_decisions()
+        except Fenced:
+            log.warning("another process took over clustering; this one stops")
+            self.forget()
+            return 0
         if done:
             self._dirty = True
-        if self._dirty and time.monotonic() - self._saved_at > SAVE_EVERY_SECONDS:
+        if self._dirty and time.monotonic() - self._saved_at > self.save_every:
             self.save()
         return done
+
+    def _fence(self, session: Session) -> None:
+        """Lock the state row for this transaction and check it is still ours."""
+        generation = session.scalar(
+            select(ClusterState.generation).where(ClusterState.id == STATE_ROW).with_for_update()
+        )
+        if generation != self.generation:
+            raise Fenced()
 
     def _add_pending(self, batch: int) -> int:
         """Cluster the next classified cases. The clusterer runs outside the write transaction,
@@ -108,11 +183,12 @@ class EventBridge:
         if not rows:
             return 0
         touched: set[str] = set()
-        for case_id, number, text, category, reporter_id, received_at in rows:
+        reasons: dict[int, str] = {}
+        for case_id, number, text_, category, reporter_id, received_at in rows:
             assignment = self.clusterer.add(
                 Complaint(
                     id=number,
-                    text=text,
+                    text=text_,
                     category=category or "OUT",
                     # Anonymous complaints each count as their own reporter.
                     reporter=f"r{reporter_id}" if reporter_id else f"c{case_id}",
@@ -120,20 +196,24 @@ class EventBridge:
                 )
             )
             touched.add(assignment.event_id)
+            reasons[case_id] = assignment.why[:REASON_CHARS]
             self.last_case_id = max(self.last_case_id, case_id)
         with self.factory() as session, session.begin():
+            self._fence(session)
             results_may_lag(session)  # lost results are clustered again after a restart
-            session.execute(
-                update(Case)
-                .where(Case.id.in_([row[0] for row in rows]))
-                .values(cluster_status="done")
-            )
+            for case_id, why in reasons.items():
+                session.execute(
+                    update(Case)
+                    .where(Case.id == case_id)
+                    .values(cluster_status="done", cluster_reason=why)
+                )
             self._write_events(session, touched)
         return len(rows)
 
     def _apply_decisions(self) -> int:
         clusterer = self.clusterer
         with self.factory() as session, session.begin():
+            self._fence(session)
             decisions = session.scalars(
                 select(ClusterDecision)
                 .where(ClusterDecision.applied.is_(False))
@@ -177,7 +257,7 @@ class EventBridge:
             )
 
     def save(self) -> None:
-        """Write the clusterer and how far it got, in one file, atomically."""
+        """Write the clusterer and how far it got to the state row (if it is still ours)."""
         if self.clusterer is None:
             return
         saved = {
@@ -185,9 +265,21 @@ class EventBridge:
             "last_case_id": self.last_case_id,
             "last_decision_id": self.last_decision_id,
         }
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_bytes(gzip.compress(json.dumps(saved, ensure_ascii=False).encode("utf-8")))
-        tmp.replace(self.state_path)
+        blob = gzip.compress(json.dumps(saved, ensure_ascii=False).encode("utf-8"), 6)
+        with self.factory() as session, session.begin():
+            written = session.execute(
+                update(ClusterState)
+                .where(ClusterState.id == STATE_ROW, ClusterState.generation == self.generation)
+                .values(
+                    state=blob,
+                    last_case_id=self.last_case_id,
+                    last_decision_id=self.last_decision_id,
+                    saved_at=now(),
+                )
+            ).rowcount
+        if not written:
+            log.warning("clustering state not saved: another process holds the clusterer")
+            self.forget()
         self._saved_at = time.monotonic()
         self._dirty = False
 
@@ -200,3 +292,31 @@ def _is_pending(session: Session, decision: ClusterDecision) -> bool:
             select(Case.id).where(Case.number.in_(numbers), Case.cluster_status == "pending")
         )
     )
+
+
+class ClusteringJob(Job):
+    """The clusterer's loop: one process of the deployment runs it (``clustering``); winning
+    the election restores the state from the database, losing it drops the in-memory state."""
+
+    name = "clustering"
+
+    def __init__(
+        self,
+        bridge: EventBridge,
+        poll_seconds: float,
+        election: Election | None = None,
+    ) -> None:
+        super().__init__(poll_seconds, election, health=bridge.factory)
+        self.bridge = bridge
+
+    def on_elected(self) -> None:
+        self.bridge.restore()
+
+    def on_lost(self) -> None:
+        self.bridge.forget()
+
+    def on_stop(self) -> None:
+        self.bridge.save()
+
+    def run_pass(self) -> int:
+        return self.bridge.run_pass()

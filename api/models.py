@@ -120,6 +120,9 @@ class Case(Base):
     event_id: Mapped[str | None] = mapped_column(String(20), index=True)
     event_reporters: Mapped[int] = mapped_column(Integer, default=0)
     joint_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Revision 0008: the registered model that classified the case, and the clusterer's reason.
+    model_version: Mapped[str | None] = mapped_column(String(20))
+    cluster_reason: Mapped[str | None] = mapped_column(String(300))
     unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])
     reporter: Mapped[Reporter | None] = relationship()
     history: Mapped[list[CaseEvent]] = relationship(

@@ -11,10 +11,14 @@ from classifiers.paths import PROJECT_ROOT, model_override, var_dir
 
 
 def _secret_key() -> str:
-    """``HOTLINE_SECRET`` or a random key kept in var/ so tokens survive a restart."""
+    """``HOTLINE_SECRET``, or on SQLite a random key kept in var/ so tokens survive a restart.
+    On PostgreSQL it is left empty here: the service reads the deployment's key from the
+    database (``api.shared_state.deployment_secret``), so every host signs with the same one."""
     env = os.environ.get("HOTLINE_SECRET")
     if env:
         return env
+    if _database_url().startswith("postgresql"):
+        return ""
     path = var_dir() / "secret.key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(48))

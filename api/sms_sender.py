@@ -2,8 +2,10 @@
 
 Each message is claimed by a conditional update (its attempt count as it was read), so two
 senders never send the same attempt; the claim also sets a lease, after which a message whose
-sender died mid-send is tried again. A message may thus, rarely, reach a phone twice; it is
-never lost. Twilio refusing a message (a bad number: HTTP 4xx) fails it at once; anything else
+sender died mid-send is tried again. Leases and retry times are on the database's clock
+(``api.jobs``), and one process of the deployment sends (the ``sms`` election). A message may
+thus, rarely, reach a phone twice (a sender killed between Twilio's answer and the commit); it
+is never lost. Twilio refusing a message (a bad number: HTTP 4xx) fails it at once; anything else
 (5xx, 429, the network) is retried: 2 s, 4 s, 8 s … up to 30 minutes apart, 12 attempts.
 """
 
@@ -12,13 +14,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.background import ElectedLoop
 from api.clock import now
+from api.jobs import Election, Job, claim, due, later
+from api.jobs import backoff as _backoff
 from api.models import OutboundSms
 from api.sms_provider import SendRefused, TwilioSms
 
@@ -35,21 +37,19 @@ TwilioSender = TwilioSms
 
 
 def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(2**attempts, 1800))
+    return _backoff(attempts, 1800)
 
 
 def _claim(factory: sessionmaker[Session], message_id: int, attempts: int):
     """Take one due message for this attempt; (to, body) or None if another sender has it."""
     with factory() as session, session.begin():
-        claimed = session.execute(
-            update(OutboundSms)
-            .where(
-                OutboundSms.id == message_id,
-                OutboundSms.status == "pending",
-                OutboundSms.attempts == attempts,
-            )
-            .values(attempts=attempts + 1, next_at=now() + LEASE)
-        ).rowcount
+        claimed = claim(
+            session,
+            OutboundSms,
+            message_id,
+            {"status": "pending", "attempts": attempts},
+            {"attempts": attempts + 1, "next_at": later(session, LEASE)},
+        )
         if not claimed:
             return None
         return session.execute(
@@ -57,18 +57,21 @@ def _claim(factory: sessionmaker[Session], message_id: int, attempts: int):
         ).one()
 
 
-def _settle(factory: sessionmaker[Session], message_id: int, **values) -> None:
+def _settle(
+    factory: sessionmaker[Session], message_id: int, retry_in: timedelta | None = None, **values
+) -> None:
     with factory() as session, session.begin():
+        if retry_in is not None:
+            values["next_at"] = later(session, retry_in)
         session.execute(update(OutboundSms).where(OutboundSms.id == message_id).values(**values))
 
 
 def send_due(factory: sessionmaker[Session], send: Send, batch: int = 20) -> int:
     """Send the messages whose (next) attempt is due; returns how many were attempted."""
-    due = or_(OutboundSms.next_at.is_(None), OutboundSms.next_at <= now())
     with factory() as session:
         rows = session.execute(
             select(OutboundSms.id, OutboundSms.attempts)
-            .where(OutboundSms.status == "pending", due)
+            .where(OutboundSms.status == "pending", due(session, OutboundSms.next_at))
             .order_by(OutboundSms.id)
             .limit(batch)
         ).all()
@@ -90,7 +93,7 @@ def send_due(factory: sessionmaker[Session], send: Send, batch: int = 20) -> int
                 _settle(factory, message_id, status="failed", error=error, next_at=None)
             else:
                 delay = backoff(attempt)
-                _settle(factory, message_id, error=error, next_at=now() + delay)
+                _settle(factory, message_id, retry_in=delay, error=error)
             log.warning("SMS %s attempt %s failed (%s)", message_id, attempt, exc)
         else:
             _settle(
@@ -105,20 +108,20 @@ def send_due(factory: sessionmaker[Session], send: Send, batch: int = 20) -> int
     return tried
 
 
-class OutboxSender(ElectedLoop):
-    """A background thread sending the outbox. One process per machine sends (``ElectedLoop``);
-    across machines the per-message claim keeps two senders off the same attempt."""
+class OutboxSender(Job):
+    """A background thread sending the outbox: one process sends (the ``sms`` election of
+    ``api.jobs``); the per-message claim keeps any other sender off the same attempt."""
 
-    name = "sms-sender"
+    name = "sms"
 
     def __init__(
         self,
         factory: sessionmaker[Session],
         send: Send,
         poll_seconds: float,
-        lock_path: Path | None = None,
+        election: Election | None = None,
     ) -> None:
-        super().__init__(poll_seconds, lock_path)
+        super().__init__(poll_seconds, election, health=factory)
         self.factory = factory
         self.send = send
 

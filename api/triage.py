@@ -14,25 +14,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.background import ElectedLoop
-from api.clock import local_date, now
+from api.clock import local_date
 from api.db import results_may_lag
 from api.deadlines import add_working_days
 from api.history import move, record
+from api.jobs import Election, Job, backoff, claim, due, later
 from api.lifecycle import OPEN_STATES, State
 from api.models import Case
 from api.rules import Rules, escalation_reason
 from classifiers.model import MAX_TEXT_CHARS, Prediction, TriageModel
 from classifiers.paths import active_model_path
 from classifiers.taxonomy import Taxonomy
-
-if TYPE_CHECKING:
-    from api.events import EventBridge
 
 log = logging.getLogger(__name__)
 Classify = Callable[[Sequence[str]], list[Prediction]]
@@ -53,8 +49,9 @@ class ModelHolder:
     while requests go on with the old one; then one reference assignment swaps it, so a request
     in flight finishes on the model it started with and none waits for the load."""
 
-    def __init__(self, path: Path | None = None, check_seconds: float = 1.0) -> None:
+    def __init__(self, path: Path | None = None, check_seconds: float = 1.0, registry=None) -> None:
         self.fixed = path
+        self.registry = registry  # the database's registry on PostgreSQL (api.model_store)
         self.check_seconds = check_seconds
         self._loaded: _Loaded | None = None
         self._next_check = 0.0
@@ -65,7 +62,11 @@ class ModelHolder:
     @property
     def path(self) -> Path:
         """Where the model in force is (the file, or the registry's active version)."""
-        return self.fixed or active_model_path()
+        if self.fixed:
+            return self.fixed
+        if self.registry is not None:
+            return self.registry.active_model_file()
+        return active_model_path()
 
     @property
     def version(self) -> str | None:
@@ -254,12 +255,21 @@ def escalate(session: Session, case: Case, actor: str, reason: str) -> None:
 def _claim(session: Session, case_id: int) -> Case | None:
     """Lock a still-pending case for this transaction (a row lock on PostgreSQL, the write lock on
     SQLite) so two classifiers never both apply a result; None when someone already did."""
-    claimed = session.execute(
-        update(Case)
-        .where(Case.id == case_id, Case.triage_status == "pending")
-        .values(triage_attempts=Case.triage_attempts)
-    ).rowcount
+    claimed = claim(
+        session,
+        Case,
+        case_id,
+        {"triage_status": "pending"},
+        {"triage_attempts": Case.triage_attempts},
+    )
     return session.get(Case, case_id, populate_existing=True) if claimed else None
+
+
+def model_version_of(classify: Classify) -> str | None:
+    """The registry version behind ``classify`` when it is a ``ModelHolder``'s (else None): the
+    version is read right after classifying, so a swap in between is the only (rare) mismatch."""
+    holder = getattr(classify, "__self__", None)
+    return holder.version if isinstance(holder, ModelHolder) else None
 
 
 def triage_case(
@@ -292,18 +302,19 @@ def triage_case(
         if case is None:
             return None
         if failure is not None:
-            _note_failure(case, failure)
+            _note_failure(session, case, failure)
         else:
             apply_prediction(session, case, pred, taxonomy, rules, resident_category)
+            case.model_version = model_version_of(classify)
         return case
 
 
-def _note_failure(case: Case, exc: Exception) -> None:
+def _note_failure(session: Session, case: Case, exc: Exception) -> None:
     case.triage_attempts += 1
-    delay = min(2**case.triage_attempts, 300)
-    case.triage_next_at = now() + timedelta(seconds=delay)
+    delay = backoff(case.triage_attempts, 300)
+    case.triage_next_at = later(session, delay)  # the database's clock on PostgreSQL
     case.triage_error = f"{type(exc).__name__}: {exc}"[:500]
-    log.warning("classification of case %s failed (%s); retry in %ss", case.number, exc, delay)
+    log.warning("classification of case %s failed (%s); retry in %s", case.number, exc, delay)
 
 
 def classifiable(text: str) -> str:
@@ -346,11 +357,10 @@ def triage_pending(
     A case that failed before is retried on its own, and a batch that fails is redone one by
     one, so a case the classifier cannot take never holds up the others: it waits alone, with
     its own backoff."""
-    due = or_(Case.triage_next_at.is_(None), Case.triage_next_at <= now())
     with factory() as session:
         rows = session.execute(
             select(Case.id, Case.text, Case.triage_attempts)
-            .where(Case.triage_status == "pending", due)
+            .where(Case.triage_status == "pending", due(session, Case.triage_next_at))
             .order_by(Case.id)
             .limit(batch)
         ).all()
@@ -365,6 +375,7 @@ def triage_pending(
         *zip([case_id for case_id, _ in retried], alone_out, strict=True),
     ]
     done = 0
+    version = model_version_of(classify)
     with factory() as session, session.begin():
         results_may_lag(session)
         for case_id, outcome in results:
@@ -372,9 +383,10 @@ def triage_pending(
             if case is None:
                 continue  # classified meanwhile by the request that filed it
             if isinstance(outcome, Exception):
-                _note_failure(case, outcome)
+                _note_failure(session, case, outcome)
             else:
                 apply_prediction(session, case, outcome, taxonomy, rules)
+                case.model_version = version
                 done += 1
     return done
 
@@ -388,12 +400,12 @@ def retry_pending_now(factory: sessionmaker[Session]) -> int:
         ).rowcount
 
 
-class TriageWorker(ElectedLoop):
-    """A background thread that keeps classifying whatever is pending, then clusters it into
-    events (``events``). One process per machine runs it (``ElectedLoop``); across machines on
-    PostgreSQL, SKIP LOCKED and the per-case claim keep workers from doing the same case twice."""
+class TriageWorker(Job):
+    """A background thread that keeps classifying whatever is pending (``api.jobs``: one process
+    runs it, per machine on SQLite, per deployment on PostgreSQL; the per-case claim keeps it and
+    the filing requests from applying a result twice)."""
 
-    name = "triage-worker"
+    name = "triage"
     stop_timeout = 10.0
 
     def __init__(
@@ -403,22 +415,17 @@ class TriageWorker(ElectedLoop):
         taxonomy: Taxonomy,
         rules: Rules,
         poll_seconds: float,
-        lock_path: Path | None = None,
-        events: EventBridge | None = None,
+        election: Election | None = None,
     ) -> None:
-        super().__init__(poll_seconds, lock_path)
+        super().__init__(poll_seconds, election, health=factory)
         self.args = (factory, classify, taxonomy, rules)
-        self.events = events
+        self.then: Callable[[], None] = lambda: None  # what to wake after classifying some
 
     def on_elected(self) -> None:
         retry_pending_now(self.args[0])
 
-    def on_stop(self) -> None:
-        if self.events is not None:
-            self.events.save()
-
     def run_pass(self) -> int:
         done = triage_pending(*self.args)
-        if self.events is not None:
-            done += self.events.run_pass()
+        if done:
+            self.then()  # the clusterer: these cases are ready for it
         return done

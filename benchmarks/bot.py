@@ -2,7 +2,12 @@
 service calls included), one conversation at a time and with many conversations at once.
 
 Starts the whole stack (case service on SQLite, action server, Rasa) in a scratch folder,
-then plays a filing conversation (six turns, one filed case) per simulated resident."""
+then plays a filing conversation (six turns, one filed case) per simulated resident.
+
+``--rasa 2`` (issue 15): two Rasa processes and two action servers, the case service and the
+tracker store on a scratch PostgreSQL database, Rasa's lock store in Redis (DB 5); each turn of
+a conversation goes to the other Rasa process than the turn before, so every conversation
+moves between processes in the middle of its form."""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ import httpx
 
 from classifiers.paths import default_model_path
 from hotline.bot_commands import train_bot
-from hotline.processes import service_env
+from hotline.processes import create_pg_database, drop_pg_database, service_env
 from hotline.stack import Stack
 
 CONVERSATION = (
@@ -31,16 +36,18 @@ CONVERSATION = (
 )
 
 
-async def converse(client: httpx.AsyncClient, url: str, timings: list[float]) -> int:
-    """One resident's whole filing; returns the number of turns that failed."""
+async def converse(client: httpx.AsyncClient, urls: list[str], timings: list[float]) -> int:
+    """One resident's whole filing, turn k to ``urls[k % len(urls)]``; returns the number of
+    turns that failed."""
     sender = f"bench-{secrets.token_hex(6)}"
     phone = "139" + "".join(secrets.choice("0123456789") for _ in range(8))
     errors = 0
-    for message in CONVERSATION:
+    for turn, message in enumerate(CONVERSATION):
         started = time.perf_counter()
         try:
             r = await client.post(
-                url, json={"sender": sender, "message": message.format(phone=phone)}
+                urls[turn % len(urls)],
+                json={"sender": sender, "message": message.format(phone=phone)},
             )
             ok = r.status_code == 200 and bool(r.json())
         except httpx.HTTPError:
@@ -54,7 +61,8 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] * 1000 if len(values) > 1 else 0.0
 
 
-async def run_phase(url: str, conversations: int, concurrent: int) -> dict:
+async def run_phase(url: str | list[str], conversations: int, concurrent: int) -> dict:
+    urls = [url] if isinstance(url, str) else url
     timings: list[float] = []
     limits = httpx.Limits(max_connections=concurrent)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
@@ -62,7 +70,7 @@ async def run_phase(url: str, conversations: int, concurrent: int) -> dict:
 
         async def one() -> int:
             async with gate:
-                return await converse(client, url, timings)
+                return await converse(client, urls, timings)
 
         started = time.perf_counter()
         errors = sum(await asyncio.gather(*(one() for _ in range(conversations))))
@@ -79,10 +87,26 @@ async def run_phase(url: str, conversations: int, concurrent: int) -> dict:
     }
 
 
-def run_bot_bench(sequential: int = 30, concurrent: int = 50) -> list[dict]:
+def run_bot_bench(sequential: int = 30, concurrent: int = 50, rasa: int = 1) -> list[dict]:
     home = Path(tempfile.mkdtemp(prefix="hotline-bench-bot-"))
-    stack = Stack(home, service_env(home, default_model_path(), None), train_bot()).start()
-    url = f"{stack.rasa_url}/webhooks/rest/webhook"
+    db_name = database_url = None
+    if rasa > 1:
+        db_name, database_url = create_pg_database("mh_bench_bot_")
+    stack = Stack(
+        home,
+        service_env(home, default_model_path(), database_url),
+        train_bot(),
+        rasa_processes=rasa,
+        redis_url="redis://127.0.0.1:6379/5",
+    )
+    try:
+        stack.start()
+    except Exception:
+        if db_name:
+            drop_pg_database(db_name)
+        raise
+    url = [f"{u}/webhooks/rest/webhook" for u in stack.rasa_urls]
+    print(f"bot benchmark: {rasa} Rasa process(es); each conversation alternates between them")
     try:
         asyncio.run(run_phase(url, 3, 1))  # warm-up: model loads, first connections
         results = [
@@ -91,6 +115,8 @@ def run_bot_bench(sequential: int = 30, concurrent: int = 50) -> list[dict]:
         ]
     finally:
         stack.stop()
+        if db_name:
+            drop_pg_database(db_name)
     for result in results:
         print(
             f"bot turns, {result['concurrent']:>2} at once: {result['turns']} turns in "

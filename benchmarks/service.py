@@ -173,3 +173,128 @@ def run(model_path: Path, backends: list[str], seconds: int = 15, connections: i
         raise SystemExit("hotline: the service benchmark needs wrk (make bench installs it)")
     print(f"case service benchmark: wrk, {connections} connections, {seconds} s per phase")
     return [run_backend(b, model_path, seconds, connections) for b in backends]
+
+
+# -- two hosts on one PostgreSQL (issue 15) -------------------------------------------------------
+def _wrk_both(urls: list[str], script: str, seconds: int, connections: int) -> dict:
+    """wrk against every host at once (a load balancer's share each): summed rate, worst p95."""
+    with ThreadPoolExecutor(len(urls)) as pool:
+        reports = list(pool.map(lambda u: _wrk(u, script, seconds, connections // len(urls)), urls))
+    return {
+        "per_s": sum(r["per_s"] for r in reports),
+        "p95_ms": max(r["p95_ms"] for r in reports),
+        "errors": sum(r["errors"] for r in reports),
+        "requests": sum(r["requests"] for r in reports),
+    }
+
+
+def _events_by_input(database_url: str, numbers: list[str]) -> list[str | None]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            rows = dict(
+                conn.execute(
+                    text("SELECT number, event_id FROM cases WHERE number = ANY(:n)"),
+                    {"n": numbers},
+                ).all()
+            )
+    finally:
+        engine.dispose()
+    return [rows.get(n) for n in numbers]
+
+
+def pair_f1(a: list[str | None], b: list[str | None]) -> float:
+    """Agreement of two groupings of the same inputs: F1 of the pairs put together."""
+
+    def pairs(events: list[str | None]) -> set[tuple[int, int]]:
+        groups: dict[str, list[int]] = {}
+        for i, event in enumerate(events):
+            if event is not None:
+                groups.setdefault(event, []).append(i)
+        return {(x, y) for members in groups.values() for x in members for y in members if x < y}
+
+    pa, pb = pairs(a), pairs(b)
+    if not pa and not pb:
+        return 1.0
+    both = len(pa & pb)
+    precision = both / len(pb) if pb else 0.0
+    recall = both / len(pa) if pa else 0.0
+    return 0.0 if both == 0 else 2 * precision * recall / (precision + recall)
+
+
+def _file_in_order(urls: list[str], texts: list[str], n: int) -> list[str]:
+    """The same n complaints in the same order, alternately to each host (one at a time, so
+    both runs add them to the clusterer in the same order)."""
+    numbers = []
+    with httpx.Client(timeout=30) as client:
+        for i in range(n):
+            reply = client.post(
+                urls[i % len(urls)] + "/api/v1/complaints",
+                json={"text": texts[(i * 7) % len(texts)], "phone": f"136{i % 97:08d}"},
+            )
+            reply.raise_for_status()
+            numbers.append(reply.json()["number"])
+    return numbers
+
+
+def run_hosts(model_path: Path, hosts: int, seconds: int, connections: int) -> dict:
+    """``hosts`` complete case services (own var/, own port, default workers) on one
+    PostgreSQL database: the same events as one host, and intake/lookups under load."""
+    homes, services, db_name = [], [], None
+    db_name, url = create_pg_database("hotline_bench_hosts_")
+    try:
+        for _ in range(hosts):
+            home = Path(tempfile.mkdtemp(prefix="bench-host-"))
+            env = service_env(home, model_path, url)
+            env.pop("HOTLINE_SECRET")  # the deployment's key, from the database
+            homes.append(home)
+            services.append(Service(home, env).start())
+        urls = [s.url for s in services]
+        texts = _texts()
+        numbers = _file_in_order(urls, texts, 300)
+        _drain(url)
+        events = _events_by_input(url, numbers)
+        pairs = _file_some(urls[0], texts, 300)
+        _drain(url)
+        intake = _wrk_both(urls, _intake_script(texts[:200]), seconds, connections)
+        lag = _drain(url)
+        lookup = _wrk_both(urls, _lookup_script(pairs), seconds, connections)
+    finally:
+        for svc in services:
+            svc.stop()
+        drop_pg_database(db_name)
+        for home in homes:
+            shutil.rmtree(home, ignore_errors=True)
+    result = {
+        "hosts": hosts,
+        "events": events,
+        "intake_per_s": round(intake["per_s"], 1),
+        "intake_p95_ms": round(intake["p95_ms"], 1),
+        "intake_errors": intake["errors"],
+        "lookup_per_s": round(lookup["per_s"], 1),
+        "lookup_p95_ms": round(lookup["p95_ms"], 1),
+        "lookup_errors": lookup["errors"],
+        "background_drain_s": round(lag, 1),
+    }
+    print(
+        f"{hosts} host(s)  intake {result['intake_per_s']:>7}/s p95 {result['intake_p95_ms']:>6}"
+        f" ms errors {intake['errors']}   lookup {result['lookup_per_s']:>7}/s"
+        f" p95 {result['lookup_p95_ms']:>6} ms errors {lookup['errors']}"
+        f"   classified+clustered {intake['requests']} in {lag:.1f} s after the burst"
+    )
+    return result
+
+
+def run_multihost(model_path: Path, seconds: int = 15, connections: int = 16) -> list[dict]:
+    """One host, then two, on PostgreSQL: throughput of each, and the pair F1 between the
+    events the two deployments made of the same 300 complaints filed in the same order."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("hotline: the service benchmark needs wrk (make bench installs it)")
+    print(f"case service on PostgreSQL, 1 and 2 hosts: wrk, {connections} connections in all")
+    one = run_hosts(model_path, 1, seconds, connections)
+    two = run_hosts(model_path, 2, seconds, connections)
+    f1 = pair_f1(one["events"], two["events"])
+    print(f"same 300 complaints, one host vs two (filed alternately): events pair F1 {f1:.3f}")
+    return [one, two]

@@ -156,6 +156,9 @@ class EventClusterer:
         self._links: dict[str, dict[str, int]] = {}  # case -> other case -> +1 same / -1 apart
         self._decisions: list[dict] = []
         self._seq = 0
+        # Where new event ids come from when not this clusterer's own counter (the case service
+        # on PostgreSQL: a sequence, so no id is handed out twice by two hosts or a restart).
+        self.new_event_id: Callable[[], str] | None = None
         self._now = float("-inf")
         self.stats = Counter()  # "scored": candidate events scored, over all inserts
         for decision in decisions:
@@ -371,8 +374,11 @@ class EventClusterer:
         return self._events[self._cases[case_id].event]
 
     def _new_event(self) -> _Event:
-        self._seq += 1
-        event = _Event(f"E{self._seq:06d}")
+        if self.new_event_id is not None:  # the case service: ids from a database sequence
+            event = _Event(self.new_event_id())
+        else:
+            self._seq += 1
+            event = _Event(f"E{self._seq:06d}")
         self._events[event.id] = event
         return event
 

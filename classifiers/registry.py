@@ -5,7 +5,12 @@ scored, and a pointer naming the one in use.
 hash, parameters, evaluation, parent, promotions); ``var/models/active`` names the active version
 and is replaced atomically (``os.replace``), so a reader sees the old name or the new one, never
 half of either. Every promotion and rollback is appended to ``var/models/history.jsonl``; that is
-how a rollback knows where to go back to. No database table: the registry travels with var/.
+how a rollback knows where to go back to. On one machine (SQLite) the registry travels with
+var/; with ``DATABASE_URL`` on PostgreSQL, ``Registry.default()`` is the deployment's registry in
+the database (``api.model_store.DbRegistry``), with var/models/registry/ only a local cache.
+
+Retention: the active model, the one before it and the newest ``HOTLINE_MODELS_KEEP`` (default
+3) are kept; ``prune`` removes the rest (``hotline models prune``, and after each promotion).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +44,12 @@ _FROM_MODEL = (
 )
 
 
+def default_keep() -> int:
+    """How many of the newest versions retention keeps besides the active one and the one
+    before it (``HOTLINE_MODELS_KEEP``, default 3)."""
+    return max(0, int(os.environ.get("HOTLINE_MODELS_KEEP", "3")))
+
+
 class RegistryError(ValueError):
     """An unknown version, or a registry action that cannot be done; the message says why."""
 
@@ -58,6 +70,12 @@ class Registry:
 
     @classmethod
     def default(cls) -> Registry:
+        url = os.environ.get("DATABASE_URL", "")
+        if url.startswith(("postgres://", "postgresql")):
+            # Several hosts share PostgreSQL: the registry is the database's, not one var/'s.
+            from api.model_store import DbRegistry
+
+            return DbRegistry.for_url(url, models_dir())
         return cls(models_dir())
 
     # -- reading ---------------------------------------------------------------------------------
@@ -185,6 +203,8 @@ class Registry:
             os.replace(tmp, pointer)
             with open(self.root / "history.jsonl", "a", encoding="utf-8") as log:
                 log.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        if action == "promote":
+            self.prune()
         return previous
 
     def activate_if_none(self, version: str, by: str | None = None) -> bool:
@@ -193,6 +213,36 @@ class Registry:
             return False
         self.activate(version, action="initial", reason="首个登记的模型", by=by)
         return True
+
+    def active_model_file(self) -> Path:
+        """The file of the active model (what a service loads), or var/models/triage.joblib
+        before any model is registered."""
+        version = self.active()
+        if version is None:
+            return self.root / "triage.joblib"
+        return self.model_path(version)
+
+    # -- retention -------------------------------------------------------------------------------
+    def keep_set(self, keep_last: int) -> set[str]:
+        """The versions retention keeps: the active one, the one a rollback would return to,
+        and the newest ``keep_last``."""
+        newest = [m["version"] for m in self.versions()][-keep_last:] if keep_last > 0 else []
+        return {v for v in (self.active(), self.rollback_target(), *newest) if v}
+
+    def prune(self, keep_last: int | None = None) -> list[str]:
+        """Remove every version retention does not keep; returns those removed, oldest first."""
+        keep = self.keep_set(default_keep() if keep_last is None else keep_last)
+        removed = []
+        with self._locked():
+            for meta in self.versions():
+                version = meta["version"]
+                if version not in keep:
+                    self._remove(version)
+                    removed.append(version)
+        return removed
+
+    def _remove(self, version: str) -> None:
+        shutil.rmtree(self.root / "registry" / version, ignore_errors=True)
 
     def rollback_target(self) -> str | None:
         """The version that was active before the current one was promoted (a rollback of a

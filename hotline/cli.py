@@ -129,6 +129,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     elif args.target == "service":
         from benchmarks.service import run as run_service_bench
 
+        if args.hosts > 1:  # several hosts on one PostgreSQL database (issue 15)
+            from benchmarks.service import run_multihost
+
+            run_multihost(model_path, seconds=args.seconds)
+            return 0
         backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
         run_service_bench(model_path, backends, seconds=args.seconds)
     elif args.target == "cluster":
@@ -136,7 +141,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     elif args.target == "bot":
         from benchmarks.bot import run_bot_bench
 
-        run_bot_bench()
+        run_bot_bench(rasa=args.rasa)
     elif args.target == "phone":
         from benchmarks.phone import run_phone_bench
 
@@ -265,12 +270,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seconds", type=int, default=15, help="length of each load phase (service)")
     p.add_argument("--backend", default="both", choices=["sqlite", "postgresql", "both"])
+    p.add_argument(
+        "--hosts", type=int, default=1, help="service: 2 = one host, then two, on PostgreSQL"
+    )
+    p.add_argument("--rasa", type=int, default=1, help="bot: Rasa processes (2: on PostgreSQL)")
     p.set_defaults(func=cmd_bench)
 
     service_commands.register(sub)
     cluster_commands.register(sub)
     bot_commands.register(sub)
     phone_commands.register(sub)
+    qr_commands.register(sub)
     model_commands.register(sub)
 
     p = sub.add_parser("serve", help="run the HTTP service")

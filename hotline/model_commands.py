@@ -338,6 +338,22 @@ def cmd_models_rollback(args: argparse.Namespace) -> int:
     return _registry_call(run)
 
 
+def cmd_models_prune(args: argparse.Namespace) -> int:
+    from classifiers.registry import Registry, default_keep
+
+    registry = Registry.default()
+    keep_last = default_keep() if args.keep is None else args.keep
+
+    def run() -> int:
+        kept = sorted(registry.keep_set(keep_last), key=lambda v: int(v[1:]))
+        removed = registry.prune(keep_last)
+        print(f"保留：{'、'.join(kept) or '无'}（在用模型、上一个在用模型、最新 {keep_last} 个）")
+        print(f"已删除：{'、'.join(removed)}" if removed else "没有需要删除的模型版本")
+        return 0
+
+    return _registry_call(run)
+
+
 def cmd_export_labels(args: argparse.Namespace) -> int:
     from api.labels import export_chunks
 
@@ -380,6 +396,13 @@ def register(sub) -> None:
     p.add_argument("--reason", default=None)
     p.add_argument("--by", default=None)
     p.set_defaults(func=cmd_models_rollback)
+    p = msub.add_parser(
+        "prune", help="remove old versions: keep the active one, its predecessor, the newest N"
+    )
+    p.add_argument(
+        "--keep", type=int, default=None, help="newest versions to keep (HOTLINE_MODELS_KEEP, 3)"
+    )
+    p.set_defaults(func=cmd_models_prune)
 
     p = sub.add_parser("export-labels", help="staff labels as CSV or JSON Lines (no contacts)")
     p.add_argument("--format", choices=["csv", "jsonl"], default="csv")

@@ -178,6 +178,11 @@ class Stack:
     with_case_service: bool = True
     api_url: str | None = None
     rasa_extra_env: dict[str, str] = field(default_factory=dict)  # e.g. TWILIO_AUTH_TOKEN
+    # Several Rasa processes, each with its own action server, sharing the tracker store (the
+    # case service's PostgreSQL database, or var/conversations.db) and a Redis lock store.
+    rasa_processes: int = 1
+    redis_url: str | None = None
+    extra_rasa_ports: list[int] = field(default_factory=list)
     processes: list[ManagedProcess] = field(default_factory=list)
     # Shared by the case service and the action server: the action server is the trusted
     # internal caller that may name the resident it speaks for (see api/callers.py).
@@ -189,6 +194,11 @@ class Stack:
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
 
+    @property
+    def rasa_urls(self) -> list[str]:
+        """Every Rasa process (the first is ``rasa_url``)."""
+        return [f"http://127.0.0.1:{p}" for p in (self.rasa_port, *self.extra_rasa_ports)]
+
     def start(self) -> Stack:
         self.home.mkdir(parents=True, exist_ok=True)
         if self.api_url is None:
@@ -198,10 +208,16 @@ class Stack:
             actions_url=f"http://127.0.0.1:{self.actions_port}",
             database_url=self.service_env.get("DATABASE_URL"),
             sqlite_path=self.home / "conversations.db",
+            rasa_processes=self.rasa_processes,
+            redis_url=self.redis_url,
         )
         if self.with_case_service:
             self.internal_token = internal_token_from(self.service_env, self.internal_token)
-            service_env = {**self.service_env, INTERNAL_TOKEN_ENV: self.internal_token}
+            service_env = {
+                **self.service_env,
+                INTERNAL_TOKEN_ENV: self.internal_token,
+                "HOTLINE_RASA_URL": self.rasa_url,  # the chat page's bot (api/routes/chat.py)
+            }
             self.processes.append(
                 case_service(self.home, service_env, self.api_port, self.host).start()
             )
@@ -217,13 +233,37 @@ class Stack:
                 self.home, self.model, endpoints, self.rasa_port, self.token, self.host, rasa_vars
             ).start()
         )
+        self._start_more_rasa(extra)
         try:
             for process in self.processes:
-                process.wait_ready(timeout=180)
+                process.wait_ready(timeout=240)
         except Exception:
             self.stop()
             raise
         return self
+
+    def _start_more_rasa(self, extra: dict[str, str]) -> None:
+        """Rasa processes 2…n, each with its own action server and folder for logs."""
+        for i in range(1, self.rasa_processes):
+            home = self.home / f"rasa{i + 1}"
+            (home / "logs").mkdir(parents=True, exist_ok=True)
+            actions_port, rasa_port = free_port(), free_port()
+            self.extra_rasa_ports.append(rasa_port)
+            endpoints = rasa_env.write_endpoints(
+                home / "endpoints.yml",
+                actions_url=f"http://127.0.0.1:{actions_port}",
+                database_url=self.service_env.get("DATABASE_URL"),
+                sqlite_path=self.home / "conversations.db",
+                rasa_processes=self.rasa_processes,
+                redis_url=self.redis_url,
+            )
+            self.processes.append(action_server(home, self.api_url, actions_port, extra).start())
+            rasa_vars = {**rasa_env.rasa_env(self.api_url), **extra}
+            self.processes.append(
+                rasa_server(
+                    home, self.model, endpoints, rasa_port, self.token, self.host, rasa_vars
+                ).start()
+            )
 
     def stop(self) -> None:
         for process in reversed(self.processes):
