@@ -280,7 +280,6 @@ def build_parser() -> argparse.ArgumentParser:
     cluster_commands.register(sub)
     bot_commands.register(sub)
     phone_commands.register(sub)
-    qr_commands.register(sub)
     model_commands.register(sub)
 
     p = sub.add_parser("serve", help="run the HTTP service")
