@@ -190,7 +190,11 @@ def test_labels_export_for_analysts_without_contact_details(svc, corrected):
     assert "attachment" in r.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert len(rows) == 100
-    assert set(rows[0]) == {"case_number", "text", "label", "previous", "kind", "who", "when"}
+    assert set(rows[0]) == {
+        *("case_number", "text", "label", "previous", "kind", "who", "when"),
+        *("origin", "reason"),  # an analyst's label from the queue (issue 17)
+    }
+    assert {row["origin"] for row in rows} == {""}  # all supervisors' decisions here
     by_number = {row["case_number"]: row for row in rows}
     for c in corrected[:10]:
         row = by_number[c["number"]]
