@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from api.staff_words import beijing
 from classifiers.compare import Comparison
 from classifiers.evaluate import plot_confusion
 
@@ -23,6 +24,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.filters["dt"] = beijing  # the report's times in Beijing time, as on the 模型 page
 
 
 def report_env() -> Environment:
