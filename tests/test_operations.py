@@ -302,3 +302,24 @@ def test_dashboard_as_supervisor_and_no_ops_for_others(browser, service):
         assert response.status == 403
     finally:
         context.close()
+
+
+def test_metrics_add_up_every_worker(model_path, tmp_path):
+    """Two worker processes (prometheus-client's multiprocess mode): whichever answers the
+    scrape, the requests both served are counted."""
+    env = service_env(tmp_path, model_path, None)
+    bs.demo_accounts(f"sqlite:///{tmp_path / 'hotline.db'}")
+    svc = Service(tmp_path, env, port=8532, workers=2).start()
+    try:
+        with httpx.Client(base_url=svc.url, timeout=30) as client:
+            for _ in range(40):
+                client.get("/healthz").raise_for_status()
+            pattern = re.compile(
+                r'hotline_http_request_duration_seconds_count\{method="GET",route="/healthz",'
+                r'status="200"\} (\d+)'
+            )
+            counts = {int(pattern.search(client.get("/metrics").text).group(1)) for _ in range(6)}
+        assert counts and min(counts) >= 40, counts
+        assert (tmp_path / "prometheus").is_dir() and any((tmp_path / "prometheus").iterdir())
+    finally:
+        svc.stop()
