@@ -151,6 +151,13 @@ def _pct100(rate: float | None) -> float | None:
 def dashboard(
     session: Session, user: User, taxonomy: Taxonomy, period: Period, township: str | None
 ) -> Dashboard:
+    key = ("dashboard", id(session.get_bind()), cache.scope(user), period, township, today())
+    return cache.cached(key, lambda: _dashboard(session, user, taxonomy, period, township))
+
+
+def _dashboard(
+    session: Session, user: User, taxonomy: Taxonomy, period: Period, township: str | None
+) -> Dashboard:
     group_name = {item.code: taxonomy.groups.get(item.group, item.group) for item in taxonomy.items}
     weeks = period.weeks()
     index = {w: k for k, w in enumerate(weeks)}
@@ -161,9 +168,7 @@ def dashboard(
     weekly_groups: dict[str, list[int]] = defaultdict(lambda: [0] * len(weeks))
     town_weeks: dict[str, list[int]] = defaultdict(lambda: [0] * len(weeks))
     town_total: Counter[str] = Counter()
-    key = ("dashboard", id(session.get_bind()), cache.scope(user), period, township, today())
-    grouped = cache.cached(key, lambda: _grouped(session, user, period, township))
-    for row in grouped:
+    for row in _grouped(session, user, period, township):
         tally = Tally.of(row)
         town = row.township or "未填写"
         group = group_name.get(row.category or "", "待分类")
