@@ -2,7 +2,7 @@
 the second analyst's share and Cohen's kappa, labels with who/when/why, and how they reach
 ``hotline train --from-db`` (``api.labels.current_labels`` → the training set).
 
-On a real SQLite database brought up by the project's migrations."""
+On real SQLite and PostgreSQL databases brought up by the project's migrations."""
 
 from __future__ import annotations
 
@@ -25,9 +25,18 @@ PLAIN = "我们村低保评定不公平，村主任把名额给了他侄子{}"
 NEW = "区块链积分兑换的数字藏品收益被会计私吞了{}"
 
 
-@pytest.fixture
-def db(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'labels.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    from hotline.processes import create_pg_database, drop_pg_database
+
+    name = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'labels.db'}"
+    else:
+        name, url = create_pg_database("lab_")
+        url = url.replace("postgresql://", "postgresql+psycopg://")
+        request.addfinalizer(lambda: drop_pg_database(name))
+    engine = make_engine(url)
     migrate(engine)
     factory = session_factory(engine)
     with factory() as session, session.begin():
