@@ -29,6 +29,7 @@ from api.problems import install_problem_handlers, problem
 from api.request_id import RequestId
 from api.routes import (
     cases,
+    chat,
     conversation,
     labels,
     office,
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         labels.router,
         understand.router,
         phone.router,
+        chat.router,
         ops_metrics_router,
     ):
         app.include_router(router)

@@ -93,6 +93,10 @@ class Settings:
     # "Authorization: Bearer <HOTLINE_METRICS_TOKEN>" (a Prometheus on another host).
     metrics_token: str | None = field(default_factory=lambda: _env("HOTLINE_METRICS_TOKEN"))
     job_stale_minutes: dict[str, int] = field(default_factory=_job_stale_minutes)
+    # The Rasa server the chat page (/chat) talks to through this service; `hotline up` sets it.
+    rasa_url: str = field(
+        default_factory=lambda: _env("HOTLINE_RASA_URL") or "http://127.0.0.1:5005"
+    )
 
     @property
     def sms_live(self) -> bool:
