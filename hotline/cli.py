@@ -13,6 +13,7 @@ from hotline import (
     cluster_commands,
     model_commands,
     phone_commands,
+    qr_commands,
     service_commands,
 )
 
@@ -303,3 +304,4 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+    qr_commands.register(sub)
