@@ -29,13 +29,12 @@ NEW = "区块链积分兑换的数字藏品收益被会计私吞了{}"
 def db(request, tmp_path):
     from hotline.processes import create_pg_database, drop_pg_database
 
-    name = None
+    database = None
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'labels.db'}"
     else:
-        name, url = create_pg_database("lab_")
+        database, url = create_pg_database("lab_")
         url = url.replace("postgresql://", "postgresql+psycopg://")
-        request.addfinalizer(lambda: drop_pg_database(name))
     engine = make_engine(url)
     migrate(engine)
     factory = session_factory(engine)
@@ -45,6 +44,8 @@ def db(request, tmp_path):
         session.add(User(username="sup", display_name="sup", password_hash="x", role="supervisor"))
     yield factory
     engine.dispose()
+    if database:
+        drop_pg_database(database)
 
 
 def _case(session, n: int, text: str, confidence: float, predicted="S01", category="S01", **kw):
