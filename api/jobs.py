@@ -129,30 +129,35 @@ def advisory_key(name: str) -> int:
 
 class AdvisoryElection:
     """The deployment (PostgreSQL): a session-level advisory lock on a connection kept for it.
-    Each ``hold`` checks that connection is alive; a broken one means the lock is lost (another
-    process may have it by now), and the caller is told so."""
+    Each ``hold`` checks that connection is still the same database session; a broken one (or
+    one silently reconnected to a new session) means the lock is lost (another process may have
+    it by now), and the caller is told so."""
 
     def __init__(self, engine: Engine, name: str) -> None:
         self.engine = engine
         self.name = name
         self.key = advisory_key(name)
         self._conn: Connection | None = None
+        self._backend: int | None = None
 
     def hold(self) -> bool:
         if self._conn is not None:
             try:
-                self._conn.execute(text("SELECT 1"))
+                backend = self._conn.scalar(select(func.pg_backend_pid()))
                 self._conn.commit()
-                return True
             except Exception:
-                log.warning("job %s: lost its database connection, and with it the lock", self.name)
-                self._drop()
-                return False
+                backend = None
+            if backend == self._backend:
+                return True
+            log.warning("job %s: lost its database session, and with it the lock", self.name)
+            self._drop()
+            return False
         conn = self.engine.connect()
         try:
             for setting, value in KEEPALIVE.items():
                 conn.execute(text(f"SET {setting} = {int(value)}"))
             got = conn.scalar(select(func.pg_try_advisory_lock(self.key)))
+            backend = conn.scalar(select(func.pg_backend_pid()))
             conn.commit()  # a session lock outlives the transaction; no idle transaction held
         except Exception:
             conn.invalidate()
@@ -161,7 +166,7 @@ class AdvisoryElection:
         if not got:
             conn.close()
             return False
-        self._conn = conn
+        self._conn, self._backend = conn, backend
         return True
 
     def _drop(self) -> None:

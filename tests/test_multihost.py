@@ -31,7 +31,7 @@ SAME_EVENT = [
     ("13600000011", "河湾村的刘主任把他两个侄子都弄成了低保户，他们家开着小轿车"),
     ("13600000012", "我们河湾村低保评得不公平，村主任刘长贵的亲戚都吃上了低保"),
     ("13600000013", "喂那个我是和湾村的就是刘主任家亲戚吃低保的事情我们都不服"),
-    ("13600000014", "河湾村刘长贵主任让自己亲戚吃低保，真正困难的人评不上"),
+    ("13600000014", "河湾村低保不公平，刘主任把名额给了自家亲戚"),
     ("13600000015", "反映河湾村低保问题，刘主任的侄子有车有房还领低保"),
 ]
 LOAD_TEXTS = [
@@ -125,7 +125,12 @@ def _lock_pids(engine) -> list[int]:
     """The database sessions holding a job's advisory lock (one per job held)."""
     with engine.connect() as conn:
         return list(
-            conn.scalars(text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"))
+            conn.scalars(
+                text(
+                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+                    "database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
+            )
         )
 
 
@@ -192,10 +197,15 @@ def test_promotion_and_rollback_on_one_host_are_followed_by_the_other(deployment
     second = registry.register(TriageModel.load(model_path))
 
     def serving(version: str):
-        return lambda: all(
-            httpx.get(h.url + "/healthz", timeout=5).json()["model_version"] == version
-            for h in (a, b)
-        )
+        def check() -> bool:
+            for host in (a, b):  # a classification makes the service look at the registry
+                httpx.post(host.url + "/api/v1/classify", json={"text": "低保不公平"}, timeout=30)
+            return all(
+                httpx.get(h.url + "/healthz", timeout=5).json()["model_version"] == version
+                for h in (a, b)
+            )
+
+        return check
 
     # A promotion as host A's registry makes it, then a rollback through host B's CLI.
     started = time.monotonic()
