@@ -20,7 +20,10 @@ from classifiers.paths import PROJECT_ROOT
 from classifiers.taxonomy import Taxonomy
 
 CORPUS_DIR = PROJECT_ROOT / "nlu_data" / "complaints"
-SPLITS = ("train", "test", "blind")
+SPLITS = ("train", "test", "blind", "hard")
+# Held-out splits: written apart from train, never tuned on. ``hard`` (issue 16) holds indirect
+# complaints and out-of-list look-alikes by a writer who saw no code; it may not exist yet.
+HELD_OUT_SPLITS = ("test", "blind", "hard")
 STYLES = ("short", "plain", "long", "elderly", "dialect", "formal", "asr", "distractor")
 
 

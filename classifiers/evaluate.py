@@ -28,6 +28,7 @@ class Evaluation:
     confusion: np.ndarray
     review_share: float
     auto_accept_precision: float | None
+    unsure_share: float = 0.0  # sent to review for low confidence (not for being 清单外)
 
     @property
     def out(self) -> dict[str, float]:
@@ -40,6 +41,7 @@ class Evaluation:
             "out_precision": round(self.out.get("precision", 0.0), 4),
             "out_recall": round(self.out.get("recall", 0.0), 4),
             "review_share": round(self.review_share, 4),
+            "unsure_share": round(self.unsure_share, 4),
             "auto_accept_precision": (
                 None if self.auto_accept_precision is None else round(self.auto_accept_precision, 4)
             ),
@@ -82,6 +84,9 @@ def evaluate_predictions(
         confusion=confusion_matrix(gold, predicted, labels=labels),
         review_share=float(review.mean()) if len(review) else 0.0,
         auto_accept_precision=float(correct[accepted].mean()) if accepted.any() else None,
+        unsure_share=(
+            float((review & (np.asarray(predicted) != OUT_CODE)).mean()) if len(review) else 0.0
+        ),
     )
 
 
@@ -132,3 +137,36 @@ def plot_confusion(ev: Evaluation, path: Path) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def coverage_row(name: str, n: int, summary: dict) -> str:
+    """One line of the coverage/precision table: how much goes to review, how precise the rest."""
+
+    def num(key: str) -> str:
+        value = summary.get(key)
+        return "   -  " if value is None else f"{value:6.3f}"
+
+    return (
+        f"{name:<9} {n:>5} {num('accuracy')} {num('out_recall')} {num('review_share')} "
+        f"{num('unsure_share')} {num('auto_accept_precision')}"
+    )
+
+
+COVERAGE_HEADER = (
+    f"{'split':<9} {'n':>5} {'acc':>6} {'OUTrec':>6} {'review':>6} {'unsure':>6} {'accP':>6}"
+)
+COVERAGE_LEGEND = (
+    "review: share sent to staff review (清单外 always, in-list items when unsure); "
+    "unsure: in-list but below the confidence threshold; accP: precision of the rest"
+)
+
+
+def cv_summary(metadata: dict) -> dict:
+    """The model's cross-validated numbers on its training split, in ``Evaluation.summary`` keys."""
+    return {
+        "accuracy": metadata.get("cv_accuracy"),
+        "out_recall": metadata.get("cv_out_recall"),
+        "review_share": metadata.get("cv_review_share"),
+        "unsure_share": metadata.get("cv_unsure_share"),
+        "auto_accept_precision": metadata.get("cv_auto_accept_precision"),
+    }

@@ -1,17 +1,24 @@
 """Feature extraction for the triage model: words, characters and pinyin.
 
-Three views of one normalised text, each prefixed so one vectorizer holds them all:
+Three views of one normalised text, each prefixed so one vocabulary holds them all:
 - ``w:`` jieba words: the vocabulary staff recognise (word bigrams were tried and did not help
   in cross-validation, so they are left out);
 - ``c:`` character 2-3-grams: robust when jieba splits an unknown name or a misspelling oddly;
 - ``p:`` pinyin syllable 2-3-grams: speech recognition writes 滴保 for 低保 and 五包 for 五保; both
   sound the same, so the pinyin view carries the meaning across the homophone error.
+
+Speed (issue 16): a pinyin n-gram is not spelled out ("di bao") but written with one private-use
+character per toneless syllable, so a whole run of text becomes its syllables through one
+``str.translate`` and n-grams are plain string slices. ``pinyin_feature("di bao")`` gives the
+feature of a spelled-out syllable sequence, ``display_term`` turns any feature back into the
+text's own characters.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from functools import lru_cache
 from importlib import metadata
 
@@ -22,8 +29,10 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _PUNCT_OR_SPACE = re.compile(r"[\W_]+")
 NUMBER_TOKEN = "<num>"
 
-
 HAN_FIRST, HAN_LAST = 0x4E00, 0x9FFF
+# Supplementary private use area A: no complaint contains these, so they can stand for syllables.
+_SYLLABLE_BASE = 0xF0000
+_NOT_SYLLABLE = re.compile("[^\U000f0000-\U000fffff]+")
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +58,15 @@ def _syllable_table() -> dict[str, str]:
     return table
 
 
+@lru_cache(maxsize=1)
+def _syllable_codes() -> tuple[dict[int, str], dict[str, str], dict[str, str]]:
+    """(Han code point -> syllable character, syllable -> character, character -> syllable)."""
+    table = _syllable_table()
+    code_of = {s: chr(_SYLLABLE_BASE + i) for i, s in enumerate(sorted(set(table.values())))}
+    translate = {ord(ch): code_of[s] for ch, s in table.items()}
+    return translate, code_of, {c: s for s, c in code_of.items()}
+
+
 def syllable(char: str) -> str:
     """Toneless pinyin of one Han character."""
     return _syllable_table()[char]
@@ -56,6 +74,26 @@ def syllable(char: str) -> str:
 
 def is_han(char: str) -> bool:
     return "\u4e00" <= char <= "\u9fff"
+
+
+def syllable_string(text: str) -> str:
+    """The text's Han characters as one syllable character each (everything else dropped)."""
+    return _NOT_SYLLABLE.sub("", text.translate(_syllable_codes()[0]))
+
+
+def pinyin_feature(spelled: str) -> str:
+    """The feature name of a spelled-out syllable sequence: ``pinyin_feature("di bao")``."""
+    code_of = _syllable_codes()[1]
+    return "p:" + "".join(code_of[s] for s in spelled.split())
+
+
+def spell_pinyin(feature: str) -> str:
+    """A pinyin feature spelled out for people and reports ("p:di bao")."""
+    kind, _, value = feature.partition(":")
+    if kind != "p":
+        return feature
+    names = _syllable_codes()[2]
+    return "p:" + " ".join(names.get(ch, ch) for ch in value)
 
 
 def _word_tokens(text: str) -> list[str]:
@@ -75,35 +113,34 @@ def _char_runs(text: str) -> list[str]:
 
 def analyze(text: str) -> list[str]:
     """All feature tokens of one normalised text (the vectorizer's analyzer)."""
-    features: list[str] = []
-    words = _word_tokens(text)
-    features.extend("w:" + word for word in words)
+    features = ["w:" + word for word in _word_tokens(text)]
+    translate = _syllable_codes()[0]
     for run in _char_runs(text):
-        for n in (2, 3):
-            features.extend("c:" + run[i : i + n] for i in range(len(run) - n + 1))
-        syllables = [syllable(ch) for ch in run if is_han(ch)]
-        for n in (2, 3):
-            features.extend(
-                "p:" + " ".join(syllables[i : i + n]) for i in range(len(syllables) - n + 1)
-            )
+        size = len(run)
+        features += ["c:" + run[i : i + 2] for i in range(size - 1)]
+        features += ["c:" + run[i : i + 3] for i in range(size - 2)]
+        sylls = _NOT_SYLLABLE.sub("", run.translate(translate))
+        size = len(sylls)
+        features += ["p:" + sylls[i : i + 2] for i in range(size - 1)]
+        features += ["p:" + sylls[i : i + 3] for i in range(size - 2)]
     return features
 
 
-def han_syllables(text: str) -> list[tuple[str, str]]:
-    """(character, syllable) pairs for the Han characters of a text, to map pinyin back to text."""
-    return [(ch, syllable(ch)) for ch in text if is_han(ch)]
+def count_features(text: str) -> Counter[str]:
+    """Feature counts of one normalised text (what the vectorizer counts, without its loop)."""
+    return Counter(analyze(text))
 
 
-def display_term(feature: str, text: str, pairs: list[tuple[str, str]] | None = None) -> str:
+def display_term(feature: str, text: str, sylls: str | None = None) -> str:
     """How a feature looks to staff: the words or characters of the text it came from.
-    ``pairs`` (from han_syllables) may be passed in when several features of one text are shown."""
+    ``sylls`` (from syllable_string) may be passed in when several features of one text are
+    shown."""
     kind, _, value = feature.partition(":")
     if kind == "p":
-        wanted = value.split(" ")
-        pairs = han_syllables(text) if pairs is None else pairs
-        sylls = [s for _, s in pairs]
-        for i in range(len(sylls) - len(wanted) + 1):
-            if sylls[i : i + len(wanted)] == wanted:
-                return "".join(ch for ch, _ in pairs[i : i + len(wanted)])
-        return value
+        sylls = syllable_string(text) if sylls is None else sylls
+        at = sylls.find(value)
+        if at < 0:
+            return spell_pinyin(feature)[2:]
+        han = [ch for ch in text if is_han(ch)]
+        return "".join(han[at : at + len(value)])
     return value

@@ -74,11 +74,9 @@ def _load_corpus(args: argparse.Namespace, split: str):
     return taxonomy, examples
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from classifiers.evaluate import evaluate_predictions, format_report, plot_confusion
+def _score_split(model, taxonomy, examples):
+    from classifiers.evaluate import evaluate_predictions
 
-    taxonomy, examples = _load_corpus(args, args.split)
-    model = _load_model(args.model)
     predictions = model.predict([e.text for e in examples])
     ev = evaluate_predictions(
         [e.label for e in examples],
@@ -87,6 +85,40 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         [p.needs_review for p in predictions],
         taxonomy.codes,
     )
+    return ev, predictions
+
+
+def _coverage_table(args: argparse.Namespace, model, scored: dict | None = None) -> None:
+    """Review share and accepted precision: train (cross-validated, from the model's training)
+    and the held-out splits; ``scored`` (split -> (n, summary)) gives splits already scored,
+    otherwise (``--split all``) every held-out split present is scored here."""
+    from classifiers.corpus import HELD_OUT_SPLITS
+    from classifiers.evaluate import COVERAGE_HEADER, COVERAGE_LEGEND, coverage_row, cv_summary
+
+    print(f"coverage against precision (review below confidence {model.review_threshold}):")
+    print(COVERAGE_HEADER)
+    print(coverage_row("train-cv", model.metadata.get("n_examples", 0), cv_summary(model.metadata)))
+    if scored is None:
+        scored = {}
+        for split in HELD_OUT_SPLITS:
+            if (Path(args.data) / split).is_dir():
+                taxonomy, examples = _load_corpus(args, split)
+                ev = _score_split(model, taxonomy, examples)[0]
+                scored[split] = (len(examples), ev.summary())
+    for split, (n, summary) in scored.items():
+        print(coverage_row(split, n, summary))
+    print(COVERAGE_LEGEND)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from classifiers.evaluate import format_report, plot_confusion
+
+    model = _load_model(args.model)
+    if args.split == "all":
+        _coverage_table(args, model)
+        return 0
+    taxonomy, examples = _load_corpus(args, args.split)
+    ev, predictions = _score_split(model, taxonomy, examples)
     names = {item.code: item.name for item in taxonomy.items}
     print(format_report(ev, names))
     png = Path(args.png) if args.png else var_dir() / "reports" / f"confusion-{args.split}.png"
@@ -97,6 +129,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 print(f"{e.source}\t{e.label}->{p.category} {p.confidence:.2f}\t{e.text[:60]}")
     if args.json:
         Path(args.json).write_text(json.dumps(ev.summary(), ensure_ascii=False, indent=2))
+    print()
+    _coverage_table(args, model, {args.split: (len(examples), ev.summary())})
     return 0
 
 
@@ -127,6 +161,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from benchmarks.classify import run as run_classify_bench
 
         run_classify_bench(model_path, n_batch=args.n or 20000)
+        from benchmarks.classify_speed import run as run_classify_speed
+
+        run_classify_speed(model_path, n=args.n or 20000)
     elif args.target == "service":
         from benchmarks.service import run as run_service_bench
 
@@ -238,7 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="score the model on a labelled split")
     data_args(p)
-    p.add_argument("--split", default="test", choices=["test", "blind", "train"])
+    p.add_argument(
+        "--split",
+        default="test",
+        choices=["test", "blind", "hard", "train", "all"],
+        help="the split to report on (all: only the coverage/precision table of every split)",
+    )
     p.add_argument("--model", default=None)
     p.add_argument("--png", default=None, help="confusion-matrix PNG path")
     p.add_argument("--json", default=None, help="also write the summary as JSON here")

@@ -65,8 +65,16 @@ def test_clear_cases_including_speech_errors(model, text, code):
 
 def test_out_of_list_always_goes_to_a_person(model):
     pred = model.predict_one("我在网上买的电饭锅坏了商家不给退")
-    assert pred.category == OUT_CODE
+    assert pred.category == OUT_CODE == pred.top[0][0]
     assert pred.needs_review
+
+
+def test_fast_transform_equals_the_vectorizer(model, test_examples):
+    texts = [normalize_text(e.text) for e in test_examples[:80]] + [""]
+    fast = model.transform(texts)
+    slow = model.vectorizer.transform(texts)
+    assert fast.shape == slow.shape
+    assert np.allclose(fast.toarray(), slow.toarray(), atol=1e-6)
 
 
 def test_vague_openers_go_to_a_person(model):

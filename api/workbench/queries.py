@@ -189,6 +189,7 @@ ROW_COLUMNS = (
     Case.village,
     Case.category,
     Case.confidence,
+    Case.top,  # the classifier's top 3, shown for cases sent to review (issue 16)
     Case.needs_review,
     Case.category_confirmed,
     Case.triage_status,
