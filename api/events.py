@@ -8,8 +8,10 @@ of distinct reporters, the joint-review flag and the clusterer's reason onto the
 
 The clusterer's state is saved in the database (``cluster_state``), so whichever process holds
 the election next continues where the last one saved; cases clustered after that save are
-clustered again. On PostgreSQL new event ids come from the ``event_ids`` sequence, so no id is
-ever handed out twice (not by two hosts, not after a restart). Each write checks the state row's
+clustered again. It is saved every 5 s while there is work, or less often when saving takes
+long (at most a tenth of the loop's time goes to it). On PostgreSQL new event ids come from
+the ``event_ids`` sequence, so no id is ever handed out twice (not by two hosts, not after a
+restart). Each write checks the state row's
 ``generation``, which a new holder bumps when it takes over: a former holder that lost its lock
 mid-pass has its late write rolled back instead of mixing two clusterers' results.
 """
@@ -63,6 +65,7 @@ class EventBridge:
         self.last_decision_id = 0
         self.generation = 0
         self._saved_at = time.monotonic()
+        self._save_seconds = 0.0  # how long the last save took
         self._dirty = False
 
     # -- start-up -----------------------------------------------------------------------------
@@ -151,7 +154,9 @@ class EventBridge:
             return 0
         if done:
             self._dirty = True
-        if self._dirty and time.monotonic() - self._saved_at > self.save_every:
+        # Saving costs time in proportion to the state: never more than a tenth of the loop's.
+        every = max(self.save_every, 10 * self._save_seconds)
+        if self._dirty and time.monotonic() - self._saved_at > every:
             self.save()
         return done
 
@@ -260,6 +265,7 @@ class EventBridge:
         """Write the clusterer and how far it got to the state row (if it is still ours)."""
         if self.clusterer is None:
             return
+        started = time.monotonic()
         saved = {
             "clusterer": self.clusterer.to_state(),
             "last_case_id": self.last_case_id,
@@ -281,6 +287,7 @@ class EventBridge:
             log.warning("clustering state not saved: another process holds the clusterer")
             self.forget()
         self._saved_at = time.monotonic()
+        self._save_seconds = self._saved_at - started
         self._dirty = False
 
 
