@@ -110,13 +110,24 @@ class _Case:
 
 
 class _Event:
-    __slots__ = ("first", "id", "items", "last", "members", "open", "profile", "reporters")
+    __slots__ = (
+        "alts",
+        "first",
+        "id",
+        "items",
+        "last",
+        "members",
+        "open",
+        "profile",
+        "reporters",
+    )
 
     def __init__(self, event_id: str) -> None:
         self.id = event_id
         self.members: list[str] = []
         self.reporters: Counter[str] = Counter()
         self.items: Counter[str] = Counter()
+        self.alts: Counter[str] = Counter()  # items its unsure complaints may also be about
         self.first = float("inf")
         self.last = float("-inf")
         self.profile: Profile | None = None  # built when first scored, dropped when closed
@@ -215,7 +226,7 @@ class EventClusterer:
         self._cases[case.id] = case
         self._join(event, case)
         self._index(event.id, case)
-        self.rarity.observe(features.word)
+        self.rarity.observe((*features.word, *features.gram))
         if complaint.received_at is not None:  # only real times move the clock
             self._now = max(self._now, t)
             self._close_stale()
@@ -394,10 +405,17 @@ class EventClusterer:
             keys.extend(f"p|{group}|{k}" for k in f.person)
             keys.extend(f"s|{group}|{k}" for k in f.surname)
             keys.extend(f"t|{group}|{k}" for k in f.township)
+            keys.extend(f"o|{group}|{k}" for k in f.object if k.startswith("org/"))
             words = f.word
             if for_query:
                 words = tuple(w for w in words if self.rarity.df(w) <= self.config.rare_word_df)
             keys.extend(f"w|{group}|{k}" for k in words)
+        # Every event is listed under its items; a complaint that names no place (征地款一亩被扣了
+        # 一万一) reads the latest few of its items' events, and the matter and the rest decide.
+        if not for_query:
+            keys.extend(f"i|{item}" for item in case.items[:1])
+        elif not (f.village or f.township):
+            keys.extend(f"i|{item}" for item in case.items)
         return keys
 
     def _index(self, event_id: str, case: _Case) -> None:
@@ -419,7 +437,13 @@ class EventClusterer:
             postings = self._postings.get(key)
             if not postings:
                 continue
-            depth = broad if key[0] in "st" else self.config.scan_per_key
+            depth = (
+                self.config.scan_per_item
+                if key[0] == "i"
+                else broad
+                if key[0] in "st"
+                else self.config.scan_per_key
+            )
             for event_id in reversed(postings[-depth:]):
                 event = self._events.get(self._resolve(event_id))
                 if event is None or not event.open or event.id in found:
@@ -438,7 +462,8 @@ class EventClusterer:
         another village (the same item elsewhere is another event)."""
         if any(i in event.items for i in case.items):
             relation = "item"
-        elif self._groups(case.items) & self._groups(event.items):
+        elif case.items[0] in event.alts or self._groups(case.items) & self._groups(event.items):
+            # A related item, or this item where the event's classifier was unsure of its own.
             relation = "group"
         else:
             return None
@@ -484,6 +509,7 @@ class EventClusterer:
         event.members.append(case.id)
         event.reporters[case.reporter] += 1
         event.items.update(case.items[:1])
+        event.alts.update(case.items[1:])
         event.first = min(event.first, case.t)
         if case.t > event.last or not event.open:  # (re)schedule its closing
             event.last = max(event.last, case.t)
@@ -494,6 +520,7 @@ class EventClusterer:
 
     def _rebuild(self, event: _Event, cases: list[_Case]) -> None:
         event.members, event.reporters, event.items = [], Counter(), Counter()
+        event.alts = Counter()
         event.first, event.last, event.profile = float("inf"), float("-inf"), None
         for case in cases:
             self._join(event, case)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterable
@@ -43,6 +44,7 @@ KINDS = (
     "stated_year",
     "era",
     "word",
+    "gram",
 )
 
 
@@ -62,6 +64,7 @@ class Features:
     stated_year: tuple[int, ...] = ()  # years written as numbers: 2021年
     era: tuple[int, ...] = ()  # the stated years, or else the year it was received
     word: tuple[str, ...] = ()
+    gram: tuple[str, ...] = ()  # characters and pairs of what it says: the matter (matter_vector)
     labels: tuple[tuple[str, str], ...] = ()  # (kind:key, text as written) for explanations
 
     def to_list(self) -> list:
@@ -70,9 +73,10 @@ class Features:
     @classmethod
     def from_list(cls, data: list) -> Features:
         *values, labels = data
+        # Records saved before a kind existed have fewer lists: the missing kinds are empty.
         kw = {
             k: tuple(_intern(v) if isinstance(v, str) else v for v in vals)
-            for k, vals in zip(KINDS, values, strict=True)
+            for k, vals in zip(KINDS, values, strict=False)
         }
         return cls(**kw, labels=tuple((_intern(a), b) for a, b in labels))
 
@@ -85,8 +89,26 @@ def _unique(values: Iterable) -> tuple:
     return tuple(dict.fromkeys(values))
 
 
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def char_grams(norm: str) -> list[str]:
+    """The distinct characters and character pairs of a normalised text's Han runs (河, 河湾,
+    湾, 湾村 …): what the matter signal compares, robust to how jieba cuts misheard words."""
+    out: dict[str, None] = {}
+    for run in _HAN_RUN.findall(norm):
+        for i, ch in enumerate(run):
+            out.setdefault(ch)
+            if i + 1 < len(run):
+                out.setdefault(run[i : i + 2])
+    return list(out)
+
+
 def build_features(
-    entities: Entities, words: Iterable[str], received: date | None = None
+    entities: Entities,
+    words: Iterable[str],
+    received: date | None = None,
+    grams: Iterable[str] = (),
 ) -> Features:
     """The clustering record from extracted entities and the complaint's content words."""
     by_kind: dict[str, list] = {k: [] for k in KINDS}
@@ -118,6 +140,7 @@ def build_features(
         key = sound_key(word)
         by_kind["word"].append(key)
         labels.append((f"word:{key}", word))
+    by_kind["gram"] = list(grams)
     by_kind["stated_year"] = sorted(stated_years(entities))
     if by_kind["stated_year"]:
         by_kind["era"] = list(by_kind["stated_year"])
@@ -139,7 +162,13 @@ def complaint_features(
     norm = normalize_text(text)
     words = tokenize(norm)
     entities = extract_entities(norm, received, lexicon, normalized=True, words=words)
-    return build_features(entities, content_words(words), received), entities
+    # The matter is what is said beside the names: a village's or a cadre's name shared is counted
+    # once, by the entities, not again as matter.
+    said = norm
+    for m in entities.mentions:
+        if m.kind in ("village", "township", "person") and len(m.text) >= 2:
+            said = said.replace(m.text, " ")
+    return build_features(entities, content_words(words), received, char_grams(said)), entities
 
 
 # -- word rarity --------------------------------------------------------------------------------
@@ -168,7 +197,7 @@ def background_df(folder: Path = BACKGROUND_DIR) -> tuple[int, dict[str, int]]:
     common a word is in complaints in general (低保 is everywhere, 小舅子 is not). Cached under
     var/cache, keyed by the corpus content."""
     texts = _background_texts(folder) if folder.is_dir() else []
-    tag = f"hmm{int(USE_HMM)}"  # the words depend on how the text is cut
+    tag = f"hmm{int(USE_HMM)}-grams"  # the words depend on how the text is cut
     digest = hashlib.sha1(("\n".join(texts) + tag).encode()).hexdigest()[:12]
     cache = var_dir() / "cache" / f"cluster-df-{digest}.json"
     if cache.exists():
@@ -176,12 +205,33 @@ def background_df(folder: Path = BACKGROUND_DIR) -> tuple[int, dict[str, int]]:
         return data["n"], data["df"]
     df: Counter[str] = Counter()
     for text in texts:
-        df.update({sound_key(w) for w in content_words(tokenize(normalize_text(text)))})
+        norm = normalize_text(text)
+        df.update({sound_key(w) for w in content_words(tokenize(norm))})
+        df.update(char_grams(norm))  # Han pairs and pinyin word keys never collide
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".tmp")
     tmp.write_text(json.dumps({"n": len(texts), "df": df}, ensure_ascii=False), encoding="utf-8")
     tmp.replace(cache)
     return len(texts), dict(df)
+
+
+@lru_cache(maxsize=1)
+def _matter_idf() -> tuple[float, dict[str, float]]:
+    """(idf of an unseen gram, idf per gram) learned from the training complaints."""
+    n, df = background_df()
+    unseen = math.log((n + 1) / 1) + 1
+    return unseen, {k: math.log((n + 1) / (v + 1)) + 1 for k, v in df.items() if len(k) <= 2}
+
+
+def matter_vector(grams: Iterable[str]) -> dict[str, float]:
+    """A complaint's grams weighted by how telling each is across complaints (tf-idf of
+    characters and pairs, idf learned on the training corpus; a character pair seen in nearly
+    every complaint, 低保 in S01's, weighs little), of unit length. Two reports of one matter
+    have a high cosine whatever their register (AUC about 0.83 on the dev sets, same-item pairs)."""
+    unseen, idf = _matter_idf()
+    vec = {g: idf.get(g, unseen) for g in grams}
+    norm = math.sqrt(sum(v * v for v in vec.values()))
+    return {g: v / norm for g, v in vec.items()} if norm else {}
 
 
 class WordRarity:

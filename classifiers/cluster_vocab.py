@@ -196,6 +196,8 @@ OBJECT_FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
             "柏油路",
             "泥巴路",
             "硬化路",
+            "那条路",
+            "这条路",
         ),
         "bridge": ("桥梁", "桥面", "桥墩", "石桥", "木桥", "漫水桥", "拱桥", "桥"),
         "water": ("自来水", "水管", "管道", "饮水", "吃水", "停水", "水压", "水井", "供水"),
@@ -217,6 +219,9 @@ OBJECT_FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         "nursing_home": ("敬老院", "养老院"),
         "clinic": ("卫生室", "卫生院"),
     },
+    # Companies and cooperatives by their own name (entities._org_mentions): two named firms
+    # are two matters, as a road and a bridge are.
+    "org": {},
     "programme": {
         "cleaner": ("保洁员", "保洁", "扫马路", "打扫卫生"),
         "forest_ranger": ("护林员",),

@@ -50,6 +50,7 @@ from classifiers.cluster_vocab import (
 )
 from classifiers.features import syllable
 from classifiers.normalize import normalize_text
+from classifiers.places import Gazetteer, load_gazetteer
 from classifiers.segment import tokenizer
 
 Span = tuple[int, int]
@@ -195,17 +196,92 @@ _SURNAME_TAIL_RE = re.compile(f"{SURNAME_CLASS}[{VILLAGE_TAIL}]")
 _KNOWN_NAME_CONTEXT = re.compile(r"(俺|我|咱|们|是)$")
 
 
+# Words around a bare gazetteer name that say it is said as a place: 在梨园, 梨园那边, 俺是梨园的.
+_PLACE_BEFORE = re.compile(r"(?:在|住|是|到|去|们|咱|俺|我|从|属于|就是|那个|这个)$")
+_PLACE_AFTER = re.compile(r"^(?:那边|那里|那儿|那块|这边|这里|那|的|人|组|队|片|庄子|\d+组)")
+
+
+@lru_cache(maxsize=1)
+def _default_gazetteer() -> Gazetteer | None:
+    try:
+        return load_gazetteer()
+    except (OSError, ValueError, KeyError, TypeError):  # no or a broken gazetteer: do without
+        return None
+
+
+def _gazetteer_names(gazetteer: Gazetteer) -> list[tuple[str, str, str]]:
+    """(spelling, kind, canonical name) of every township and village, longest first."""
+    return [
+        (spelling, "village" if hasattr(place, "groups") else "township", place.name)
+        for spelling, place in gazetteer._names
+    ]
+
+
+def _strip_admin(name: str) -> str:
+    return re.sub(r"(村民委员会|村委会|居委会|村|社区|街道|镇|乡)$", "", name) or name
+
+
+def _place_key(kind: str, name: str, canonical: str, gazetteer: Gazetteer | None) -> str:
+    """The key two mentions of one place share. A place of the county's gazetteer keys as its
+    whole name, found also by sound (张家完 is 张家湾, and 王家湾 is another village); any other
+    as the sound of its last two characters (过周郢 and 周郢 are one)."""
+    if not canonical and gazetteer is not None:
+        for size in range(len(name), 1, -1):
+            tail = name[-size:]
+            if kind == "village":
+                heard = gazetteer.villages_sounding(tail)
+                if len(heard) == 1:
+                    canonical = _strip_admin(heard[0].name)
+            elif township := gazetteer.township_sounding(tail):
+                canonical = _strip_admin(township.name)
+            if canonical:
+                break
+    return "@" + sound_key(canonical) if canonical else sound_key(name[-2:])
+
+
 def _admin_mentions(
-    text: str, tokens: list[Span], lexicon: Lexicon | None
+    text: str, tokens: list[Span], lexicon: Lexicon | None, gazetteer: Gazetteer | None = None
 ) -> tuple[list[Mention], list[Span]]:
     """Townships and villages, with their spans (objects are not read inside them)."""
     found: list[Mention] = []
     spans: list[Span] = []
 
-    def add(kind: str, name: str, begin: int, end: int) -> None:
+    def add(kind: str, name: str, begin: int, end: int, canonical: str = "") -> None:
         if not _overlaps(spans, begin, end):
             spans.append((begin, end))
-            found.append(Mention(kind, name, sound_key(name[-2:])))
+            found.append(Mention(kind, name, _place_key(kind, name, canonical, gazetteer)))
+
+    # The county's own names first: an alias (梨园, 干岔河) keys as the village it names. A bare
+    # name counts where it is said as a place, or where it is no everyday word.
+    for spelling, kind, canonical in _gazetteer_names(gazetteer) if gazetteer else ():
+        for match in re.finditer(re.escape(spelling), text):
+            begin, end = match.span()
+            bare = _strip_admin(spelling) == spelling
+            if bare and not (
+                _PLACE_BEFORE.search(text[max(0, begin - 2) : begin])
+                or _PLACE_AFTER.match(text[end : end + 3])
+                or (word_freq(spelling) == 0 and tagged_words().get(spelling) != "function")
+            ):
+                continue
+            add(kind, _strip_admin(spelling), begin, end, _strip_admin(canonical))
+    # Misheard before 村/镇/乡 (张家完村, 宋刚村, 杭步镇): the gazetteer's place that sounds alike.
+    if gazetteer is not None:
+        for match in re.finditer("村|社区|镇|乡", text):
+            kind = "village" if match.group() in ("村", "社区") else "township"
+            at = match.start()
+            for size in (4, 3, 2):
+                said = text[at - size : at] if at >= size else ""
+                if not said or not all(HAN.match(c) for c in said):
+                    continue
+                if kind == "village":
+                    heard = gazetteer.villages_sounding(said)
+                    canonical = heard[0].name if len(heard) == 1 else ""
+                else:
+                    township = gazetteer.township_sounding(said)
+                    canonical = township.name if township else ""
+                if canonical:
+                    add(kind, said, at - size, match.end(), _strip_admin(canonical))
+                    break
 
     for kind, suffixes in (("township", TOWNSHIP_SUFFIXES), ("village", VILLAGE_SUFFIXES)):
         for match in re.finditer("|".join(map(re.escape, suffixes)), text):
@@ -235,15 +311,19 @@ def _admin_mentions(
     return found, spans
 
 
-_GROUP_RE = re.compile(r"第?(\d{1,2})(?:个)?(?:村民|生产)?小?(?:组|队)")
+_GROUP_RE = re.compile(
+    r"第?(\d{1,2}|[一二三四五六七八九十]{1,3})(?:个)?(?:村民|生产)?小?(?:组|队)(?!长)"
+)
 
 
 def _group_mentions(text: str) -> list[Mention]:
-    return [
-        Mention("group", f"{int(m.group(1))}组", f"g{int(m.group(1))}")
-        for m in _GROUP_RE.finditer(text)
-        if 0 < int(m.group(1)) < 40
-    ]
+    """四组, 第4组, 第四村民组, 三队 (the number normalised: 4组 and 四组 are one group)."""
+    out = []
+    for m in _GROUP_RE.finditer(text):
+        number = _to_number(m.group(1))
+        if number is not None and 0 < number < 40 and number == int(number):
+            out.append(Mention("group", f"{int(number)}组", f"g{int(number)}"))
+    return out
 
 
 # -- people -------------------------------------------------------------------------------------
@@ -348,6 +428,15 @@ def _person_mentions(
             match.start(),
             match.end(),
         )
+    # A family named by its surname, as neighbours say: 老何家, 老何他, 汪家那楼房, 孙家侄子.
+    for match in re.finditer(
+        f"老({SURNAME_CLASS})(?=家|头|那|这|他|的|说)|(?<![老大国人自全专])({SURNAME_CLASS})家"
+        "(?=的|那|这|小子|儿子|闺女|女儿|媳妇|侄子|外甥|女婿|兄弟|亲戚|老[大二三四五]|人)",
+        text,
+    ):
+        surname = match.group(1) or match.group(2)
+        if surname not in AMBIGUOUS_SURNAMES:
+            add(_person(surname, ""), match.start(), match.end())
     # 王某 in formal petitions.
     for match in re.finditer(f"({SURNAME_CLASS})某(?!某)", text):
         add(_person(match.group(1), ""), match.start(), match.end())
@@ -400,6 +489,76 @@ def _object_mentions(text: str, masked: list[Span]) -> list[Mention]:
             found.setdefault(kind, Mention("object", written, kind, OBJECT_FAMILY_OF[kind]))
         i += n
     return list(found.values())
+
+
+# -- organisations ------------------------------------------------------------------------------
+
+# What ends an organisation's name: 大成养殖专业合作社, 恒达建筑有限公司, 绿源农业开发公司.
+_ORG_SUFFIX_RE = re.compile(r"有限责任公司|有限公司|专业合作社|合作社|公司|集团|工程队|施工队")
+
+
+# Words that say what kind of business it is, not which: skipped to reach the name (恒达).
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_ORG_GENERIC = _word_set(
+    """养殖 种植 专业 农业 农民 建筑 建设 工程 劳务 开发 发展 科技 生态 旅游 贸易 食品 农副产品
+    水产 果蔬 蔬菜 水果 苗木 花卉 畜牧 土地 股份 经济 合作 服务 物业 运输 物流 环保 光伏 新能源
+    能源 电力 实业 投资 置业 房地产 商贸 加工 机械 农机 家庭 农场 有限 责任 专业户 村集体 集体"""
+)
+_ORG_NOT_NAME = _word_set(
+    """那个 这个 一个 哪个 那家 这家 一家 什么 俺们 我们 咱们 他们 村里 村上 镇上 县里 他家 自己
+    外地 外面 本地 私人 个人 开发商 老板 包工头 村干部 干部 的 了 在 是 给 被 把 和 跟 说 让"""
+)
+
+# Words that hand something to a firm: the name starts after them (流转给|绿源茶叶合作社).
+_ORG_BEFORE = _word_set(
+    "流转 承包 发包 租给 包给 交给 卖给 转给 转包 外包 找来 请来 介绍 叫 由 被 归 让 给"
+)
+
+
+def _org_mentions(
+    text: str, words: list[str], spans: list[Span], gazetteer: Gazetteer | None = None
+) -> list[Mention]:
+    """Companies and cooperatives by their own name, an anchor as strong as a place: a report may
+    name the contractor and no village. The name is the words right before 公司/合作社 back to a
+    function word or verb, less a leading place name; its first two characters are the brand
+    (绿源茶叶合作社, 春秋绿源合作社 and 那个绿源合作社 are one), keyed by sound (恒大 is 恒达)."""
+    out: list[Mention] = []
+    word_spans = _spans(words)
+    place_names = {n for n, _, _ in _gazetteer_names(gazetteer)} if gazetteer else set()
+    for match in _ORG_SUFFIX_RE.finditer(text):
+        k = next((i for i, (b, e) in enumerate(word_spans) if b <= match.start() < e), None)
+        if k is None or word_spans[k][0] != match.start():
+            continue
+        parts: list[str] = []
+        k -= 1
+        while k >= 0 and sum(map(len, parts)) < 8:
+            word = words[k]
+            if (
+                not all(HAN.match(c) for c in word)
+                or (len(word) == 1 and word in GIVEN_STOP)
+                or word in _ORG_NOT_NAME
+                or word in STOPWORDS
+                or word in _ORG_BEFORE
+            ):
+                break
+            parts.insert(0, word)
+            k -= 1
+        while parts and (parts[0] in place_names or parts[0] in _ORG_GENERIC):
+            parts.pop(0)  # 春秋|绿源: the township is not the firm's name
+        name = "".join(parts)
+        while name and name[:2] in _ORG_GENERIC:
+            name = name[2:]
+        if len(name) < 2 or any(ch in NAME_STOP for ch in name[:2]) or name[:2] in TITLES:
+            continue
+        brand = name[:2]
+        begin = text.find(name, max(0, match.start() - len(name) - 8), match.start())
+        if begin >= 0 and _overlaps(spans, begin, begin + 2):
+            continue  # 桃园村合作社: the village is already the anchor
+        out.append(Mention("object", brand, sound_key(brand), "org"))
+    return out
 
 
 # -- amounts and years --------------------------------------------------------------------------
@@ -479,6 +638,9 @@ def stated_years(entities: Entities) -> set[int]:
 # -- entry points -------------------------------------------------------------------------------
 
 
+_DEFAULT = object()
+
+
 def extract_entities(
     text: str,
     received: date | None = None,
@@ -486,18 +648,23 @@ def extract_entities(
     *,
     normalized: bool = False,
     words: list[str] | None = None,
+    gazetteer: Gazetteer | object | None = _DEFAULT,
 ) -> Entities:
     """Places, people, objects, amounts and years named in one complaint. ``received`` resolves
     去年/今年; ``lexicon`` adds names learned from earlier complaints; ``words`` are the jieba
-    words of the normalised text when the caller has them already."""
+    words of the normalised text when the caller has them already; ``gazetteer`` is the county's
+    list of places (default ``config/places.yml``; None: without)."""
     norm = text if normalized else normalize_text(text)
     words = words if words is not None else tokenize(norm)
-    admin, spans = _admin_mentions(norm, _spans(words), lexicon)
+    places = _default_gazetteer() if gazetteer is _DEFAULT else gazetteer
+    assert places is None or isinstance(places, Gazetteer)
+    admin, spans = _admin_mentions(norm, _spans(words), lexicon, places)
     mentions = [
         *admin,
         *_group_mentions(norm),
         *_person_mentions(norm, words, lexicon, spans),
         *_object_mentions(norm, spans),
+        *_org_mentions(norm, words, spans, places),
         *_amount_mentions(norm),
         *_year_mentions(norm, received),
     ]

@@ -1,5 +1,10 @@
 """``hotline cluster`` and ``hotline evaluate-clusters``: group complaints about the same event.
 
+``hotline cluster`` answers with each complaint's final event: a later report that joins an
+earlier one changes the earlier one's answer too, so the output is written once all input is read.
+``--stream`` answers each line as it arrives (where it went at that moment), for a pipe that is
+never closed.
+
 ``register(sub)`` adds both subcommands to the CLI; ``run_cluster_bench(args)`` runs the
 clustering benchmark for ``hotline bench cluster``.
 """
@@ -7,19 +12,18 @@ clustering benchmark for ``hotline bench cluster``.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from classifiers.cluster_config import ClusterConfig, with_weights
+from classifiers.cluster_items import alternatives
 from hotline.jsonl_stream import Record
 
 if TYPE_CHECKING:  # the clustering code loads the language tools: imported when a command runs
     from classifiers.cluster_engine import EventClusterer
-
-# A predicted item whose confidence is below review also tries its runner-up, if this likely.
-ALTERNATIVE_MIN_PROBABILITY = 0.2
 
 
 def _config(args: argparse.Namespace) -> ClusterConfig:
@@ -52,15 +56,11 @@ class CategoryPredictor:
 
             path = Path(self.model_path) if self.model_path else default_model_path()
             self._model = TriageModel.load(path)
-        out = []
-        for p in self._model.predict(texts):
-            alternatives = tuple(
-                code
-                for code, prob in p.top[1:2]
-                if p.needs_review and prob >= ALTERNATIVE_MIN_PROBABILITY
-            )
-            out.append((p.category, alternatives))
-        return out
+        # An unsure prediction is also compared under the rest of its top three (清单外 too).
+        return [
+            (p.category, alternatives(p.category, p.top, p.needs_review))
+            for p in self._model.predict(texts)
+        ]
 
 
 def cluster_records(
@@ -140,6 +140,28 @@ def cluster_records(
     return out
 
 
+def final_assignment(
+    clusterer: EventClusterer, arrival: Record, originals: dict[str, object]
+) -> Record:
+    """The arrival-time answer for one complaint, brought up to date with the event it is in once
+    everything was clustered: its final event id, the other cases in it now, its reporters. The
+    reason stays the one given when it arrived, unless it arrived alone and was joined later."""
+    from classifiers.cluster_engine import MATCHED_SHOWN
+
+    case_id = str(arrival["id"])
+    view = clusterer.event_of(case_id)
+    others = [m for m in view.members if m != case_id][-MATCHED_SHOWN:]
+    out = dict(arrival)
+    out["cluster"] = view.id if others else None
+    out["matched"] = [originals.get(m, m) for m in others]
+    out["reporters"] = view.reporters
+    out["joint_review"] = view.joint_review
+    if others and not arrival.get("matched"):
+        later = "、".join(str(originals.get(m, m)) for m in others[:3])
+        out["why"] = f"后来的反映（{later}）与之同属一事"
+    return out
+
+
 def cmd_cluster(args: argparse.Namespace) -> int:
     from classifiers.cluster_engine import EventClusterer
     from hotline.jsonl_stream import run_jsonl
@@ -155,15 +177,24 @@ def cmd_cluster(args: argparse.Namespace) -> int:
         clusterer = EventClusterer(taxonomy, _config(args))
     predict = CategoryPredictor(args.model)
     originals: dict[str, object] = {}
+    sink = sys.stdout if args.stream else io.StringIO()
     try:
         ok, errors = run_jsonl(
             sys.stdin.buffer,
-            sys.stdout,
+            sink,
             lambda recs: cluster_records(clusterer, recs, predict, originals),
         )
     finally:
         if state:
             clusterer.save(state)
+    if not args.stream:
+        assert isinstance(sink, io.StringIO)
+        for line in sink.getvalue().splitlines():
+            record = json.loads(line)
+            if "error" not in record:
+                record = final_assignment(clusterer, record, originals)
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
     events = [e for e in clusterer.events() if len(e.members) > 1]
     flagged = sum(e.joint_review for e in events)
     print(
@@ -240,6 +271,11 @@ def register(sub) -> None:
         "--state",
         default=None,
         help="JSON state file: loaded if present, saved at the end (.gz compresses)",
+    )
+    p.add_argument(
+        "--stream",
+        action="store_true",
+        help="answer each line as it arrives (the event at that moment), not the final events",
     )
     p.set_defaults(func=cmd_cluster)
 

@@ -88,17 +88,33 @@ def test_one_line_per_input_bad_lines_get_an_error_and_the_run_goes_on():
         dumps(EVENT[2]),
         dumps(OTHER),
     ]
-    out = outputs(run(["cluster"], lines))
+    out = outputs(run(["cluster", "--stream"], lines))
     assert len(out) == len(lines)
     assert [o["id"] for o in out] == [1, None, 7, 2, "bad", "late", 3, "x"]
     assert all("error" in out[i] for i in (1, 2, 4, 5))
     first, second, third, other = out[0], out[3], out[6], out[7]
+    # --stream: where each went when it arrived
     assert first["cluster"] is None and first["matched"] == []
     assert second["cluster"] and second["cluster"] == third["cluster"]
     assert second["matched"] == [1] and third["matched"] == [1, 2]  # ids as given
     assert third["reporters"] == 3 and third["joint_review"] is True
     assert "河湾" in third["why"]
     assert other["cluster"] is None
+
+
+def test_without_stream_every_complaint_gets_its_final_event():
+    lines = [dumps(EVENT[0]), "{not json", dumps(EVENT[1]), dumps(OTHER), dumps(EVENT[2])]
+    out = outputs(run(["cluster"], lines))
+    assert [o["id"] for o in out] == [1, None, 2, "x", 3]
+    assert "error" in out[1]
+    first, second, other, third = out[0], out[2], out[3], out[4]
+    # The first report was alone when it arrived; later ones joined it, so its answer changes.
+    assert first["cluster"] is not None
+    assert first["cluster"] == second["cluster"] == third["cluster"]
+    assert first["matched"] == [2, 3] and second["matched"] == [1, 3]
+    assert first["reporters"] == 3 and first["joint_review"] is True
+    assert "后来的反映" in first["why"] and "河湾" in second["why"]
+    assert other["cluster"] is None and other["matched"] == []
 
 
 def test_category_is_predicted_when_absent(model_path):

@@ -190,3 +190,64 @@ def test_dev_set_quality_does_not_regress(taxonomy):
     evaluation, _ = evaluate_clustering(records, taxonomy)
     assert evaluation.pairwise[2] >= 0.88
     assert evaluation.bcubed[2] >= 0.93
+
+
+# -- issue 16: unsure items, organisations, the matter, years told the other way round ----------
+
+
+def test_unsure_prediction_is_compared_under_its_top_three_items():
+    from classifiers.cluster_items import alternatives
+
+    top = [("OUT", 0.41), ("S01", 0.35), ("S03", 0.12), ("S05", 0.08)]
+    assert alternatives("OUT", top, unsure=True) == ("S01", "S03")
+    assert alternatives("OUT", top, unsure=False) == ()
+    assert alternatives("S01", [("S01", 0.5), ("OUT", 0.3), ("S02", 0.05)], True) == ("OUT",)
+
+
+def test_a_report_put_in_out_of_list_with_the_item_as_runner_up_joins_the_event(clusterer):
+    first = clusterer.add(
+        Complaint(
+            "r1",
+            "我替我妈打的电话，河湾村刘主任说她的低保名额给了他小舅子，她八十多了",
+            "OUT",
+            "u1",
+            T0,
+            alternatives=("S01",),
+        )
+    )
+    later = clusterer.add(complaint("r2", LOW_INCOME[1][1], "u2", 2))
+    assert later.event_id == first.event_id
+    # …and the other way round: the item guessed first, the unsure 清单外 report later
+    alone = EventClusterer(clusterer.taxonomy, CONFIG)
+    a = alone.add(complaint("s1", LOW_INCOME[1][1], "u2"))
+    b = alone.add(Complaint("s2", LOW_INCOME[0][1], "OUT", "u1", T0 + timedelta(days=1), ("S01",)))
+    assert a.event_id == b.event_id
+    # A confident 清单外 is never compared with an item's events.
+    sure = EventClusterer(clusterer.taxonomy, CONFIG)
+    c = sure.add(complaint("t1", LOW_INCOME[1][1], "u2"))
+    assert sure.add(Complaint("t2", LOW_INCOME[0][1], "OUT", "u1", T0)).event_id != c.event_id
+
+
+def test_an_organisation_named_without_a_village_finds_its_event(clusterer):
+    rows = [
+        ("o1", "罗湾村的地流转给绿源茶叶合作社，每亩600，去年的钱到现在没给", "u1", 0),
+        ("o2", "那个绿源合作社欠俺们一年的地钱了，一亩六百，找村里村里推", "u2", 3),
+        ("o3", "丰收农机合作社欠俺们流转费", "u3", 4),
+    ]
+    out = feed(clusterer, rows, category="S21")
+    assert out[1].event_id == out[0].event_id
+    assert "同一单位" in out[1].why
+    assert out[2].event_id != out[0].event_id
+
+
+def test_an_event_dated_years_back_is_not_the_one_told_now(clusterer):
+    old = clusterer.add(
+        complaint("y1", "2021年那次选举，柏林村有人送烟送酒拉票，当时告了没人管", "u1", 0, "S32")
+    )
+    now = clusterer.add(complaint("y2", "柏林村换届有人送钱拉票，一户200", "u2", 3, "S32"))
+    assert old.event_id != now.event_id
+
+
+def test_the_matter_is_in_the_explanation(clusterer):
+    out = feed(clusterer, LOW_INCOME)
+    assert "所说之事相近" in out[1].why or "所说之事相近" in out[2].why

@@ -9,10 +9,12 @@ import pytest
 
 from classifiers.cluster_vocab import sound_key
 from classifiers.entities import Lexicon, extract_entities, stated_years
+from classifiers.places import parse_gazetteer
 
 
 def keys(text: str, kind: str, **kw) -> set[str]:
-    return extract_entities(text, **kw).keys(kind)
+    """Keys found by the general rules alone (no county gazetteer), unless one is given."""
+    return extract_entities(text, **{"gazetteer": None, **kw}).keys(kind)
 
 
 def test_village_written_in_full_or_misheard_has_one_key():
@@ -22,7 +24,7 @@ def test_village_written_in_full_or_misheard_has_one_key():
 
 
 def test_village_and_township_are_told_apart():
-    ents = extract_entities("双河镇河湾村村委会主任刘长贵")
+    ents = extract_entities("双河镇河湾村村委会主任刘长贵", gazetteer=None)
     assert ents.keys("township") == {sound_key("双河")}
     assert ents.keys("village") == {sound_key("河湾")}
 
@@ -126,3 +128,69 @@ def test_traditional_and_full_width_text_gives_the_same_entities():
     plain = extract_entities("河湾村刘主任把低保给了儿媳妇，三组的")
     variant = extract_entities("河灣村劉主任把低保給了兒媳婦，三組的")
     assert {(m.kind, m.key) for m in plain.mentions} == {(m.kind, m.key) for m in variant.mentions}
+
+
+# -- the county's gazetteer (config/places.yml), people's families, organisations ---------------
+
+GAZETTEER = parse_gazetteer(
+    {
+        "county": "测试县",
+        "townships": [
+            {
+                "name": "万佛湖镇",
+                "aliases": ["万佛湖"],
+                "villages": [
+                    {"name": "梨园村", "aliases": ["梨园"], "groups": 6},
+                    {"name": "张家湾村", "aliases": ["张家湾"], "groups": 10},
+                    {"name": "王家湾村", "aliases": ["王家湾"], "groups": 8},
+                ],
+            }
+        ],
+    }
+)
+
+
+def test_a_bare_gazetteer_name_said_as_a_place_is_the_village():
+    full = keys("梨园村周书记的弟媳吃低保", "village", gazetteer=GAZETTEER)
+    assert full
+    assert keys("俺们梨园那边谁不晓得", "village", gazetteer=GAZETTEER) == full
+    assert keys("俺是梨园的", "village", gazetteer=GAZETTEER) == full
+    assert keys("他在剧团唱梨园戏", "village", gazetteer=GAZETTEER) == set()  # not as a place
+
+
+def test_villages_sharing_a_tail_stay_apart_and_a_misheard_one_finds_its_own():
+    zhang = keys("张家湾村后山的荒山租出去了", "village", gazetteer=GAZETTEER)
+    wang = keys("王家湾那片荒山给人承包了", "village", gazetteer=GAZETTEER)
+    assert zhang and wang and zhang != wang
+    assert keys("你好我是张家完村的", "village", gazetteer=GAZETTEER) == zhang
+
+
+def test_group_numbers_in_chinese_numerals():
+    assert keys("三队的地被占了", "group") == keys("第3村民组", "group") == {"g3"}
+    assert keys("组长说了算", "group") == set()
+
+
+def test_a_family_named_by_its_surname_is_a_person_key():
+    assert keys("老何家这回是下血本了", "person") == {sound_key("何")}
+    assert keys("汪家那楼房比俺家新多了", "person") == {sound_key("汪")}
+    assert keys("大家的钱被拿走了", "person") == set()
+    assert keys("张家湾那边", "person", gazetteer=GAZETTEER) == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "罗湾村的地流转给绿源茶叶合作社，钱到现在没给",
+        "那个绿源合作社欠俺们一年的地钱了",
+        "给了春秋绿源茶叶合作社种茶",
+        "绿园合作社欠流转费一年了",  # heard wrong
+    ],
+)
+def test_an_organisation_is_known_by_its_name_however_it_is_said(text):
+    orgs = {m.key for m in extract_entities(text).of("object") if m.role == "org"}
+    assert orgs == {sound_key("绿源")}
+
+
+@pytest.mark.parametrize("text", ["村里的公司", "承包给了外地的一个公司", "养殖合作社分红"])
+def test_a_company_not_named_is_no_anchor(text):
+    assert not [m for m in extract_entities(text).of("object") if m.role == "org"]
