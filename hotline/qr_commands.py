@@ -154,7 +154,7 @@ def make_posters(
         page = render_poster(village, url, font)
         stem = f"{village.township}-{village.name}"
         png, pdf = out / f"{stem}.png", out / f"{stem}.pdf"
-        page.save(png, dpi=(DPI, DPI), optimize=True)
+        page.save(png, dpi=(DPI, DPI))
         page.save(pdf, resolution=DPI)
         posters.append(Poster(village, url, png, pdf))
         pages.append(page)
