@@ -275,3 +275,20 @@ def test_status_page_and_a_rating_in_the_chat(stack, staff, browser):
     bs.shot(phone.page, "chat-7-rated")
     assert _case(staff, number)["state"] == "已评价"
     phone.close()
+
+
+def test_a_resent_message_is_one_turn(stack):
+    """A phone that never got the answer sends the same message id again: same answer, and
+    the bot's conversation holds the message once."""
+    sender = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(20))
+    body = {"sender": sender, "id": "resend01", "message": "我要反映问题"}
+    first = httpx.post(f"{stack.api_url}/chat/send", json=body, timeout=60)
+    again = httpx.post(f"{stack.api_url}/chat/send", json=body, timeout=60)
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json() and first.json()["messages"]
+    tracker = httpx.get(
+        f"{stack.rasa_url}/conversations/web-{sender}/tracker", params={"token": stack.token}
+    ).json()
+    said = [e for e in tracker["events"] if e["event"] == "user"]
+    assert [e["text"] for e in said] == ["我要反映问题"]
+    assert said[0]["input_channel"] == "hotline_web"

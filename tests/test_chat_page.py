@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from api.chat_places import poster_place
+from bot.channels.poster import poster_metadata
 from classifiers.places import load_gazetteer
 from hotline.processes import Service, service_env
 from hotline.qr_commands import PosterError, chat_link, make_posters, villages_for
@@ -121,3 +122,15 @@ def test_posters_for_a_township_and_a_village(tmp_path):
     assert len(one) == 1 and combined is None
     with pytest.raises(PosterError):
         villages_for(gazetteer, None, "不存在村")
+
+
+def test_web_channel_keeps_only_the_posters_place():
+    body = {
+        "sender": "x",
+        "input_channel": "hotline_sms",
+        "metadata": {"village": " 河湾村 ", "township": "城关镇", "phone": "13900001111"},
+    }
+    assert poster_metadata(body) == {"village": "河湾村", "township": "城关镇"}
+    assert poster_metadata({"metadata": {"phone": "13900001111"}}) is None
+    assert poster_metadata({"metadata": {"village": "村" * 21}}) is None
+    assert poster_metadata({"metadata": "河湾村"}) is None
