@@ -30,6 +30,7 @@ class Weights:
     object_conflict: float = -1.5
     organisation: float = 2.0  # the same named company or cooperative: an anchor like a village
     organisation_conflict: float = -1.5
+    relative: float = 1.5  # the same office's same relative: 书记儿子, 鲍书记家的小子
     wrongdoing: float = 0.3  # same kind of wrongdoing (索要好处, 冒领 …): a weak hint
     wrongdoing_conflict: float = -1.0
     amount: float = 0.8

@@ -151,6 +151,8 @@ def score_match(
         plus, minus = (
             (w.organisation, w.organisation_conflict)
             if family == "org"
+            else (w.relative, w.object_conflict)
+            if family == "relative"
             else (w.wrongdoing, w.wrongdoing_conflict)
             if weak
             else (w.object, w.object_conflict)
@@ -261,6 +263,7 @@ _KIND_NAMES = {
     "object:matter": "同一事由",
     "object:wrongdoing": "同类问题",
     "object:org": "同一单位",
+    "object:relative": "同一干部亲属",
 }
 _CONFLICT_NAMES = {
     "village_conflict": "村名不同",
@@ -278,6 +281,7 @@ _CONFLICT_NAMES = {
     "object_conflict:matter": "事由不同",
     "object_conflict:wrongdoing": "问题性质不同",
     "object_conflict:org": "单位不同",
+    "object_conflict:relative": "干部亲属不同",
 }
 
 

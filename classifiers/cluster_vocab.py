@@ -222,6 +222,8 @@ OBJECT_FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
     # Companies and cooperatives by their own name (entities._org_mentions): two named firms
     # are two matters, as a road and a bridge are.
     "org": {},
+    # A cadre's relative, as office>relation (entities._relative_mentions).
+    "relative": {},
     "programme": {
         "cleaner": ("保洁员", "保洁", "扫马路", "打扫卫生"),
         "forest_ranger": ("护林员",),

@@ -491,6 +491,76 @@ def _object_mentions(text: str, masked: list[Span]) -> list[Mention]:
     return list(found.values())
 
 
+# -- relatives of an official ------------------------------------------------------------------
+
+# How residents name a cadre's relative, and who that is (弟媳, 弟媳妇 and 兄弟媳妇 are one).
+_RELATIONS = {
+    "儿子": "son",
+    "小子": "son",
+    "闺女": "daughter",
+    "女儿": "daughter",
+    "儿媳妇": "daughter_in_law",
+    "儿媳": "daughter_in_law",
+    "兄弟媳妇": "brother_wife",
+    "弟媳妇": "brother_wife",
+    "弟媳": "brother_wife",
+    "侄子": "nephew",
+    "侄儿": "nephew",
+    "外甥": "nephew",
+    "小舅子": "wife_brother",
+    "舅子": "wife_brother",
+    "老婆": "wife",
+    "媳妇": "wife",
+    "爱人": "wife",
+    "女婿": "son_in_law",
+    "表弟": "cousin",
+    "表哥": "cousin",
+    "表兄": "cousin",
+    "堂弟": "cousin",
+    "堂哥": "cousin",
+    "连襟": "wife_sister_husband",
+    "姐夫": "sister_husband",
+    "妹夫": "sister_husband",
+    "亲家": "in_law",
+    "哥哥": "brother",
+    "弟弟": "brother",
+    "兄弟": "brother",
+    "亲哥": "brother",
+    "亲弟": "brother",
+    "哥": "brother",
+    "弟": "brother",
+}
+_RELATION_ALT = "|".join(sorted(map(re.escape, _RELATIONS), key=len, reverse=True))
+_TITLE_ALT = TITLE_RE.pattern
+_RELATIVE_AFTER = re.compile(
+    f"({_TITLE_ALT})(?:{SURNAME_CLASS}[\u4e00-\u9fff]{{1,2}}?)?"
+    f"(?:他家的|家的|他的|他|家|的)?({_RELATION_ALT})"
+)
+_RELATIVE_BEFORE = re.compile(
+    f"({_RELATION_ALT})(?:是|当)(?:咱|俺|我们|村里的|村里|村)?({_TITLE_ALT})"
+)
+
+
+def _relative_mentions(text: str) -> list[Mention]:
+    """A relative of an official, who a report may name instead of the official: 书记儿子,
+    周书记他弟媳妇, 支书弟媳, 他哥是村主任. The key is office and relation; two different ones
+    (the secretary's son, the director's nephew) are two matters."""
+    out: dict[str, Mention] = {}
+    for match in _RELATIVE_AFTER.finditer(text):
+        title, relation = match.group(1), match.group(2)
+        role = TITLES[title]
+        if role in OFFICIAL_ROLES or role == "candidate":
+            key = f"{role}>{_RELATIONS[relation]}"
+            out.setdefault(key, Mention("object", match.group(), key, "relative"))
+    for match in _RELATIVE_BEFORE.finditer(text):
+        relation, title = match.group(1), match.group(2)
+        role = TITLES[title]
+        if role in OFFICIAL_ROLES or role == "candidate":
+            key = f"{role}>{_RELATIONS[relation]}"
+            out.setdefault(key, Mention("object", match.group(), key, "relative"))
+    return list(out.values())
+
+
 # -- organisations ------------------------------------------------------------------------------
 
 # What ends an organisation's name: 大成养殖专业合作社, 恒达建筑有限公司, 绿源农业开发公司.
@@ -665,6 +735,7 @@ def extract_entities(
         *_person_mentions(norm, words, lexicon, spans),
         *_object_mentions(norm, spans),
         *_org_mentions(norm, words, spans, places),
+        *_relative_mentions(norm),
         *_amount_mentions(norm),
         *_year_mentions(norm, received),
     ]

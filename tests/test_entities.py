@@ -194,3 +194,27 @@ def test_an_organisation_is_known_by_its_name_however_it_is_said(text):
 @pytest.mark.parametrize("text", ["村里的公司", "承包给了外地的一个公司", "养殖合作社分红"])
 def test_a_company_not_named_is_no_anchor(text):
     assert not [m for m in extract_entities(text).of("object") if m.role == "org"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("书记儿子占良田盖楼", "secretary>son"),
+        ("宋岗村书记鲍远志的儿子在县道边上盖楼", "secretary>son"),
+        ("鲍书记家的小子盖的", "secretary>son"),
+        ("周书记他弟媳妇搁镇上开超市", "secretary>brother_wife"),
+        ("支书弟媳有超市有车", "secretary>brother_wife"),
+        ("他哥是村主任，谁敢管", "director>brother"),
+    ],
+)
+def test_a_relative_of_an_official_is_keyed_by_office_and_relation(text, key):
+    relatives = {m.key for m in extract_entities(text).of("object") if m.role == "relative"}
+    assert relatives == {key}
+
+
+def test_a_relative_of_no_official_is_no_key():
+    assert not [
+        m
+        for m in extract_entities("我替我妈打的电话，她儿子在外地").of("object")
+        if m.role == "relative"
+    ]
