@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, ValidationError
 
 from api.access import Ctx
 from api.chat_places import picker_places, poster_place
@@ -27,7 +27,7 @@ from api.context import ServiceContext
 from api.problems import locked_message, problem
 from api.resident import find_for_resident
 from api.resident_guard import guarded
-from api.schemas import Strict, _clean_phone
+from api.schemas import StatusQuery, Strict
 from api.throttle import Locked
 from api.views import resident_status
 
@@ -153,13 +153,12 @@ async def status_lookup(request: Request, context: Ctx) -> HTMLResponse:
     number = _line((form.get("number") or [""])[0])[:40]
     phone_raw = _line((form.get("phone") or [""])[0])[:40]
     shown = {"number": number, "phone": phone_raw}
-    try:
-        phone = _clean_phone(phone_raw)
-    except ValueError:
-        phone = None
-    if not number or phone is None:
+    try:  # the API's own checks of the pair
+        query = StatusQuery(number=number, phone=phone_raw)
+    except ValidationError:
         error = "请填写案件号（8位数字）和反映时留的电话。"
         return _page("chat_status.html", 422, error=error, status=None, **shown)
+    number, phone = query.number, query.phone
     try:
         found = guarded(context, request, number, lambda: _lookup(context, number, phone))
     except Locked as exc:
