@@ -62,6 +62,8 @@ HEADERS = {
     "Cache-Control": "no-store",
 }
 STATIC_FILES = {"chat.js": "text/javascript; charset=utf-8"}
+# In the script's address, so a phone's cached copy is never older than the page.
+_JS_VERSION = hashlib.sha256((STATIC / "chat.js").read_bytes()).hexdigest()[:12]
 MAX_MESSAGE_CHARS = 1000
 PlaceName = Annotated[str, Field(max_length=20), AfterValidator(clean_line)]
 
@@ -106,7 +108,9 @@ def chat_page(
     return _page(
         "chat.html",
         place=place,
-        places_json=json.dumps(picker_places(), ensure_ascii=False),
+        # In a <script type="application/json">: no "</script>" can close it early.
+        places_json=json.dumps(picker_places(), ensure_ascii=False).replace("<", "\\u003c"),
+        js_version=_JS_VERSION,
     )
 
 
@@ -117,7 +121,7 @@ def chat_static(name: str) -> FileResponse:
     return FileResponse(
         STATIC / name,
         media_type=STATIC_FILES[name],
-        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
     )
 
 
