@@ -33,6 +33,7 @@ HAN_FIRST, HAN_LAST = 0x4E00, 0x9FFF
 # Supplementary private use area A: no complaint contains these, so they can stand for syllables.
 _SYLLABLE_BASE = 0xF0000
 _NOT_SYLLABLE = re.compile("[^\U000f0000-\U000fffff]+")
+_NOT_HAN = re.compile("[^\u4e00-\u9fff]+")
 
 
 @lru_cache(maxsize=1)
@@ -141,6 +142,5 @@ def display_term(feature: str, text: str, sylls: str | None = None) -> str:
         at = sylls.find(value)
         if at < 0:
             return spell_pinyin(feature)[2:]
-        han = [ch for ch in text if is_han(ch)]
-        return "".join(han[at : at + len(value)])
+        return _NOT_HAN.sub("", text)[at : at + len(value)]
     return value
