@@ -156,6 +156,7 @@ def evaluate_clustering(
 ) -> tuple[ClusterEvaluation, EventClusterer]:
     """Feed the records in order to a fresh clusterer and score its events."""
     clusterer = EventClusterer(taxonomy, config)
+    clusterer.accept_future = True  # the set's dates, not today's, are its clock
     for r in records:
         clusterer.add(r.complaint)
     predicted = clusterer.clusters()
