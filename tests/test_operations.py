@@ -128,7 +128,7 @@ def test_metrics_endpoint(service):
     assert re.search(r"^hotline_triage_backlog \d", body, re.M)
     assert re.search(r"^hotline_clustering_lag_seconds \d", body, re.M)
     assert 'hotline_sms_messages{status="failed"}' in body
-    assert 'hotline_job_healthy{job="daily_review"} 0.0' in body  # never run
+    assert re.search(r'^hotline_job_healthy\{job="daily_review"\} [01]\.0$', body, re.M)
     serving = httpx.get(service.url + "/healthz", timeout=30).json()["model_version"]
     assert f'hotline_model_info{{version="{serving or "fixed-file"}"}} 1.0' in body
     # per route template, never the number itself
