@@ -24,7 +24,7 @@ import logging
 import time
 from pathlib import Path
 
-from sqlalchemy import select, text, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.clock import aware, now
@@ -152,6 +152,11 @@ class EventBridge:
             log.warning("another process took over clustering; this one stops")
             self.forget()
             return 0
+        except Exception:
+            # The clusterer in memory may now hold cases the database does not show as
+            # clustered (a write that failed, a deadlock): start again from the saved state.
+            self.forget()
+            raise
         if done:
             self._dirty = True
         # Saving costs time in proportion to the state: never more than a tenth of the loop's.
@@ -206,6 +211,7 @@ class EventBridge:
         with self.factory() as session, session.begin():
             self._fence(session)
             results_may_lag(session)  # lost results are clustered again after a restart
+            self._lock(session, touched, set(reasons))
             for case_id, why in reasons.items():
                 session.execute(
                     update(Case)
@@ -225,6 +231,10 @@ class EventBridge:
                 .order_by(ClusterDecision.id)
             ).all()
             touched: set[str] = set()
+            if decisions:
+                named = {n for d in decisions for n in (d.case_number, d.other_number) if n}
+                events = {e for n in named if (e := _event_or_none(clusterer, n))}
+                self._lock(session, events, set())
             for decision in decisions:
                 try:
                     touched.add(clusterer.event_of(decision.case_number).id)
@@ -245,6 +255,18 @@ class EventBridge:
                 self.last_decision_id = max(self.last_decision_id, decision.id)
             self._write_events(session, touched)
             return len(decisions)
+
+    def _lock(self, session: Session, event_ids: set[str], case_ids: set[int]) -> None:
+        """Lock every case this transaction will write, in id order (the triage worker takes
+        its rows in id order too), so the two jobs wait for each other instead of deadlocking."""
+        numbers = set()
+        for event_id in event_ids:
+            try:
+                numbers.update(self.clusterer.event(event_id).members)
+            except KeyError:
+                continue
+        wanted = or_(Case.number.in_(numbers), Case.id.in_(case_ids))
+        session.execute(select(Case.id).where(wanted).order_by(Case.id).with_for_update())
 
     def _write_events(self, session: Session, event_ids: set[str]) -> None:
         """Copy each touched event's id, reporter count and joint-review flag onto its cases."""
@@ -289,6 +311,13 @@ class EventBridge:
         self._saved_at = time.monotonic()
         self._save_seconds = self._saved_at - started
         self._dirty = False
+
+
+def _event_or_none(clusterer: EventClusterer, number: str) -> str | None:
+    try:
+        return clusterer.event_of(number).id
+    except KeyError:
+        return None
 
 
 def _is_pending(session: Session, decision: ClusterDecision) -> bool:

@@ -1,7 +1,8 @@
 """Two complete hosts (separate var/, ports and processes) on one PostgreSQL database (issue 15).
 
 Proves: complaints about one event filed alternately to both end in one event with the right
-reporter count; a token from one host works on the other; a promotion and a rollback on one are
+reporter count, and a staff split made on one host is applied by the clusterer on the other; a
+token from one host works on the other; a promotion and a rollback on one are
 followed by the other within seconds; cases record the model version and the clusterer's
 reason; killing the host that runs the background jobs mid-load loses no case and sends no text
 twice, and the other host takes the jobs over within seconds.
@@ -189,6 +190,21 @@ def test_one_event_filed_alternately_to_both_hosts(deployment):
     assert {cases[n]["model_version"] for n in everything} == {active}
     assert all(cases[n]["cluster_reason"] for n in everything)
     assert any("同属一事" in cases[n]["cluster_reason"] for n in numbers)
+    # A staff split made on host B is applied once, by the clusterer (running on host A).
+    token = a.login("sup", "sup-pass-1")
+    r = b.client(token).post(f"/api/v1/cases/{numbers[-1]}/split")
+    assert r.status_code == 200, r.text
+    event = cases[numbers[0]]["event_id"]
+    after = _wait(
+        "the split applied",
+        lambda: (
+            (found := _cases(engine, numbers))
+            and found[numbers[-1]]["event_id"] != event
+            and found[numbers[0]]["event_reporters"] == len(SAME_EVENT) - 1
+            and found
+        ),
+    )
+    assert {after[n]["event_id"] for n in numbers[:-1]} == {event}
 
 
 def test_promotion_and_rollback_on_one_host_are_followed_by_the_other(deployment, model_path):
