@@ -19,8 +19,14 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
+from itertools import repeat
+
+import numpy as np
+import scipy.sparse as sp
 
 from classifiers.paths import var_dir
 from classifiers.segment import segment
@@ -144,3 +150,50 @@ def display_term(feature: str, text: str, sylls: str | None = None) -> str:
             return spell_pinyin(feature)[2:]
         return _NOT_HAN.sub("", text)[at : at + len(value)]
     return value
+
+
+@dataclass
+class FeatureSpace:
+    """The fitted tf-idf (vocabulary and idf) without scikit-learn: loading a model then needs no
+    scikit-learn import, and the rows are counted with C loops (``Counter``, ``map(dict.get)``)
+    instead of scikit-learn's per-token Python loop, which was a third of the prediction time.
+    ``transform`` computes what ``TfidfVectorizer(sublinear_tf=True).transform`` does."""
+
+    vocabulary_: dict[str, int]
+    idf_: np.ndarray
+
+    @classmethod
+    def of(cls, vectorizer) -> FeatureSpace:
+        """From a fitted ``TfidfVectorizer`` whose analyzer is ``analyze``."""
+        return cls(dict(vectorizer.vocabulary_), np.asarray(vectorizer.idf_, dtype=np.float64))
+
+    def get_feature_names_out(self) -> list[str]:
+        names = [""] * len(self.vocabulary_)
+        for name, index in self.vocabulary_.items():
+            names[index] = name
+        return names
+
+    def transform(self, normalized: Sequence[str]) -> sp.csr_matrix:
+        """Sublinear tf times idf, l2-normalised rows, of normalised texts."""
+        vocabulary, idf = self.vocabulary_, self.idf_
+        keys: list[str] = []
+        counts: list[int] = []
+        sizes = np.zeros(len(normalized), dtype=np.int64)
+        for i, text in enumerate(normalized):
+            counter = count_features(text)
+            keys += counter.keys()
+            counts += counter.values()
+            sizes[i] = len(counter)
+        found = np.fromiter(map(vocabulary.get, keys, repeat(-1)), dtype=np.int64, count=len(keys))
+        known = found >= 0
+        rows = np.repeat(np.arange(len(normalized)), sizes)[known]
+        index = found[known].astype(np.int32)
+        tf = np.asarray(counts, dtype=np.float64)[known] if keys else np.zeros(0)
+        values = (np.log(tf) + 1.0) * idf[index]
+        norms = np.sqrt(np.bincount(rows, weights=values**2, minlength=len(normalized)))
+        norms[norms == 0] = 1.0
+        values /= norms[rows]
+        indptr = np.zeros(len(normalized) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(normalized)), out=indptr[1:])
+        shape = (len(normalized), len(idf))
+        return sp.csr_matrix((values.astype(np.float32), index, indptr), shape=shape)

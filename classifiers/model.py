@@ -18,21 +18,16 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
-from itertools import repeat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import joblib
 import numpy as np
 import scipy.sparse as sp
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics import f1_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.svm import LinearSVC
 
 from classifiers.features import (
+    FeatureSpace,
     analyze,
-    count_features,
     display_term,
     pinyin_feature,
     syllable_string,
@@ -41,6 +36,11 @@ from classifiers.normalize import normalize_text
 from classifiers.scoring import CalibratedLinear
 from classifiers.taxonomy import OUT_CODE, Taxonomy
 
+if TYPE_CHECKING:  # scikit-learn is imported for training only: classifying starts faster
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.model_selection import StratifiedKFold
+
 MAX_TEXT_CHARS = 4000
 # Fewer Han characters than this cannot carry a decidable complaint ("村里的事", "有个事"): such
 # texts always go to a person, however confident the model is.
@@ -48,7 +48,7 @@ MIN_AUTO_HAN_CHARS = 5
 _NOT_HAN = re.compile("[^\u4e00-\u9fff]+")
 # A 清单外 prediction, however confident, goes to a person: staff refer it elsewhere
 # (清单外转办) from the review queue, and vague openers ("我想说个情况") are 清单外 too.
-FORMAT_VERSION = 3  # 3: pinyin features as syllable characters, no OUT floor
+FORMAT_VERSION = 4  # 3: pinyin as syllable characters, no OUT floor; 4: no scikit-learn object
 
 
 class TextTooLongError(ValueError):
@@ -86,7 +86,7 @@ class Prediction:
 class TriageModel:
     """Everything needed to classify: features, classifier, thresholds and where it came from."""
 
-    vectorizer: TfidfVectorizer
+    vectorizer: FeatureSpace  # vocabulary and idf of the fitted tf-idf
     scorer: CalibratedLinear
     out_threshold: float  # always 0.0 since issue 16 (no floor); kept for the registry's reports
     review_threshold: float
@@ -114,33 +114,8 @@ class TriageModel:
         return self.predict([text])[0]
 
     def transform(self, normalized: Sequence[str]) -> sp.csr_matrix:
-        """The tf-idf rows of normalised texts: what ``vectorizer.transform`` computes (sublinear
-        tf, idf, l2 norm), with the counting and the vocabulary look-ups done by C loops
-        (``collections.Counter``, ``map(dict.get)``) instead of scikit-learn's per-token Python
-        loop, which was a third of the prediction time."""
-        vocabulary = self.vectorizer.vocabulary_
-        idf = self.vectorizer.idf_
-        keys: list[str] = []
-        counts: list[int] = []
-        sizes = np.zeros(len(normalized), dtype=np.int64)
-        for i, text in enumerate(normalized):
-            counter = count_features(text)
-            keys += counter.keys()
-            counts += counter.values()
-            sizes[i] = len(counter)
-        found = np.fromiter(map(vocabulary.get, keys, repeat(-1)), dtype=np.int64, count=len(keys))
-        known = found >= 0
-        rows = np.repeat(np.arange(len(normalized)), sizes)[known]
-        index = found[known].astype(np.int32)
-        tf = np.asarray(counts, dtype=np.float64)[known] if keys else np.zeros(0)
-        values = (np.log(tf) + 1.0) * idf[index]
-        norms = np.sqrt(np.bincount(rows, weights=values**2, minlength=len(normalized)))
-        norms[norms == 0] = 1.0
-        values /= norms[rows]
-        indptr = np.zeros(len(normalized) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=len(normalized)), out=indptr[1:])
-        shape = (len(normalized), len(idf))
-        return sp.csr_matrix((values.astype(np.float32), index, indptr), shape=shape)
+        """The tf-idf rows of normalised texts."""
+        return self.vectorizer.transform(normalized)
 
     def _decide(
         self, proba: np.ndarray, row: tuple[np.ndarray, np.ndarray], text: str
@@ -176,6 +151,9 @@ class TriageModel:
         state = joblib.load(path)
         if state.get("format_version") == 2:
             state = _upgrade_from_2(state)
+        if state.get("format_version") == 3:
+            state = {**state, "vectorizer": FeatureSpace.of(state["vectorizer"])}
+            state["format_version"] = FORMAT_VERSION
         if state.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"model {path} has an old format; retrain with `hotline train`")
         return cls(**state)
@@ -190,7 +168,7 @@ def _upgrade_from_2(state: dict) -> dict:
         (pinyin_feature(name[2:]) if name.startswith("p:") else name): index
         for name, index in vectorizer.vocabulary_.items()
     }
-    return {**state, "out_threshold": 0.0, "format_version": FORMAT_VERSION}
+    return {**state, "out_threshold": 0.0, "format_version": 3}
 
 
 def check_length(text: str) -> None:
@@ -236,6 +214,9 @@ def top_terms(
 
 # -- training -------------------------------------------------------------------------------
 def _estimator(params: TrainParams) -> CalibratedClassifierCV:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import LinearSVC
+
     svm = LinearSVC(C=params.C, class_weight="balanced", random_state=params.seed)
     return CalibratedClassifierCV(
         svm, method="sigmoid", cv=params.calibration_folds, ensemble=False
@@ -243,6 +224,8 @@ def _estimator(params: TrainParams) -> CalibratedClassifierCV:
 
 
 def _vectorizer(params: TrainParams) -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
         analyzer=analyze, sublinear_tf=True, min_df=params.min_df, dtype=np.float32
     )
@@ -261,6 +244,8 @@ def choose_thresholds(
     which the in-list predictions accepted without review are at least ``target_precision``
     precise (清单外 predictions always go to a person). There is no out-of-list floor (0.0):
     an unsure text keeps its most likely item and goes to review."""
+    from sklearn.metrics import f1_score
+
     out_index = classes.index(OUT_CODE)
     pred = proba.argmax(axis=1)
     conf = proba.max(axis=1)
@@ -307,6 +292,8 @@ def train_model(
     matrix = vectorizer.fit_transform(normalized)
     y = np.asarray(labels)
     classes = sorted(set(labels))
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
     folds = StratifiedKFold(params.tuning_folds, shuffle=True, random_state=params.seed)
     proba = cross_val_predict(
         _estimator(params), matrix, y, cv=folds, method="predict_proba", n_jobs=_jobs(folds)
@@ -329,4 +316,9 @@ def train_model(
         train_seconds=round(time.perf_counter() - started, 2),
         **report,
     )
-    return TriageModel(vectorizer, scorer, out_t, review_t, meta)
+    space = FeatureSpace.of(vectorizer)
+    if not np.allclose(
+        space.transform(normalized[:200]).toarray(), matrix[:200].toarray(), atol=1e-6
+    ):
+        raise AssertionError("the fast tf-idf rows disagree with scikit-learn")
+    return TriageModel(space, scorer, out_t, review_t, meta)

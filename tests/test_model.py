@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from classifiers.evaluate import evaluate_predictions
+from classifiers.features import FeatureSpace, analyze
 from classifiers.model import MAX_TEXT_CHARS, TextTooLongError
 from classifiers.normalize import normalize_text
 from classifiers.taxonomy import OUT_CODE
@@ -69,12 +70,31 @@ def test_out_of_list_always_goes_to_a_person(model):
     assert pred.needs_review
 
 
-def test_fast_transform_equals_the_vectorizer(model, test_examples):
-    texts = [normalize_text(e.text) for e in test_examples[:80]] + [""]
-    fast = model.transform(texts)
-    slow = model.vectorizer.transform(texts)
+def test_fast_transform_equals_scikit_learns(test_examples):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = [normalize_text(e.text) for e in test_examples[:120]]
+    vectorizer = TfidfVectorizer(analyzer=analyze, sublinear_tf=True, min_df=2, dtype=np.float32)
+    vectorizer.fit(texts[:80])
+    space = FeatureSpace.of(vectorizer)
+    unseen = [*texts[80:], "", "！！！", normalize_text("俺家滴保被取消了，等等等等")]
+    fast, slow = space.transform(unseen), vectorizer.transform(unseen)
     assert fast.shape == slow.shape
     assert np.allclose(fast.toarray(), slow.toarray(), atol=1e-6)
+    assert space.get_feature_names_out() == list(vectorizer.get_feature_names_out())
+
+
+def test_classifying_needs_no_scikit_learn(model_path):
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from classifiers.model import TriageModel; "
+        f"TriageModel.load({str(model_path)!r}).predict_one('村里低保不公平'); "
+        "print(sorted(m for m in sys.modules if m.startswith('sklearn'))[:3])"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_vague_openers_go_to_a_person(model):
