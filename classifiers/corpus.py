@@ -39,8 +39,12 @@ class Example:
     source: str  # "file:line", for error messages and reports
 
 
-def load_split(split_dir: Path, taxonomy: Taxonomy) -> list[Example]:
-    """Load every ``<CODE>.jsonl`` of one split, checking codes against the taxonomy."""
+def load_split(split_dir: Path, taxonomy: Taxonomy, any_style: bool | None = None) -> list[Example]:
+    """Load every ``<CODE>.jsonl`` of one split, checking codes against the taxonomy. Styles
+    must be the documented ones, except in the ``hard`` split (``any_style``), whose writer saw
+    no code and names its own kinds (e.g. ``indirect``); they are reported as written."""
+    if any_style is None:
+        any_style = split_dir.name == "hard"
     if not split_dir.is_dir():
         raise CorpusError(f"corpus folder not found: {split_dir}")
     examples: list[Example] = []
@@ -48,11 +52,11 @@ def load_split(split_dir: Path, taxonomy: Taxonomy) -> list[Example]:
         code = path.name.split(".", 1)[0]
         if code not in taxonomy.by_code:
             raise CorpusError(f"{path}: {code} is not an item code of the taxonomy")
-        examples.extend(_read_file(path, code))
+        examples.extend(_read_file(path, code, any_style))
     return examples
 
 
-def _read_file(path: Path, code: str) -> Iterable[Example]:
+def _read_file(path: Path, code: str, any_style: bool = False) -> Iterable[Example]:
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
@@ -65,7 +69,8 @@ def _read_file(path: Path, code: str) -> Iterable[Example]:
         style = record.get("style", "plain") if isinstance(record, dict) else None
         if not isinstance(text, str) or not text.strip():
             raise CorpusError(f"{where}: missing or empty text")
-        if style not in STYLES:
+        own_style = any_style and isinstance(style, str) and bool(style.strip())
+        if not own_style and style not in STYLES:
             raise CorpusError(f"{where}: unknown style {style!r} (one of {', '.join(STYLES)})")
         yield Example(text=text.strip(), label=code, style=style, source=where)
 
