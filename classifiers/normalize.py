@@ -12,7 +12,6 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-import cn2an
 import opencc
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
@@ -72,6 +71,8 @@ def _convert_numeral(match: re.Match[str]) -> str:
         return match.group(0)[: len(prefix) + len(run)]
     if not (prefix or following in _MEASURES):
         return prefix + run  # 十分, 千万不要, 万一: idioms, not numbers
+    import cn2an  # imported on first use: 0.1 s of start-up that most texts never need
+
     try:
         value = cn2an.cn2an(run, "normal")
     except (ValueError, KeyError, IndexError):

@@ -15,11 +15,12 @@ derived once from the installed jieba and cached under var/cache.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jieba
 import jieba_fast_dat
 
 from classifiers.paths import var_dir
@@ -27,12 +28,16 @@ from classifiers.paths import var_dir
 USER_DICT_PATH = Path(__file__).resolve().parent / "resources" / "user_dict.txt"
 MIN_WORD_FREQ = 5
 
-jieba.setLogLevel(logging.WARNING)
+if TYPE_CHECKING:  # plain jieba is imported only by callers of tokenizer(): it costs 0.1 s
+    import jieba
 
 
 def _core_dictionary() -> Path:
     """jieba's dictionary without its rarest words, written once per jieba version."""
-    source = Path(jieba.__file__).resolve().parent / "dict.txt"
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("jieba is not installed; its dictionary is the model's vocabulary")
+    source = Path(spec.origin).resolve().parent / "dict.txt"
     raw = source.read_bytes()
     digest = hashlib.sha1(raw + str(MIN_WORD_FREQ).encode()).hexdigest()[:12]
     cache = var_dir() / "cache"
@@ -53,6 +58,9 @@ def _core_dictionary() -> Path:
 @lru_cache(maxsize=1)
 def tokenizer() -> jieba.Tokenizer:
     """The shared jieba tokenizer with the domain dictionary loaded."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
     tok = jieba.Tokenizer(dictionary=str(_core_dictionary()))
     tok.tmp_dir = str(var_dir() / "cache")
     tok.initialize()
