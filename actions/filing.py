@@ -29,7 +29,7 @@ from actions.meaning import (
     refuses_place,
     without_intro,
 )
-from actions.places import example_village
+from actions.places import example_village, gazetteer_village
 from actions.policy import item_named_in, load_policies
 from actions.wording import han_count, place_words, plain_date
 from common.digits import say_digits, speak_digits
@@ -355,6 +355,8 @@ async def next_step(turn: Turn) -> None:
         turn.ask("complaint_text", "utter_ask_complaint_text")
         return
     if turn.slot("village") is None:
+        _village_from_poster(turn)
+    if turn.slot("village") is None:
         if turn.slot("township") and turn.slot("village_tries"):
             turn.ask(
                 "village",
@@ -382,8 +384,30 @@ async def next_step(turn: Turn) -> None:
     read_back(turn)
 
 
+def _village_from_poster(turn: Turn) -> None:
+    """The chat page opened from a village's QR poster sends that village with every message:
+    used when the resident has not named a place of their own, so nobody is asked what the
+    poster already says. Only a village the gazetteer holds is taken from it."""
+    said = turn.metadata.get("village")
+    place = gazetteer_village(str(said)) if said else None
+    if place:
+        turn.set(village=place[1], township=place[0], village_known=True)
+
+
+def _unsure_out(turn: Turn) -> bool:
+    """清单外 that the model only just chose over an item on the list: not read back as "不归村里
+    管", no referral elsewhere, and not sent as the resident's confirmed item; staff decide."""
+    if turn.slot("resident_category") or turn.slot("category") != "OUT":
+        return False
+    if _SCAM.search(turn.slot("complaint_text") or ""):
+        return False
+    return any(code != "OUT" for code in turn.slot("top_items") or [])
+
+
 def _item_words(turn: Turn) -> str:
     code = turn.slot("resident_category") or turn.slot("category")
+    if _unsure_out(turn):
+        return "是哪一类事，工作人员再看"
     if code == "OUT":
         return "不归村里管的事"
     policy = load_policies().get(code or "")
@@ -393,7 +417,7 @@ def _item_words(turn: Turn) -> str:
 
 def read_back(turn: Turn) -> None:
     """A short summary: the item in plain words, the place, 匿名/留名, the phone."""
-    if (turn.slot("resident_category") or turn.slot("category")) == "OUT":
+    if (turn.slot("resident_category") or turn.slot("category")) == "OUT" and not _unsure_out(turn):
         turn.say("utter_out_of_list")
         turn.say(referral_for(turn.slot("complaint_text") or ""))
     village = turn.slot("village")
@@ -493,6 +517,8 @@ async def file(turn: Turn) -> None:
     text = turn.slot("complaint_text") or ""
     village = turn.slot("village")
     confirmed = turn.slot("resident_category") or turn.slot("category")
+    if _unsure_out(turn):
+        confirmed = None
     payload: dict[str, Any] = {
         "text": text,
         "channel": turn.channel,

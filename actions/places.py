@@ -25,3 +25,11 @@ def example_village(township: str | None) -> str:
     townships = _townships()
     villages = townships.get(township or "") or next(iter(townships.values()), [])
     return villages[0] if villages else "李庄村"
+
+
+def gazetteer_village(name: str) -> tuple[str, str] | None:
+    """(township, village) for a village's exact name in the gazetteer, else None."""
+    for township, villages in _townships().items():
+        if name in villages:
+            return township, name
+    return None

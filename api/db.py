@@ -43,7 +43,7 @@ def migrate(engine: Engine) -> None:
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "heads")
+        command.upgrade(cfg, "head")
 
 
 def session_factory(engine: Engine, info: dict | None = None) -> sessionmaker[Session]:

@@ -34,6 +34,7 @@ from api.models import Case, ClusterDecision
 from api.shared_state import ClusterState
 from classifiers.cluster_config import ClusterConfig
 from classifiers.cluster_engine import Complaint, EventClusterer
+from classifiers.cluster_items import alternatives
 from classifiers.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,8 @@ class EventBridge:
                     Case.category,
                     Case.reporter_id,
                     Case.received_at,
+                    Case.top,
+                    Case.needs_review,
                 )
                 .where(Case.cluster_status == "pending", Case.triage_status == "done")
                 .order_by(Case.id)
@@ -194,7 +197,7 @@ class EventBridge:
             return 0
         touched: set[str] = set()
         reasons: dict[int, str] = {}
-        for case_id, number, text_, category, reporter_id, received_at in rows:
+        for case_id, number, text_, category, reporter_id, received_at, top, unsure in rows:
             assignment = self.clusterer.add(
                 Complaint(
                     id=number,
@@ -203,6 +206,8 @@ class EventBridge:
                     # Anonymous complaints each count as their own reporter.
                     reporter=f"r{reporter_id}" if reporter_id else f"c{case_id}",
                     received_at=aware(received_at),
+                    # Unsure items are also compared under the classifier's runners-up.
+                    alternatives=alternatives(category or "OUT", top, bool(unsure)),
                 )
             )
             touched.add(assignment.event_id)

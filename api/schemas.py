@@ -184,6 +184,8 @@ class CaseOut(BaseModel):
     event_id: str | None
     event_reporters: int
     joint_review: bool
+    cluster_reason: str | None = None  # why the clusterer put it in its event
+    model_version: str | None = None  # the registry version that classified it
     history: list[HistoryOut] | None = None
 
 

@@ -59,6 +59,8 @@ def case_out(
         event_id=case.event_id,
         event_reporters=case.event_reporters,
         joint_review=case.joint_review,
+        cluster_reason=case.cluster_reason,
+        model_version=case.model_version,
         history=[HistoryOut.model_validate(e, from_attributes=True) for e in case.history]
         if with_history
         else None,

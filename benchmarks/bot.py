@@ -105,7 +105,7 @@ def run_bot_bench(sequential: int = 30, concurrent: int = 50, rasa: int = 1) -> 
         if db_name:
             drop_pg_database(db_name)
         raise
-    url = [f"{u}/webhooks/rest/webhook" for u in stack.rasa_urls]
+    url = [f"{u}/webhooks/hotline_web/webhook" for u in stack.rasa_urls]
     print(f"bot benchmark: {rasa} Rasa process(es); each conversation alternates between them")
     try:
         asyncio.run(run_phase(url, 3, 1))  # warm-up: model loads, first connections

@@ -289,7 +289,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         with_case_service=False,
         api_url=args.api_url,
     ).start()
-    print(f"bot: {stack.rasa_url}/webhooks/rest/webhook (case service {args.api_url})")
+    print(f"bot: {stack.rasa_url}/webhooks/hotline_web/webhook (case service {args.api_url})")
     print("\n".join(line))
     return _run_until_signal(stack)
 
@@ -311,7 +311,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         token=token,
     ).start()
     print(f"case service and staff pages: http://{args.host}:{args.port}/")
-    print(f"chat (Rasa REST): http://{args.host}:{args.rasa_port}/webhooks/rest/webhook")
+    print(f"chat (hotline_web): http://{args.host}:{args.rasa_port}/webhooks/hotline_web/webhook")
     print("\n".join(line))
     admin = home / "initial-admin.txt"
     if admin.exists():

@@ -323,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     cluster_commands.register(sub)
     bot_commands.register(sub)
     phone_commands.register(sub)
+    qr_commands.register(sub)
     model_commands.register(sub)
 
     p = sub.add_parser("serve", help="run the HTTP service")
@@ -346,4 +347,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-    qr_commands.register(sub)

@@ -1,5 +1,5 @@
 """Whole conversations with the real bot: the Rasa server, the action server and the case service
-run as processes (the same ones `hotline up` starts), and the tests talk to Rasa's REST channel
+run as processes (the same ones `hotline up` starts), and the tests talk to the bot's web channel
 over HTTP, then check what the case service stored."""
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ def staff(stack) -> httpx.Client:
 
 
 class Resident:
-    """One person chatting: every message goes to Rasa's REST webhook under one sender id."""
+    """One person chatting: every message goes to the web channel under one sender id."""
 
     def __init__(self, stack: Stack) -> None:
-        self.url = f"{stack.rasa_url}/webhooks/rest/webhook"
+        self.url = f"{stack.rasa_url}/webhooks/hotline_web/webhook"
         self.sender = f"test-{secrets.token_hex(6)}"
         self.phone = "139" + "".join(secrets.choice("0123456789") for _ in range(8))
 
@@ -77,6 +77,14 @@ def test_filing_asks_only_what_is_missing(stack, staff):
     assert stored["channel"] == "web"
     assert "村主任的亲戚" in stored["text"]
     assert status(stack, number, r.phone).status_code == 200
+
+
+def test_plain_rest_channel_is_not_offered(stack):
+    """Rasa's ``rest`` channel trusts the body's input_channel: a caller could pass as the SMS
+    channel with a phone number as sender. Only the fixed-name web channel answers."""
+    body = {"sender": "13912345678", "message": "查案件", "input_channel": "hotline_sms"}
+    r = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", json=body, timeout=30)
+    assert r.status_code == 404
 
 
 def test_several_short_messages_make_one_complaint(stack, staff):

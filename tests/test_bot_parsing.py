@@ -173,3 +173,28 @@ def test_policy_answers_invent_no_amounts():
         digits = set(re.findall(r"\d+", said))
         assert digits <= allowed, (policy.code, digits)
         assert "元" not in said.replace("单元", ""), policy.code
+
+
+def _read_back_of(text: str, category: str, top_items: list[str]):
+    from actions.conversation import Turn
+    from actions.filing import read_back
+
+    turn = Turn(
+        text=text,
+        intent="complain",
+        confidence=1.0,
+        input_channel="hotline_web",
+        sender="t",
+        slots={"complaint_text": text, "category": category, "top_items": top_items},
+    )
+    read_back(turn)
+    return [name for name, _ in turn.said], turn.said[-1][1]
+
+
+def test_unsure_out_of_list_is_not_read_back_as_elsewhere():
+    """清单外 only just ahead of an item on the list: no "不归村里管" and no referral."""
+    said, values = _read_back_of("村里那个事一直没人管，大伙都有意见", "OUT", ["OUT", "S05"])
+    assert "utter_out_of_list" not in said and said == ["utter_read_back"]
+    assert values["item"] == "是哪一类事，工作人员再看"
+    said, values = _read_back_of("邻居家的狗天天半夜叫", "OUT", ["OUT"])
+    assert said[0] == "utter_out_of_list" and values["item"] == "不归村里管的事"

@@ -55,7 +55,7 @@ def test_conversation_survives_a_restart_in_postgresql(model_path, tmp_path):
         env = service_env(tmp_path, model_path, url)
         stack = Stack(tmp_path, env, train_bot()).start()
         try:
-            say = f"{stack.rasa_url}/webhooks/rest/webhook"
+            say = f"{stack.rasa_url}/webhooks/hotline_web/webhook"
             httpx.post(say, json={"sender": sender, "message": "我要举报"}, timeout=60)
             reply = httpx.post(
                 say,
@@ -74,7 +74,7 @@ def test_conversation_survives_a_restart_in_postgresql(model_path, tmp_path):
         stack = Stack(tmp_path, env, train_bot()).start()  # everything restarted
         try:
             reply = httpx.post(
-                f"{stack.rasa_url}/webhooks/rest/webhook",
+                f"{stack.rasa_url}/webhooks/hotline_web/webhook",
                 json={"sender": sender, "message": "红旗村"},
                 timeout=60,
             ).json()

@@ -350,7 +350,7 @@ class FakeStack:
         path = request.url.path
         self.calls.append(f"{request.method} {path}")
         body = json.loads(request.content) if request.content else {}
-        if path == "/webhooks/rest/webhook":
+        if path == "/webhooks/hotline_web/webhook":
             return httpx.Response(200, json=self.bot(body["sender"], body["message"]))
         if path.startswith("/conversations/"):
             return httpx.Response(200, json={"slots": self.slots[path.split("/")[2]]})

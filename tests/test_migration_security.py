@@ -47,7 +47,7 @@ def test_revision_0005_gives_public_ids_and_masks_stored_texts(database_url):
         with engine.begin() as conn:
             conn.execute(_INSERT, {"n": "12345670", "t": WRITTEN})
             conn.execute(_INSERT, {"n": "12345689", "t": "村里修路的钱不知去向"})
-        _migrate(engine, database_url, "heads")
+        _migrate(engine, database_url, "head")
         with engine.connect() as conn:
             rows = conn.execute(
                 text("SELECT number, public_id, text, text_original FROM cases ORDER BY number")
@@ -63,3 +63,11 @@ def test_revision_0005_gives_public_ids_and_masks_stored_texts(database_url):
         assert texts[0] == WRITTEN
     finally:
         engine.dispose()
+
+
+def test_migration_history_has_one_head():
+    """Parallel branches must be joined by a merge revision: ``upgrade head`` refuses two."""
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    assert len(heads) == 1, heads

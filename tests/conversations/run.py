@@ -159,7 +159,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--channel",
         default="web",
         choices=["web", "sms", "voice"],
-        help="web (Rasa's REST channel), sms or voice (signed Twilio webhooks)",
+        help="web (the hotline_web channel), sms or voice (signed Twilio webhooks)",
     )
     p.add_argument("--jobs", type=int, default=4, help="conversations played at once")
     p.add_argument("--rasa-token", default=os.environ.get("HOTLINE_RASA_TOKEN"))

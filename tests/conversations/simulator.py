@@ -625,8 +625,8 @@ class StackEndpoints:
 
 
 class ChannelAdapter(ABC):
-    """How a resident reaches the bot. ``web`` is Rasa's REST channel; SMS and voice (signed
-    Twilio webhooks to /webhooks/hotline_sms|hotline_voice/webhook, owned by bot/channels) plug
+    """How a resident reaches the bot. ``web`` is the bot's hotline_web channel; SMS and voice
+    (signed Twilio webhooks to /webhooks/hotline_sms|hotline_voice/webhook, in bot/channels) plug
     in with ``register_channel``: ``new_conversation`` returns the id Rasa keys the tracker by
     (for those channels the caller's number, so it must be fresh per scenario and run), and
     ``send`` posts one message and turns the answer (TwiML, SMS text) into BotMessages."""
@@ -653,7 +653,7 @@ class WebChannel(ChannelAdapter):
 
     def send(self, client: httpx.Client, conversation: str, text: str) -> list[BotMessage]:
         r = client.post(
-            f"{self.stack.rasa_url}/webhooks/rest/webhook",
+            f"{self.stack.rasa_url}/webhooks/hotline_web/webhook",
             json={"sender": conversation, "message": text},
         )
         r.raise_for_status()
