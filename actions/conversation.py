@@ -27,6 +27,7 @@ FILING_SLOTS = (
     "village_group",
     "village_known",
     "village_tries",
+    "township_asked",
     "anonymity",
     "name",
 )

@@ -19,6 +19,7 @@ from actions.meaning import (
     asks_about_anonymity,
     asks_how_to,
     asks_if_handled,
+    cannot_name_place,
     compact,
     is_bare_request,
     is_filler,
@@ -29,7 +30,7 @@ from actions.meaning import (
     refuses_place,
     without_intro,
 )
-from actions.places import example_village, gazetteer_village
+from actions.places import example_township, example_village, gazetteer_village
 from actions.policy import item_named_in, load_policies
 from actions.wording import han_count, place_words, plain_date
 from common.digits import say_digits, speak_digits
@@ -199,6 +200,8 @@ async def on_message(turn: Turn) -> None:
             turn.say("utter_we_handle", item=name)
         else:
             turn.say("utter_we_handle_unsure")
+        # "龙潭村的！你们到底管不管！": the answer to the open question comes with it.
+        take_details(turn, text, await _details(text, answers_place=requested == "village"))
     elif text and requested == "complaint_text" and _not_a_story_after_all(turn, text):
         return
     elif text and just_asking(text):
@@ -207,11 +210,11 @@ async def on_message(turn: Turn) -> None:
         policy(turn, turn.slots.get("resident_category") or turn.slots.get("category"))
         return
     elif text:
-        understood = await _details(text, answers_place=requested == "village")
+        understood = await _details(text, answers_place=requested in ("village", "township"))
         answer = _ANSWERS.get(requested or "", _answer_story)
         answered = await answer(turn, text, understood)
         long_answer = answered and requested != "complaint_text" and han_count(text) >= 10
-        if long_answer and is_story_piece(text):
+        if long_answer and is_story_piece(text) and not cannot_name_place(text):
             # "王家湾村危房改造的补助给了组长他哥…": the answer and more of the story at once.
             await absorb(turn, text, understood)
         if not answered and is_story_piece(text):
@@ -236,6 +239,15 @@ async def _answer_village(turn: Turn, text: str, understood: dict) -> bool:
     if refuses_place(text) and han_count(text) <= 16 and not is_story_piece(text):
         turn.set(village=NOT_SAID, village_known=False)
         return True
+    if cannot_name_place(text):
+        # The place described, not named: the township is asked instead (once), then given up.
+        if place and place.get("township"):
+            turn.set(township=place["township"])
+        if turn.slot("township_asked") or turn.slot("township"):
+            turn.set(village=NOT_SAID, village_known=False)
+        else:
+            turn.set(village_tries=int(turn.slot("village_tries") or 0) + 1)
+        return True
     if is_story_piece(text):
         return False  # more story: kept by the caller, and the village asked again
     tries = int(turn.slot("village_tries") or 0) + 1
@@ -253,6 +265,27 @@ async def _answer_village(turn: Turn, text: str, understood: dict) -> bool:
     if place and place.get("township"):
         turn.set(township=place["township"])
     return False
+
+
+async def _answer_township(turn: Turn, text: str, understood: dict) -> bool:
+    """The answer to "是哪个乡镇的？": a township (or a village after all); anything else moves
+    on, the village left as said (or as not said), so nobody is asked about places forever."""
+    place = understood.get("place")
+    if place and (place.get("township") or place.get("village")):
+        if turn.slot("village") not in (None, NOT_SAID) and place.get("village") is None:
+            turn.set(township=place.get("township"))
+        else:
+            set_place(turn, place)
+        take_details(turn, text, {**understood, "place": None})
+        return True
+    if is_story_piece(text) and not cannot_name_place(text) and not refuses_place(text):
+        return False  # more story: kept by the caller; the question moves on
+    bare = _bare_answer(text)
+    if bare and bare.endswith(("镇", "乡")) and not turn.slot("township"):
+        turn.set(township=bare)  # a township we do not know: kept as said, staff check it
+    if turn.slot("village") is None:
+        turn.set(village=NOT_SAID, village_known=False)
+    return True
 
 
 def _bare_answer(text: str) -> str | None:
@@ -334,6 +367,7 @@ async def _answer_phone(turn: Turn, text: str, understood: dict) -> bool:
 _ANSWERS = {
     "complaint_text": _answer_story,
     "village": _answer_village,
+    "township": _answer_township,
     "anonymity": _answer_anonymity,
     "name": _answer_name,
     "phone": _answer_phone,
@@ -356,6 +390,8 @@ async def next_step(turn: Turn) -> None:
         return
     if turn.slot("village") is None:
         _village_from_poster(turn)
+    if _ask_township(turn):
+        return
     if turn.slot("village") is None:
         if turn.slot("township") and turn.slot("village_tries"):
             turn.ask(
@@ -382,6 +418,23 @@ async def next_step(turn: Turn) -> None:
             turn.ask("phone", "utter_ask_phone")
             return
     read_back(turn)
+
+
+def _ask_township(turn: Turn) -> bool:
+    """Once per filing: the township, when the village could not be said, or was said but is
+    not in the county's gazetteer (staff then know where to look)."""
+    if turn.slot("township") or turn.slot("township_asked"):
+        return False
+    village = turn.slot("village")
+    if village is None and turn.slot("village_tries"):
+        response, values = "utter_ask_township", {}
+    elif village not in (None, NOT_SAID) and not turn.slot("village_known"):
+        response, values = "utter_ask_township_of_village", {"village": village}
+    else:
+        return False
+    turn.set(township_asked=True)
+    turn.ask("township", response, example=example_township(), **values)
+    return True
 
 
 def _village_from_poster(turn: Turn) -> None:

@@ -9,6 +9,7 @@ from actions import case_api
 from actions.conversation import Turn, number_values
 from actions.details import answer_phone
 from actions.meaning import asks_who, refuses_place, wants_person
+from actions.places import example_village
 from actions.policy import answer, item_named_in, load_policies
 from actions.wording import excerpt, han_count
 from common.digits import find_phone, say_digits
@@ -45,6 +46,9 @@ def policy(turn: Turn, code: str | None = None, guess: dict | None = None) -> No
 
 
 ASKED_FOR_PERSON = "居民要求转人工"
+NOT_UNDERSTOOD = "机器人两次没听懂"
+# What the bot asks before handing over: the story, the village, the phone to call back.
+HANDOFF_QUESTIONS = ("complaint_text", "village", "phone")
 
 
 async def start_handoff(turn: Turn, reason: str) -> None:
@@ -52,6 +56,8 @@ async def start_handoff(turn: Turn, reason: str) -> None:
     which village), so the person who calls back knows what about; then the phone."""
     already = turn.slot("task") == "handoff"
     turn.set(task="handoff", handoff_reason=reason, awaiting=None)
+    if not already:
+        turn.set(requested_slot=None)  # a filing's open question is not the handoff's
     told = turn.slot("complaint_text") or turn.slot("filed_number") or turn.slot("last_case")
     asked_for = reason == ASKED_FOR_PERSON  # not an offer after the bot failed to understand
     if asked_for and not already and not told and not _tells_something(turn.content):
@@ -74,6 +80,15 @@ async def handoff_message(turn: Turn) -> None:
             turn.set(complaint_text=text)
             await _place_in(turn, text)
         turn.set(requested_slot=None)
+    if turn.slot("phone") in (None, "none") and (found := turn.channel_phone or find_phone(text)):
+        turn.set(phone=found)  # said with an answer to another question: never asked again
+    if turn.slot("requested_slot") == "village":
+        await _village_answer(turn, text)
+        turn.set(requested_slot=None)
+    elif _should_ask_village(turn):
+        turn.set(village_tries=1)
+        turn.ask("village", "utter_ask_handoff_village", example=example_village(None))
+        return
     phone = turn.slot("phone")
     if phone in (None, "none"):
         phone = turn.channel_phone or find_phone(text)
@@ -94,12 +109,33 @@ async def handoff_message(turn: Turn) -> None:
     await _hand_over(turn, phone)
 
 
-async def _place_in(turn: Turn, text: str) -> None:
+def _should_ask_village(turn: Turn) -> bool:
+    """Once, before the phone: which village, so the person who calls back knows where. Not on
+    a call (the caller waits for a person, who asks) and not when already said."""
+    return (
+        turn.channel != "voice"
+        and turn.slot("handoff_reason") in (ASKED_FOR_PERSON, NOT_UNDERSTOOD)  # a matter to tell
+        and not turn.slot("village")
+        and not turn.slot("village_tries")
+        and not turn.slot("filed_number")
+    )
+
+
+async def _village_answer(turn: Turn, text: str) -> None:
+    """A village (kept), a refusal (fine), or more of the story (kept for the person)."""
+    await _place_in(turn, text, answers_place=han_count(text) <= 8)
+    if not turn.slot("village") and han_count(text) >= 8 and not refuses_place(text):
+        draft = turn.slot("complaint_text")
+        turn.set(complaint_text=f"{draft}。{text}" if draft else text)
+
+
+async def _place_in(turn: Turn, text: str, answers_place: bool = False) -> None:
     """A village named in what the resident tells while waiting for a person goes with it."""
     if turn.slot("village"):
         return
     try:
-        place = (await case_api.understand(text, classify=False)).get("place") or {}
+        understood = await case_api.understand(text, answers_place=answers_place, classify=False)
+        place = understood.get("place") or {}
     except case_api.ServiceUnavailable:
         return
     if place.get("village"):
@@ -177,7 +213,7 @@ def goodbye(turn: Turn) -> None:
 def misunderstood(turn: Turn) -> None:
     count = int(turn.slot("misunderstood") or 0) + 1
     if count >= 2:
-        turn.set(misunderstood=0, handoff_reason="机器人两次没听懂")
+        turn.set(misunderstood=0, handoff_reason=NOT_UNDERSTOOD)
         turn.await_answer("handoff_offer", "utter_offer_person")
         return
     turn.set(misunderstood=count)

@@ -142,6 +142,22 @@ def refuses_place(text: str) -> bool:
     return bool(_REFUSE_PLACE.search(text))
 
 
+_CANNOT_NAME = re.compile(r"不晓得|不知道|说不上|说不清|讲不清|记不得|不记得|不会说|不识字")
+_WHERE_WORDS = re.compile(r"咋说|怎么说|叫啥|叫什么|村名|名字|山里|山上|山沟|镇上|离.{0,6}[远近]")
+_GRIEVANCE_WORDS = re.compile(r"钱|补|贪|扣|占|没给|不给|不管|没修|骗|收了|分了|吃了")
+
+
+def cannot_name_place(text: str) -> bool:
+    """ "我不晓得咋说，就在山里头，离镇上老远": the place described, not named. An answer to the
+    village question, never more of the complaint."""
+    return bool(
+        _CANNOT_NAME.search(text)
+        and _WHERE_WORDS.search(text)
+        and not _GRIEVANCE_WORDS.search(text)
+        and len(text) <= 40
+    )
+
+
 _INTRO = re.compile(
     r"^(?:喂|你好|您好)*(?:我|俺|咱)(?:们)?(?:是|家是|住在|家住)?[\u4e00-\u9fa5]{1,8}?"
     r"(?:村|镇|乡|社区|组)(?:的|村民|人|居民)?[，,。 ]*"

@@ -27,6 +27,11 @@ def example_village(township: str | None) -> str:
     return villages[0] if villages else "李庄村"
 
 
+def example_township() -> str:
+    """A township of the county to show the answer's shape."""
+    return next(iter(_townships()), "城关镇")
+
+
 def gazetteer_village(name: str) -> tuple[str, str] | None:
     """(township, village) for a village's exact name in the gazetteer, else None."""
     for township, villages in _townships().items():

@@ -199,6 +199,14 @@ def test_a_person_on_request_is_recorded(stack, staff):
     stored = staff.get(f"/api/v1/cases/{number}").json()
     assert "请求人工服务" in stored["text"] and "修路的钱" in stored["text"]
     assert (stored["village"], stored["township"]) == ("河湾村", "城关镇")
+    # Told without a village: asked once, before the phone, so the callback knows where.
+    other = Resident(stack)
+    other.say("我要转人工")
+    assert "哪个村" in other.say("村里修路的钱被村长挪走了")
+    assert "电话" in other.say("柳树村")
+    reply = other.say(other.phone)
+    told = case_number_in(reply.replace("登记号", "登记号是"))
+    assert staff.get(f"/api/v1/cases/{told}").json()["village"] == "柳树村"
     history = staff.get(f"/api/v1/cases/{number}/history")
     actions = [h["action"] for h in history.json()] if history.status_code == 200 else []
     assert not actions or "handoff" in actions

@@ -198,3 +198,13 @@ def test_unsure_out_of_list_is_not_read_back_as_elsewhere():
     assert values["item"] == "是哪一类事，工作人员再看"
     said, values = _read_back_of("邻居家的狗天天半夜叫", "OUT", ["OUT"])
     assert said[0] == "utter_out_of_list" and values["item"] == "不归村里管的事"
+
+
+def test_a_place_described_but_not_named():
+    from actions.meaning import cannot_name_place
+
+    assert cannot_name_place("我不晓得咋说，就在山里头，离镇上老远")
+    assert cannot_name_place("村名我不记得了")
+    # More of the story is never taken for an answer about the place.
+    assert not cannot_name_place("钱不知道哪去了，镇上也不管")
+    assert not cannot_name_place("河湾村")

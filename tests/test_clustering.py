@@ -215,7 +215,8 @@ def test_a_report_put_in_out_of_list_with_the_item_as_runner_up_joins_the_event(
             alternatives=("S01",),
         )
     )
-    later = clusterer.add(complaint("r2", LOW_INCOME[1][1], "u2", 2))
+    same_matter = "河湾村低保名额让刘主任给了他小舅子，八十多岁的老人反倒评不上"
+    later = clusterer.add(complaint("r2", same_matter, "u2", 2))
     assert later.event_id == first.event_id
     # …and the other way round: the item guessed first, the unsure 清单外 report later
     alone = EventClusterer(clusterer.taxonomy, CONFIG)
@@ -249,5 +250,9 @@ def test_an_event_dated_years_back_is_not_the_one_told_now(clusterer):
 
 
 def test_the_matter_is_in_the_explanation(clusterer):
-    out = feed(clusterer, LOW_INCOME)
-    assert "所说之事相近" in out[1].why or "所说之事相近" in out[2].why
+    retold = ("a9", "河湾村刘主任的儿媳妇在县城开服装店，还吃着低保", "u9", 1)
+    out = feed(clusterer, [LOW_INCOME[0], retold])
+    assert out[1].event_id == out[0].event_id and "所说之事相近" in out[1].why
+    # Reports that share the village and the cadre but say little alike get no matter evidence.
+    other = EventClusterer(clusterer.taxonomy, CONFIG)
+    assert "所说之事相近" not in feed(other, LOW_INCOME[:2])[1].why
