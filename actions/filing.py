@@ -250,6 +250,8 @@ async def _answer_village(turn: Turn, text: str, understood: dict) -> bool:
         return True
     if is_story_piece(text):
         return False  # more story: kept by the caller, and the village asked again
+    if is_filler(text) or is_yes(text) or is_no(text):
+        return False  # "嗯", back after a pause: no answer yet, the question simply again
     tries = int(turn.slot("village_tries") or 0) + 1
     turn.set(village_tries=tries)
     bare = _bare_answer(text)
@@ -272,8 +274,10 @@ async def _answer_township(turn: Turn, text: str, understood: dict) -> bool:
     on, the village left as said (or as not said), so nobody is asked about places forever."""
     place = understood.get("place")
     if place and (place.get("township") or place.get("village")):
-        if turn.slot("village") not in (None, NOT_SAID) and place.get("village") is None:
-            turn.set(township=place.get("township"))
+        # "晓天的，俺是晓天镇的" names the township, not 晓天村: a village only when said as one.
+        says_village = re.search(r"村|社区|组", text) is not None
+        if place.get("township") and (not says_village or turn.slot("village") is not None):
+            turn.set(township=place["township"])
         else:
             set_place(turn, place)
         take_details(turn, text, {**understood, "place": None})

@@ -114,7 +114,11 @@ def _should_ask_village(turn: Turn) -> bool:
     a call (the caller waits for a person, who asks) and not when already said."""
     return (
         turn.channel != "voice"
-        and turn.slot("handoff_reason") in (ASKED_FOR_PERSON, NOT_UNDERSTOOD)  # a matter to tell
+        # A matter to tell: asked for a person, or told a story the bot could not follow.
+        and (
+            turn.slot("handoff_reason") == ASKED_FOR_PERSON
+            or (turn.slot("handoff_reason") == NOT_UNDERSTOOD and turn.slot("complaint_text"))
+        )
         and not turn.slot("village")
         and not turn.slot("village_tries")
         and not turn.slot("filed_number")
