@@ -29,6 +29,7 @@ from actions.meaning import (
     just_asking,
     refuses_place,
     without_intro,
+    without_stutter,
 )
 from actions.places import example_township, example_village, gazetteer_village
 from actions.policy import item_named_in, load_policies
@@ -189,7 +190,7 @@ async def on_message(turn: Turn) -> None:
     """A message while filing, not at the read-back: an answer, a question, or more story.
     Details said in passing (a village, a phone, a name) are kept whatever was asked; then the
     first thing still missing is asked (again, in plainer words, when it was not answered)."""
-    text, requested = turn.content, turn.slot("requested_slot")
+    text, requested = without_stutter(turn.content), turn.slot("requested_slot")
     if text and turn.intent == "greet" and han_count(text) <= 6:
         turn.say("utter_greet_again")  # back after a pause: the open question comes again
     elif text and (asks_about_anonymity(text) or "匿名" in text) and is_question(text):

@@ -63,7 +63,7 @@ _HOW_TO = re.compile(
     r"归哪里管|归谁管|打什么电话|找哪个部门|哪个部门管|该找谁|还有没有|到哪里去办|去哪里办|在哪办|"
     r"怎么弄|咋弄|怎么搞|咋整|能补多少|补多少|给多少|有什么要求|啥要求|谁能申请|哪些人能|条件是|"
     r"要交什么|能不能申请|可以申请吗|能申请吗|怎么报名|咋报名|在哪报名|怎么报|是什么政策|是啥政策|"
-    r"干啥的|什么意思|是啥意思|能不能办|怎么个办法|啥手续|什么手续|能领多少|领多少|够不够条件|"
+    r"干啥的|什么意思|是啥意思|能不能办|怎么个办法|啥手续(?!费)|什么手续(?!费)|能领多少|领多少|够不够条件|"
     r"够条件|够不够|符合条件吗|能不能评|能评上吗"
 )
 
@@ -136,6 +136,15 @@ def asks_if_handled(text: str) -> bool:
 
 def asks_when(text: str) -> bool:
     return bool(_ASKS_WHEN.search(text))
+
+
+_STUTTER = re.compile(r"(?<!\S)([\u4e00-\u9fa5])\s+(?=\1)")
+
+
+def without_stutter(text: str) -> str:
+    """ "我叫 周 周长林": a speech-recognition transcript repeats a character when the caller
+    hesitates; the repeat is dropped so names and places are read as said once."""
+    return _STUTTER.sub("", text)
 
 
 def refuses_place(text: str) -> bool:

@@ -208,3 +208,15 @@ def test_a_place_described_but_not_named():
     # More of the story is never taken for an answer about the place.
     assert not cannot_name_place("钱不知道哪去了，镇上也不管")
     assert not cannot_name_place("河湾村")
+
+
+def test_a_hesitation_in_a_transcript_is_read_once():
+    from actions.meaning import without_stutter
+
+    assert without_stutter("啊 实名 我叫 周 周长林") == "啊 实名 我叫 周长林"
+    assert without_stutter("山林 林地被占了") == "山林 林地被占了"  # words, not a repeat
+
+
+def test_a_fee_taken_is_no_question_about_procedures():
+    assert asks_how_to("办低保要什么手续")
+    assert not asks_how_to("报销的钱打到村里账上一直没给我们，说是要扣什么手续费")
