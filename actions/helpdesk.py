@@ -90,8 +90,6 @@ async def handoff_message(turn: Turn) -> None:
         turn.ask("village", "utter_ask_handoff_village", example=example_village(None))
         return
     phone = turn.slot("phone")
-    if phone in (None, "none"):
-        phone = turn.channel_phone or find_phone(text)
     asked = turn.slot("requested_slot") == "phone"
     if asked and han_count(text) >= 8 and not find_phone(text):
         draft = turn.slot("complaint_text")
@@ -193,7 +191,7 @@ async def _hand_over(turn: Turn, phone: str) -> None:
         turn.say("utter_handoff_failed")
         turn.set(task=None, requested_slot=None)
         return
-    turn.set(task=None, requested_slot=None, handoff_reason=None, misunderstood=0)
+    turn.set(task=None, requested_slot=None, handoff_reason=None, misunderstood=0, village_tries=0)
     if reply.status not in (200, 201):
         turn.say("utter_handoff_failed")
         return
