@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
+import os
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,7 +51,10 @@ def _core_dictionary() -> Path:
             for line in raw.decode("utf-8").splitlines()
             if len(parts := line.split()) >= 2 and int(parts[1]) >= MIN_WORD_FREQ
         ]
-        tmp = target.with_suffix(".tmp")
+        # A name of this writer's own: the triage worker, a request and other processes may all
+        # build it at once on a fresh machine, and a shared temporary name lets one of them
+        # move the file away under another (seen: a 500 on the first /classify).
+        tmp = target.with_name(f"{target.stem}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_text("\n".join(kept) + "\n", encoding="utf-8")
         tmp.replace(target)
     return target
@@ -68,9 +73,21 @@ def tokenizer() -> jieba.Tokenizer:
     return tok
 
 
-@lru_cache(maxsize=1)
+_BUILDING = threading.Lock()
+_FAST: list[jieba_fast_dat.Tokenizer] = []
+
+
 def fast_tokenizer() -> jieba_fast_dat.Tokenizer:
-    """jieba_fast_dat over the same reduced dictionary and domain words as ``tokenizer()``."""
+    """jieba_fast_dat over the same reduced dictionary and domain words as ``tokenizer()``,
+    built once per process however many threads ask first (the triage worker and a request)."""
+    if not _FAST:
+        with _BUILDING:
+            if not _FAST:
+                _FAST.append(_build_fast_tokenizer())
+    return _FAST[0]
+
+
+def _build_fast_tokenizer() -> jieba_fast_dat.Tokenizer:
     jieba_fast_dat.setLogLevel(logging.WARNING)
     tok = jieba_fast_dat.Tokenizer(dictionary=str(_core_dictionary()))
     tok.tmp_dir = str(var_dir() / "cache")

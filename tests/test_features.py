@@ -46,3 +46,18 @@ def test_segment_gives_jiebas_tokens():
     text = normalize_text("俺们村的低保评得不公平，村书记把名额给了他小舅子，一事一议的钱也没公示")
     plain = [w for w in tokenizer().lcut(text, HMM=False) if not w.isspace()]
     assert segment(text) == plain
+
+
+def test_the_reduced_dictionary_is_built_safely_by_many_at_once(tmp_path, monkeypatch):
+    """On a fresh machine the triage worker and the first request build it together: every
+    builder gets the whole file, none fails (a shared temporary name once gave a 500)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from classifiers.segment import _core_dictionary
+
+    monkeypatch.setenv("HOTLINE_VAR", str(tmp_path))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        paths = list(pool.map(lambda _: _core_dictionary(), range(16)))
+    assert len(set(paths)) == 1 and paths[0].parent == tmp_path / "cache"
+    assert paths[0].stat().st_size > 100_000
+    assert not list((tmp_path / "cache").glob("*.tmp"))
