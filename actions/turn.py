@@ -111,11 +111,7 @@ async def route(turn: Turn) -> None:
         return
     if task == "handoff" and turn.slot("requested_slot") == "complaint_text" and asks_how_to(text):
         turn.set(task=None, requested_slot=None)  # a policy question instead: answered below
-    elif task == "handoff" and turn.slot("requested_slot") in (
-        "phone",
-        "complaint_text",
-        "village",
-    ):
+    elif task == "handoff" and turn.slot("requested_slot") in helpdesk.HANDOFF_QUESTIONS:
         await helpdesk.handoff_message(turn)
         return
     await fresh(turn)
