@@ -34,7 +34,7 @@ from actions.meaning import (
 from actions.places import example_township, example_village, gazetteer_village
 from actions.policy import item_named_in, load_policies
 from actions.wording import han_count, place_words, plain_date
-from common.digits import say_digits, speak_digits
+from common.digits import say_digits, speak_digits, to_digits
 
 NOT_SAID = "未说明"  # the village slot when the resident would not or could not say
 _SCAM = re.compile(r"骗子|诈骗|安全账户|验证码|冒充.{0,6}(?:局|公安|警察|客服)|中奖.{0,6}(?:交|转)")
@@ -214,7 +214,9 @@ async def on_message(turn: Turn) -> None:
         understood = await _details(text, answers_place=requested in ("village", "township"))
         answer = _ANSWERS.get(requested or "", _answer_story)
         answered = await answer(turn, text, understood)
-        long_answer = answered and requested != "complaint_text" and han_count(text) >= 10
+        # Spoken digits ("幺三八 零五六四 七七二一") are Han characters but no story.
+        spoken = han_count(to_digits(text))
+        long_answer = answered and requested != "complaint_text" and spoken >= 10
         if long_answer and is_story_piece(text) and not cannot_name_place(text):
             # "王家湾村危房改造的补助给了组长他哥…": the answer and more of the story at once.
             await absorb(turn, text, understood)

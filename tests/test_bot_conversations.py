@@ -87,6 +87,23 @@ def test_plain_rest_channel_is_not_offered(stack):
     assert r.status_code == 404
 
 
+def test_a_spoken_phone_number_is_no_part_of_the_complaint(stack, staff):
+    r = Resident(stack)
+    r.say("俺是张家湾村的，书记他侄子家盖了楼还吃低保，俺家老头子瘫了申请不上")
+    r.say("留名，俺叫王秀英")
+    digits = "零幺二三四五六七八九"
+    reply = r.say(
+        " ".join(
+            "".join(digits[int(d)] for d in part)
+            for part in (r.phone[:3], r.phone[3:7], r.phone[7:])
+        )
+    )
+    assert " ".join(r.phone) in reply and "对吗" in reply
+    number = case_number_in(r.say("对"))
+    stored = staff.get(f"/api/v1/cases/{number}").json()
+    assert "〔电话〕" not in stored["text"] and "吃低保" in stored["text"]
+
+
 def test_several_short_messages_make_one_complaint(stack, staff):
     r = Resident(stack)
     assert "什么事" in r.say("我要举报")
