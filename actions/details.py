@@ -11,18 +11,21 @@ from common.digits import find_phone, to_digits
 _ANONYMOUS = re.compile(
     r"匿名|不留名|不要留名|别留名|不想留名|保密|不要写我|别写我|不透露|不要名字|不愿意留名|不敢留名|"
     r"别让.{0,6}(?:知道|晓得)|不要让.{0,6}(?:知道|晓得)|别叫.{0,6}(?:知道|晓得)|不写名|"
-    r"不想让.{0,6}(?:知道|晓得)|不能让.{0,6}(?:知道|晓得)|怕.{0,4}报复|怕.{0,4}穿小鞋"
+    r"不想让.{0,6}(?:知道|晓得)|不能让.{0,6}(?:知道|晓得)|怕.{0,4}报复|怕.{0,4}穿小鞋|"
+    r"(?:别|不要|莫|不能|不许|不)[^，。,]{0,4}(?:我的?|俺的?)名字|名字(?:别|不要|莫|不)"
 )
 _NAMED = re.compile(
     r"实名|留名|可以留|写我名字|写上我|留我名字|不用匿名|不需要匿名|不怕|公开我|署名|写我的名|我的名字|"
-    r"真名|用我名字|报我名字|名字写上|写名字"
+    r"真名|用我名字|报我名字|名字写上|写名字|写我名|用我的名"
 )
+_GIVES_NAME = re.compile(r"(?:我|俺|偶)(?:的名字)?(?:叫|名叫|姓名是|名字是)[\u4e00-\u9fa5]{2,4}")
 _NAMED_FIRM = re.compile(r"不(?:用|要|需要|必)匿名|用不着匿名|不怕|实名")
 _NOT_NAMED = re.compile(
     r"不(?:要|想|愿意|敢)?(?:实名|留名)|别留名|(?:莫|别|不要|不能|不)写(?:我|上我)?(?:的)?名"
 )
 _NO_PHONE = re.compile(
-    r"不留|没有电话|没电话|不方便留|不想留|不给|不用了|算了|冇得电话|没手机|没得电话"
+    r"不留|没有电话|没电话|不方便留|不想留|不给|不用了|算了|冇得电话|没手机|没得电话|莫得电话|"
+    r"^(?:我|俺)?(?:也)?(?:不知道|不晓得|不记得|记不得|记不住|没有|没得|莫得)(?:啊|呀|了|哦)*$"
 )
 _THIS_PHONE = re.compile(r"这个号|本机|就打这|这个电话|现在这个|来电号码|打进来的|就这个")
 _NAME_LEAD = re.compile(
@@ -55,6 +58,19 @@ def answer_name(text: str) -> str | None:
     bare = _NAME_LEAD.sub("", bare)
     if _BARE_NAME.match(bare) and not _NOT_A_NAME.search(bare):
         return bare
+    return None
+
+
+def gives_name(text: str) -> bool:
+    """ "写我名都得，我叫黄志伟": a name given in answer to "匿名还是留名？" chooses 留名."""
+    return bool(_GIVES_NAME.search(text))
+
+
+def name_said(text: str) -> str | None:
+    """The name in "…，我叫黄志伟" said along with another answer."""
+    for match in _GIVES_NAME.finditer(text):
+        if name := answer_name(match.group()):
+            return name
     return None
 
 

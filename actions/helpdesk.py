@@ -85,6 +85,17 @@ async def handoff_message(turn: Turn) -> None:
     if turn.slot("requested_slot") == "village":
         await _village_answer(turn, text)
         turn.set(requested_slot=None)
+        told_more = (
+            han_count(text) >= 8
+            and not refuses_place(text)
+            and not find_phone(text)
+            and not wants_person(text)
+        )
+        if not turn.slot("village") and told_more and int(turn.slot("village_tries") or 0) < 2:
+            # More of the story instead of a village: asked once more, in plainer words.
+            turn.set(village_tries=2)
+            turn.ask("village", "utter_ask_village_again", example=example_village(None))
+            return
     elif _should_ask_village(turn):
         turn.set(village_tries=1)
         turn.ask("village", "utter_ask_handoff_village", example=example_village(None))
@@ -160,6 +171,8 @@ def _transcript(turn: Turn, events: list[dict]) -> list[str]:
         if text.startswith("/"):
             continue
         text = _NUMBERS.sub("…", text).strip()
+        if wants_person(text) and han_count(text) < 30:
+            continue  # only the request for a person: the reason says it, and it tells no matter
         if text and text != "…":
             said.append(text[:500])
     draft = turn.slot("complaint_text")

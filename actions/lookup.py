@@ -37,7 +37,9 @@ async def status_message(turn: Turn) -> None:
     text = turn.content
     if (rating := rating_in(text)) and turn.slot("task") == "status":
         turn.set(task="rate", rating=rating)  # the resident came to rate it
-    no_number = turn.slot("requested_slot") == "case_number" and not digit_runs(text)
+    # "没记，你用电话查嘛，183…": a phone is no case number; asked twice, a person is offered.
+    other_digits = [run for run in digit_runs(text) if not find_phone(run)]
+    no_number = turn.slot("requested_slot") == "case_number" and not other_digits
     if no_number and (
         lost_number(text) or refuses_place(text) or turn.asked_in_vain("case_number")
     ):

@@ -41,7 +41,8 @@ _WANTS_PERSON = re.compile(
     r"转.{0,2}人工|人工客服|人工服务|找人工|要人工|真人|活人|接线员|工作人员接|找个人说|跟人说|"
     r"当面|找个人|有没有人接|有没有人管|来个人|叫个人|换个人|"
     r"(?:叫|让|请)[^，。]{0,8}(?:给我打电话|打电话给我|给我回电)|你是机器|跟机器|机器人说不清|"
-    r"你解决不了|你们解决不了|"
+    r"你解决不了|你们解决不了|(?:跟|和|同)(?:你们)?的?(?:工作人员|人工)(?:直接)?(?:说|讲|谈|聊)|"
+    r"安排.{0,3}人.{0,6}(?:回电|回个电话|打电话|打个电话)|"
     r"见领导|找领导|跟领导|叫领导|让领导|领导.{0,4}(?:谈|说|见)"
 )
 _JUST_ASKING = re.compile(
@@ -49,7 +50,8 @@ _JUST_ASKING = re.compile(
     r"不是要投诉|不是投诉|不投诉|先问问|问问政策|不是举报|不举报"
 )
 _LOST_NUMBER = re.compile(
-    r"(?:号|编号|号码|条子|纸).{0,6}(?:找不到|丢了|忘了|不记得|记不得|没了)|不记得.{0,3}号"
+    r"(?:号|编号|号码|条子|纸).{0,6}(?:找不到|丢了|忘了|不记得|记不得|没了|没记|没有记)|"
+    r"(?:不记得|没记|忘了).{0,3}号|^没记"
 )
 _STATUS_WORDS = re.compile(
     r"查询|查一下|查查|进度|办得怎么样|办到哪|结果出来|有结果|办好了没|咋样了"
@@ -64,7 +66,16 @@ _HOW_TO = re.compile(
     r"怎么弄|咋弄|怎么搞|咋整|能补多少|补多少|给多少|有什么要求|啥要求|谁能申请|哪些人能|条件是|"
     r"要交什么|能不能申请|可以申请吗|能申请吗|怎么报名|咋报名|在哪报名|怎么报|是什么政策|是啥政策|"
     r"干啥的|什么意思|是啥意思|能不能办|怎么个办法|啥手续(?!费)|什么手续(?!费)|能领多少|领多少|够不够条件|"
-    r"够条件|够不够|符合条件吗|能不能评|能评上吗"
+    r"够条件|够不够|符合条件吗|能不能评|能评上吗|多大年纪|多大岁数|几岁|多少岁|年满多少|"
+    r"发多少|一年多少|一个月多少|每个月多少|每月多少|多少钱一年|多少钱一个月|可以领|可不可以领|"
+    r"能不能拿|能拿多少|有没有份|有份吗|发给谁|该给谁|归谁领|([给发])(?:俺|我|他|她|咱)(?:们)?不\1"
+)
+# A question put as a question ("俺问个事儿", "请问") that tells of nothing done wrong.
+_ASKING = re.compile(r"问一下|问个事|问件事|问问|想问|请问|咨询|打听")
+_WRONGDOING = re.compile(
+    r"没给|没发|不给我|不给俺|扣了|克扣|贪|挪|占了|冒领|关系户|优亲厚友|凭什么|卡着|拖着|不公|"
+    r"回扣|私分|私自|偷偷|骗|拿走|领走|取消了|停了|一分钱都|没有了|没了|莫得了|冇得了|凭啥|"
+    r"被.{0,4}(?:拿|领|占|扣|删|取消|顶)"
 )
 
 
@@ -78,6 +89,16 @@ def asks_who(text: str) -> bool:
 def asks_how_to(text: str) -> bool:
     """A question about how a programme works ('高龄补贴咋申请'), not a grievance."""
     return bool(_HOW_TO.search(text))
+
+
+def asks_policy_at_length(text: str) -> bool:
+    """ "恁好，俺问个事儿，俺家的地都流转给大户种了，那个种地补贴还给俺不给？": a long
+    question about how a programme works, with nothing said to have gone wrong."""
+    return (
+        asks_how_to(text)
+        and bool(_ASKING.search(text) or is_question(text))
+        and not _WRONGDOING.search(text)
+    )
 
 
 def compact(text: str) -> str:
@@ -193,6 +214,17 @@ def is_bare_request(text: str) -> bool:
     return bool(_BARE_REQUEST.match(bare) or (bare and _HAS_A_MATTER.match(bare)))
 
 
+_CAN_REPORT = re.compile(
+    r"(?:可不可以|能不能|可以|能|是不是)(?:在)?(?:这里|这儿|你们这|这)?(?:反映|投诉|举报|说)|"
+    r"(?:归不归|是不是)你们(?:这)?管"
+)
+
+
+def asks_can_report(text: str) -> bool:
+    """ "工钱的事情可不可以在这里反映的": a complaint is coming; the matter not told yet."""
+    return bool(_CAN_REPORT.search(text))
+
+
 def wants_person(text: str) -> bool:
     return bool(_WANTS_PERSON.search(text))
 
@@ -234,6 +266,11 @@ def tells_story(text: str, category: str | None, confidence: float | None) -> bo
     say who did what, or shorter words the triage model clearly places on the list."""
     han = han_count(text)
     if han >= 14 and not (is_question(text) and han < 24):
+        return True
+    # "修条路钱花了八十万 路在哪？？？": a grievance put as a question.
+    if han >= 14 and _WRONGDOING.search(text):
+        return True
+    if han >= 10 and re.search(r"钱花了|花了.{0,4}万|在哪[？?]", text):
         return True
     if han >= 6:
         return bool(category and category != "OUT" and (confidence or 0) >= 0.45)

@@ -17,7 +17,9 @@ from actions import case_api, filing, helpdesk, lookup
 from actions.conversation import Turn
 from actions.meaning import (
     asks_about_anonymity,
+    asks_can_report,
     asks_how_to,
+    asks_policy_at_length,
     asks_status,
     finished_words,
     is_bare_request,
@@ -182,12 +184,15 @@ async def fresh(turn: Turn) -> None:
             await lookup.follow_up(turn)
         return
     # A grievance put as a question ("村长贪污，你们管不管？") is still a grievance.
-    policy_question = intent == "ask_policy" and not story
+    policy_question = (intent == "ask_policy" and not story) or asks_policy_at_length(text)
     if policy_question or (how_to and (just_asking(text) or not story or han_count(text) <= 20)):
         helpdesk.policy(turn, named_item, understood)
         return
     if story or intent in _STORY_INTENTS or is_bare_request(without_intro(text)):
         await filing.start(turn, understood)
+        return
+    if asks_can_report(text):
+        await filing.start(turn, understood, tells=False)  # "可以，您请说"
         return
     if intent == "chitchat":
         turn.say("utter_chitchat")

@@ -87,10 +87,13 @@ def get_contact(number: str, session: Session, user: User) -> ContactOut:
             )
         )
         reporter = case.reporter
+        # The reporter is found by phone: a name the same phone left on an earlier, named
+        # case is never shown on a case filed anonymously.
+        name = None if reporter is None or case.anonymous else reporter.name
         return ContactOut(
             number=case.number,
             anonymous=case.anonymous,
-            name=None if reporter is None else reporter.name,
+            name=name,
             phone=None if reporter is None else reporter.phone,
             text_original=case.text_original,
         )

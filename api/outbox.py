@@ -114,16 +114,17 @@ class Recipient:
 def recipients(session: Session, case: Case) -> Iterator[Recipient]:
     """The case's complainant, then those of the cases joined to it; one message per phone."""
     rows = session.execute(
-        select(Case.id, Case.number, Reporter.phone, Reporter.name)
+        select(Case.id, Case.number, Reporter.phone, Reporter.name, Case.anonymous)
         .join(Reporter, Reporter.id == Case.reporter_id)
         .where(or_(Case.id == case.id, Case.lead_case_id == case.id), Reporter.phone.is_not(None))
         .order_by(when((Case.id == case.id, 0), else_=1), Case.id)
     ).all()
     seen: set[str] = set()
-    for case_id, number, phone, name in rows:
+    for case_id, number, phone, name, anonymous in rows:
         if phone not in seen:
             seen.add(phone)
-            yield Recipient(case_id, number, phone, name)
+            # A name the same phone left on an earlier, named case is not this case's.
+            yield Recipient(case_id, number, phone, None if anonymous else name)
 
 
 def _status_text(kind: str, number: str, case: Case, note: str | None) -> str:
@@ -177,7 +178,7 @@ def queue_receipt(
                 name = session.scalar(
                     select(Reporter.name)
                     .join(Case, Case.reporter_id == Reporter.id)
-                    .where(Case.id == case_id)
+                    .where(Case.id == case_id, Case.anonymous.is_(False))
                 )
             add(
                 session,

@@ -26,7 +26,8 @@ _CN_NUMBER = {ch: i for i, ch in enumerate("零一二三四五六七八九十", 
 _GROUP = re.compile(r"(?:第)?([一二三四五六七八九十\d]{1,3})(?:村民)?(?:组|队|小组)")
 # 村 of 村长/村委/村里… starts a word of its own: 低保村长 holds no village 低保村.
 _SUFFIXED = re.compile(
-    r"([\u4e00-\u9fa5]{2,5}?)(村|社区)(?!长|主任|委|里|干部|支书|书记|会计|两委|集体|级|务|规|官|医)"
+    r"([\u4e00-\u9fa5]{2,5}?)(村|社区)"
+    r"(?!长|主任|委|里|干部|支书|书记|会计|两委|集体|级|务|规|官|医|头|上)"
 )
 _TOWNSHIP_SUFFIXED = re.compile(r"([\u4e00-\u9fa5]{2,4}?)(镇|乡|街道)")
 # In free text a village we do not know counts only where it is introduced as a place
@@ -277,8 +278,9 @@ def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Plac
                     break
             if village:
                 break
-        # A village we do not know: only where it is said as a place.
-        for match in (_SUFFIXED if whole or answer else _INTRODUCED).finditer(spoken):
+        # A village we do not know: only where it is said as a place (a whole short answer,
+        # or introduced: "我是陈大圩村的"), never "镇上又喊回村头问" of a long answer.
+        for match in (_SUFFIXED if whole else _INTRODUCED).finditer(spoken):
             if village is None and (name := _clean_unknown(match.group(1))):
                 unknown = name + match.group(2)
                 break
@@ -317,7 +319,7 @@ def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Plac
 
 
 _NOT_NAME_HEAD = re.compile(
-    r"^(?:我们|俺们|咱们|他们|我|俺|咱|他|是|在|住|家|的|了|给|把|被|说|跟|和|到|去|从|"
+    r"^(?:我们|俺们|咱们|他们|们|我|俺|咱|他|是|在|住|家|的|了|给|把|被|说|跟|和|到|去|从|"
     r"反映|举报|投诉|告|那个|这个|就是|一下|关于)+"
 )
 # Words before 村 that are no village's name: 俺们村, 本村, 全村, 隔壁村, 哪个村.

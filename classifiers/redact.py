@@ -228,6 +228,7 @@ _NAME_STOP = (GIVEN_STOP - frozenset("有")) | frozenset(
 # The name is a place, not a person: 李庄村, 郭集, 张圩子.
 _PLACE_AFTER = frozenset("村庄镇乡组营集屯寨圩湾郢店楼岗街社队")
 _PLACE_TAIL = frozenset("庄营圩郢集寨湾岗洼屯铺")
+_ORG_AFTER = re.compile(r"业|公司|厂|商店|超市|合作社|饭店|酒店|门市|工程队|施工队")
 _FOLK = ("老汉", "老头", "老太", "大爷", "大娘", "大妈", "大婶", "婶子", "嫂子", "大姐", "大哥")
 _KIN = re.compile(
     r"的(?:儿子|女儿|闺女|媳妇|老伴|家属|孙子|孙女|爱人|丈夫|妻子|老婆|男人|家人|亲属)"
@@ -268,7 +269,9 @@ _PERSON_NOUN = re.compile(
 )
 # Where the writer's description of themselves may end before their name: 我是高庙村马德林的老伴,
 # 我是他们村的老支部委员老周 (a writer who is a cadre is still the writer).
-_SELF_DESCRIPTION_END = re.compile(_PERSON_NOUN.pattern + r"|村|组|队|镇|乡|社区|委员|干部|那个")
+_SELF_DESCRIPTION_END = re.compile(
+    _PERSON_NOUN.pattern + r"|村|组|队|镇|乡|社区|委员|干部|那个|负责人|法人|经理|老板|厂长|会长"
+)
 # A description that reports someone else is not the writer's: 本人举报村会计马文华.
 _NOT_SELF = re.compile(r"反映|举报|投诉|告|要|想|说|找|问|让|叫|把|被|给|和|跟|替|帮|代|为")
 # 反映, or a description in brackets first: 村民阎春花（车站村低保户）反映
@@ -320,6 +323,8 @@ def _take_name(
                 return None
             if text[end - 1] in _PLACE_TAIL or (end < n and text[end] in _PLACE_AFTER):
                 return None
+            if _ORG_AFTER.match(text, end):
+                return None  # 华兴米业, 李记商店: a firm's name, not a person's
     else:
         return None
     if _TITLE_AFTER.match(text, end):

@@ -12,8 +12,9 @@ from common.case_numbers import is_valid as is_valid_case_number
 
 # Telephone operators and speech recognisers say 幺 for 1, 两 for 2, 洞 for 0, 拐 for 7, 勾 for 9.
 _SPOKEN_DIGITS = str.maketrans("零〇○洞一幺么两二三四五六七拐八九勾", "000011122345677899")
-# Digits a person reads as one number may be spaced or dashed, never split across lines.
-_RUN = re.compile(r"\d(?:[ \t\u3000\-—_.,，、]*\d)*")
+# Digits a person reads as one number may be spaced or dashed, or broken by a hesitation a
+# speech recogniser writes down ("幺八九 嗯 五六四三"), never split across lines.
+_RUN = re.compile(r"\d(?:(?:[ \t\u3000\-—_.,，、]|嗯|啊|呃|额|哦)*\d)*")
 _CHUNK = re.compile(r"\d+")
 _SEPARATORS = re.compile(r"\D")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")

@@ -220,3 +220,57 @@ def test_a_hesitation_in_a_transcript_is_read_once():
 def test_a_fee_taken_is_no_question_about_procedures():
     assert asks_how_to("办低保要什么手续")
     assert not asks_how_to("报销的钱打到村里账上一直没给我们，说是要扣什么手续费")
+
+
+def test_a_long_question_about_a_programme_is_no_complaint():
+    from actions.meaning import asks_policy_at_length
+
+    assert asks_policy_at_length("请问高龄津贴是多大年纪才能领？一个月发多少？")
+    assert asks_policy_at_length(
+        "恁好，俺问个事儿，俺家的地都流转给大户种了，那个按亩发的种地补贴还给俺不给？"
+    )
+    assert asks_policy_at_length("嗯 那个 我想问一下 独生子女那个 奖励扶助 多大岁数可以领 一年多少")
+    # Something said to have gone wrong makes it a complaint, however it is asked.
+    assert not asks_policy_at_length("我妈的高龄补贴一直没给，问村里说没有了，到底给不给？")
+    assert not asks_policy_at_length("我想问一下我家低保为啥停了，村长说名额给别人了")
+
+
+def test_a_grievance_put_as_a_question_is_a_story():
+    from actions.meaning import tells_story
+
+    assert tells_story("他妈的修条路钱花了八十万 路在哪？？？到现在还是泥巴路！", None, 0)
+    assert not tells_story("你们这个热线是干啥的？归谁管啊？", "OUT", 0.9)
+
+
+def test_asking_for_a_person_in_a_relative_s_words():
+    from actions.meaning import asks_can_report, wants_person
+
+    assert wants_person("他想直接跟你们的工作人员说说村里征地的事，能不能安排个人给他回个电话")
+    assert not wants_person("办好了给我回个电话")
+    assert asks_can_report("你好，我想问下工钱的事情可不可以在这里反映的")
+
+
+def test_answers_that_leave_no_phone_or_give_a_name():
+    from actions.details import gives_name, name_said
+
+    assert answer_phone("不知道", None) == answer_phone("俺不晓得", None) == "none"
+    assert find_phone("幺八九 嗯 五六四三 零零二七") == "18956430027"
+    assert answer_anonymity("我叫刘秀兰，杨店村的，不过你们别登记我名字啊", None) == "anonymous"
+    assert answer_anonymity("名字别写上", None) == "anonymous"
+    assert answer_anonymity("不怕，写我名字", None) == "named"
+    assert gives_name("写我名都得，我叫黄志伟") and name_said("写我名都得，我叫黄志伟") == "黄志伟"
+
+
+def test_a_long_answer_names_no_village_it_only_passes_through():
+    gazetteer = load_gazetteer()
+    told = "去村头问，那个文书说啥子他不晓得，喊我们自己去镇上问，镇上又喊回村头问，跑了好几趟了"
+    assert find_place(told, gazetteer, answer=True) is None
+    place = find_place("我们是陈大圩村的，在南港那边", gazetteer, answer=True)
+    assert place.village == "陈大圩村" and not place.known
+
+
+def test_a_firm_s_name_is_not_its_manager_s():
+    from classifiers.redact import redact
+
+    found = redact("我是杭埠镇华盛村华兴米业有限公司负责人陈永红，电话18256047713。").found
+    assert [f.original for f in found if f.kind == "name"] == ["陈永红"]

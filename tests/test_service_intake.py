@@ -181,6 +181,19 @@ def test_anonymous_complaint_keeps_no_name(service):
     assert contact["anonymous"] is True and contact["name"] is None
 
 
+def test_a_name_left_on_an_earlier_case_never_reaches_an_anonymous_one(service):
+    """The reporter is found by phone: the same resident files once named, then anonymously."""
+    sup = service.client(service.login("sup", "sup-pass-1"))
+    phone = "13800000014"
+    named = _file(service, text="低保名额给了村主任的亲戚", name="赵桂芝", phone=phone)
+    hidden = _file(service, text="村里修路的钱被挪用了", anonymous=True, phone=phone)
+    first = sup.get(f"/api/v1/cases/{named.json()['number']}/contact").json()
+    second = sup.get(f"/api/v1/cases/{hidden.json()['number']}/contact").json()
+    assert first["name"] == "赵桂芝"
+    assert second["anonymous"] is True and second["name"] is None
+    assert second["phone"] == phone  # the callback number is still there for supervisors
+
+
 def test_open311_view_shows_items_and_states_but_never_texts_or_phones(service):
     filed = _file(
         service,
