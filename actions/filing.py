@@ -426,13 +426,18 @@ async def next_step(turn: Turn) -> None:
                 township=turn.slot("township"),
                 example=_example(turn),
             )
+        elif _goes_on(turn, "village"):
+            turn.ask("village", "utter_go_on_village")
         elif turn.slot("village_tries"):
             turn.ask("village", "utter_ask_village_again", example=_example(turn))
         else:
             turn.ask("village", "utter_ask_village", example=_example(turn))
         return
     if turn.slot("anonymity") is None:
-        turn.ask("anonymity", "utter_ask_anonymity")
+        if _goes_on(turn, "anonymity"):
+            turn.ask("anonymity", "utter_go_on_anonymity")
+        else:
+            turn.ask("anonymity", "utter_ask_anonymity")
         return
     if turn.slot("anonymity") == "named" and not turn.slot("name"):
         turn.ask("name", "utter_ask_name")
@@ -444,6 +449,12 @@ async def next_step(turn: Turn) -> None:
             turn.ask("phone", "utter_ask_phone")
             return
     read_back(turn)
+
+
+def _goes_on(turn: Turn, question: str) -> bool:
+    """The resident answered the open question with more of the story (told in pieces): the
+    bot says "嗯，您接着说" with the question, rather than the same long question again."""
+    return turn.made_progress and turn.slots.get("requested_slot") == question
 
 
 def _ask_township(turn: Turn) -> bool:

@@ -119,12 +119,11 @@ async def handoff_message(turn: Turn) -> None:
 
 
 def _should_ask_village(turn: Turn) -> bool:
-    """Once, before the phone: which village, so the person who calls back knows where. Not on
-    a call (the caller waits for a person, who asks) and not when already said."""
+    """Once, before the phone: which village, so the person who calls back (or answers the
+    transferred call) knows where. Not when already said."""
     return (
-        turn.channel != "voice"
         # A matter to tell: asked for a person, or told a story the bot could not follow.
-        and (
+        (
             turn.slot("handoff_reason") == ASKED_FOR_PERSON
             or (turn.slot("handoff_reason") == NOT_UNDERSTOOD and turn.slot("complaint_text"))
         )
