@@ -59,7 +59,7 @@ _STATUS_WORDS = re.compile(
 
 
 _HOW_TO = re.compile(
-    r"怎么申请|咋申请|如何申请|怎样申请|怎么办理|咋办理|怎么办|去哪|找谁|什么条件|啥条件|哪些条件|"
+    r"怎么申请|咋申请|如何申请|怎样申请|怎么办理|咋办理|怎么办|去哪(?:里|儿)?(?:办|申请|领|问|登记|报名|找|交)|带什么|要带啥|找谁|什么条件|啥条件|哪些条件|"
     r"能不能领|能领吗|能不能享受|怎么领|咋领|有啥待遇|什么待遇|啥政策|什么政策|政策是|"
     r"怎么算|咋算|要什么材料|要啥材料|需要什么材料|有没有这个|多少钱一个月|"
     r"归哪里管|归谁管|打什么电话|找哪个部门|哪个部门管|该找谁|还有没有|到哪里去办|去哪里办|在哪办|"
@@ -75,6 +75,7 @@ _ASKING = re.compile(r"问一下|问个事|问件事|问问|想问|请问|咨询
 _WRONGDOING = re.compile(
     r"没给|没发|不给我|不给俺|扣了|克扣|贪|挪|占了|冒领|关系户|优亲厚友|凭什么|卡着|拖着|不公|"
     r"回扣|私分|私自|偷偷|骗|拿走|领走|取消了|停了|一分钱都|没有了|没了|莫得了|冇得了|凭啥|"
+    r"没修|没动|一直没|钱去哪|钱哪去|钱呢|"
     r"被.{0,4}(?:拿|领|占|扣|删|取消|顶)"
 )
 
@@ -91,13 +92,18 @@ def asks_how_to(text: str) -> bool:
     return bool(_HOW_TO.search(text))
 
 
+def tells_wrongdoing(text: str) -> bool:
+    """Something said to have gone wrong (没给, 扣了, 路一直没修, 钱去哪了)."""
+    return bool(_WRONGDOING.search(text))
+
+
 def asks_policy_at_length(text: str) -> bool:
     """ "恁好，俺问个事儿，俺家的地都流转给大户种了，那个种地补贴还给俺不给？": a long
     question about how a programme works, with nothing said to have gone wrong."""
     return (
         asks_how_to(text)
         and bool(_ASKING.search(text) or is_question(text))
-        and not _WRONGDOING.search(text)
+        and not tells_wrongdoing(text)
     )
 
 

@@ -31,6 +31,7 @@ from actions.meaning import (
     rating_in,
     says_goodbye,
     tells_story,
+    tells_wrongdoing,
     wants_person,
     wants_to_rate,
     without_intro,
@@ -151,7 +152,7 @@ async def fresh(turn: Turn) -> None:
         return
     named_item = item_named_in(text, load_policies())
     how_to = asks_how_to(text)
-    if named_item and how_to and not number and not rating_in(text):
+    if named_item and how_to and not number and not rating_in(text) and not tells_wrongdoing(text):
         helpdesk.policy(turn, named_item)
         return
     if number or intent == "check_case" or (asks_status(text) and han_count(text) <= 16):

@@ -274,3 +274,12 @@ def test_a_firm_s_name_is_not_its_manager_s():
 
     found = redact("我是杭埠镇华盛村华兴米业有限公司负责人陈永红，电话18256047713。").found
     assert [f.original for f in found if f.kind == "name"] == ["陈永红"]
+
+
+def test_where_the_money_went_is_no_question_about_where_to_apply():
+    from actions.meaning import tells_wrongdoing
+
+    assert asks_how_to("那个 我问一下 那个养劳金 到了六十岁 嗯 去哪里领 要带什么")
+    assert asks_how_to("低保去哪申请")
+    told = "村里修路的钱拨下来了 路一直没修 村干部也不说钱去哪了"
+    assert not asks_how_to(told) and tells_wrongdoing(told)
