@@ -18,6 +18,7 @@ _NAMED = re.compile(
     r"实名|留名|可以留|写我名字|写上我|留我名字|不用匿名|不需要匿名|不怕|公开我|署名|写我的名|我的名字|"
     r"真名|用我名字|报我名字|名字写上|写名字|写我名|用我的名"
 )
+_HAD_MEANT = re.compile(r"本来|原来想|原本|本想|本打算|开始想")
 _GIVES_NAME = re.compile(r"(?:我|俺|偶)(?:的名字)?(?:叫|名叫|姓名是|名字是)[\u4e00-\u9fa5]{2,4}")
 _NAMED_FIRM = re.compile(r"不(?:用|要|需要|必)匿名|用不着匿名|不怕|实名")
 _NOT_NAMED = re.compile(
@@ -37,6 +38,8 @@ _NOT_A_NAME = re.compile(r"不|没|匿名|留名|知道|晓得|说|村|镇|乡|�
 
 def answer_anonymity(text: str, intent: str | None) -> str | None:
     """'anonymous' or 'named' for "匿名还是留名？". 是/对 means yes, anonymous; 不 means named."""
+    if _HAD_MEANT.search(text) and not _NAMED.search(text):
+        return None  # "我本来想匿名的": what they choose now is still to come
     named = [m.end() for m in _NAMED_FIRM.finditer(text)]
     rest = _NAMED_FIRM.sub(lambda m: "＿" * len(m.group()), text)  # 不用匿名 is no 匿名
     anonymous = [m.end() for p in (_ANONYMOUS, _NOT_NAMED) for m in p.finditer(rest)]

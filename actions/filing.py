@@ -35,6 +35,7 @@ from actions.meaning import (
     is_yes,
     just_asking,
     refuses_place,
+    tells_wrongdoing,
     without_intro,
     without_stutter,
 )
@@ -335,8 +336,8 @@ def is_story_piece(text: str) -> bool:
     messages make one story): a few words that are not a bare name, yes/no or refusal."""
     if han_count(text) < 1 or is_filler(text) or is_yes(text) or is_no(text):
         return False
-    if is_question(text) and han_count(text) < 8:
-        return False  # "你说啥？": a question, no story
+    if is_question(text) and han_count(text) < 8 and not tells_wrongdoing(text):
+        return False  # "你说啥？": a question, no story ("钱去哪了？" is one)
     if refuses_place(text) and han_count(text) <= 8:
         return False
     return _bare_answer(text) is None or han_count(text) >= 8

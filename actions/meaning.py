@@ -43,6 +43,8 @@ _WANTS_PERSON = re.compile(
     r"(?:叫|让|请)[^，。]{0,8}(?:给我打电话|打电话给我|给我回电)|你是机器|跟机器|机器人说不清|"
     r"你解决不了|你们解决不了|(?:跟|和|同)(?:你们)?的?(?:工作人员|人工)(?:直接)?(?:说|讲|谈|聊)|"
     r"安排.{0,3}人.{0,6}(?:回电|回个电话|打电话|打个电话)|"
+    r"(?:跟|和|同|找)你们(?:的)?(?:纪委|同志|干部|领导)(?:的)?(?:同志|人)?(?:直接)?(?:说|讲|谈|聊)|"
+    r"(?:跟|和|同)纪委(?:的)?(?:同志|人)(?:直接)?(?:说|讲|谈)|"
     r"见领导|找领导|跟领导|叫领导|让领导|领导.{0,4}(?:谈|说|见)"
 )
 _JUST_ASKING = re.compile(
@@ -229,6 +231,14 @@ _CAN_REPORT = re.compile(
 def asks_can_report(text: str) -> bool:
     """ "工钱的事情可不可以在这里反映的": a complaint is coming; the matter not told yet."""
     return bool(_CAN_REPORT.search(text))
+
+
+_UPSET = re.compile(r"气死|气人|太气|欺负人|没天理|没王法|受不了|窝火|憋屈|太过分|烦死")
+
+
+def only_upset(text: str) -> bool:
+    """ "气死我了": feelings first, the matter still to come."""
+    return bool(_UPSET.search(text)) and han_count(text) <= 10
 
 
 def wants_person(text: str) -> bool:

@@ -28,6 +28,7 @@ from actions.meaning import (
     is_yes,
     just_asking,
     lost_number,
+    only_upset,
     rating_in,
     says_goodbye,
     tells_story,
@@ -191,6 +192,10 @@ async def fresh(turn: Turn) -> None:
         return
     if story or intent in _STORY_INTENTS or is_bare_request(without_intro(text)):
         await filing.start(turn, understood)
+        return
+    if only_upset(text):
+        turn.say("utter_calm_down")  # "气死我了": "别着急，您慢慢说" and the story asked
+        await filing.start(turn, understood, tells=False)
         return
     if asks_can_report(text):
         await filing.start(turn, understood, tells=False)  # "可以，您请说"

@@ -41,13 +41,22 @@ def mentions_village_cadres(text: str) -> bool:
 
 
 def _reporter_for(session: Session, phone: str | None, name: str | None) -> Reporter | None:
+    """The person behind a phone. A name different from the one this phone gave before is
+    another person (a family's one phone): their own reporter, so a case never shows a name
+    its complainant did not give."""
     if phone is None and name is None:
         return None
     reporter = None
     if phone:
-        reporter = session.scalars(
-            select(Reporter).where(Reporter.phone == phone).order_by(Reporter.id).limit(1)
-        ).first()
+        known = session.scalars(
+            select(Reporter).where(Reporter.phone == phone).order_by(Reporter.id)
+        ).all()
+        if name is None:
+            reporter = known[0] if known else None
+        else:
+            reporter = next((r for r in known if r.name == name), None) or next(
+                (r for r in known if r.name is None), None
+            )
     if reporter is None:
         reporter = Reporter(phone=phone, name=name)
         session.add(reporter)

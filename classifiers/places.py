@@ -33,7 +33,7 @@ _TOWNSHIP_SUFFIXED = re.compile(r"([\u4e00-\u9fa5]{2,4}?)(镇|乡|街道)")
 # In free text a village we do not know counts only where it is introduced as a place
 # (俺是青龙村的, 家住凤凰岭村): "两年一直没发村上说" names no village.
 _INTRODUCED = re.compile(
-    r"(?:是|在|住|自|于|们|咱|俺|映|报)([\u4e00-\u9fa5]{2,4}?)(村|社区)"
+    r"(?:是|在|住|自|于|们|咱|俺|映|报)([\u4e00-\u9fa5]{2,7}?)(村|社区)"
     r"(?!长|主任|委|里|干部|支书|书记|会计|两委|集体|级|务|规|官|医|上|头|部|子)"
 )
 # Words around a bare name that say it is a place: 在梨园, 俺是梨园的, 梨园那边.
@@ -282,6 +282,9 @@ def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Plac
         # or introduced: "我是陈大圩村的"), never "镇上又喊回村头问" of a long answer.
         for match in (_SUFFIXED if whole else _INTRODUCED).finditer(spoken):
             if village is None and (name := _clean_unknown(match.group(1))):
+                name = _without_township(name, gazetteer)
+                if len(name) > 4:
+                    continue  # "是说好的收益年底分给大家村…": a clause, not a name
                 unknown = name + match.group(2)
                 break
     if village is None and answer:
@@ -326,6 +329,16 @@ _NOT_NAME_HEAD = re.compile(
 _NOT_VILLAGE = re.compile(
     r"^(?:我们|俺们|咱们|你们|他们|本|该|此|全|邻|外|隔壁|哪个|这个|那个|农|乡|山|城中|村|整个|各)$"
 )
+
+
+def _without_township(name: str, gazetteer: Gazetteer) -> str:
+    """ "桃溪镇青龙" of "桃溪镇青龙村": the township said before a village we do not know is
+    kept as the township, not as part of the village's name."""
+    for spelling, place in gazetteer._names:
+        if isinstance(place, Township) and name.startswith(spelling) and len(name) > len(spelling):
+            rest = name[len(spelling) :]
+            return rest[1:] if rest[0] in "镇乡" and len(rest) > 2 else rest
+    return name
 
 
 def _clean_unknown(stem: str) -> str | None:

@@ -285,7 +285,9 @@ _LAST_LINES = re.compile(
     r"(?m)^[ \t\u3000]*([\u4e00-\u9fff]{2,4})[ \t\u3000]*(?:[\d０-９年月日.\-/ ]*)$"
 )
 _NAME_END = re.compile(r"[，,。；;！!？?\s：:、]|$|反映|举报|投诉|电话|手机|今年|家住|住在|身份证")
-_CLAUSE_END = re.compile(r"[，。,；;！？!?\n]")
+# A speech transcript has no commas: a filler between spaces (" 啊 ") ends a clause too.
+_CLAUSE_END = re.compile(r"[，。,；;！？!?\n]|\s(?:啊|嗯|呃|哦|那个)\s")
+_HESITATION = ("嗯", "啊", "呃", "额")
 _SIGN_OFF = re.compile(r"此致|敬礼")
 _SIGNATURE_TAIL = re.compile(
     r"[\s\d０-９年月日号.,，。、:：\-—/()（）〔〕姓名电话手机联系方式身份证银行卡号住址]*$"
@@ -339,8 +341,8 @@ def _take_name(
 def _name_after(text: str, q: int) -> tuple[int, int] | None:
     """The first name after a self-reference cue ending at q: directly (我叫王秀英) or after a
     short description of the writer (我是李庄村三组村民王秀英, 我是他邻居老刘)."""
-    while q < len(text) and text[q] in " ：:\u3000":
-        q += 1
+    while q < len(text) and (text[q] in " ：:\u3000" or text.startswith(_HESITATION, q)):
+        q += 1  # "我叫 嗯 吴春生": the hesitation is no part of the name
     stop = _CLAUSE_END.search(text, q, q + 18)
     limit = stop.start() if stop else min(len(text), q + 18)
     span = _take_name(text, q)

@@ -37,3 +37,13 @@ def test_bad_requests_are_problem_details_in_chinese(classifier_server):
     assert r.status_code == 422 and r.json()["detail"] == "投诉内容为空"
     r = httpx.get(classifier_server + "/api/v1/nothing-here")
     assert r.status_code == 404 and r.json()["title"] == "没有找到"
+
+
+def test_understand_names_the_contact_of_a_petition_with_several_signers(classifier_server):
+    petition = (
+        "关于庐镇村村务财务长期不公开的反映\n村务公开栏自去年九月以来未再更新。\n"
+        "反映人：余顺发、余秀兰、程大海\n联系人：程大海  联系电话：13505649921"
+    )
+    r = httpx.post(classifier_server + "/api/v1/understand", json={"text": petition})
+    assert r.status_code == 200
+    assert r.json()["name"] == "程大海" and r.json()["phone"] == "13505649921"

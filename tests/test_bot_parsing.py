@@ -283,3 +283,31 @@ def test_where_the_money_went_is_no_question_about_where_to_apply():
     assert asks_how_to("低保去哪申请")
     told = "村里修路的钱拨下来了 路一直没修 村干部也不说钱去哪了"
     assert not asks_how_to(told) and tells_wrongdoing(told)
+
+
+def test_what_residents_say_on_the_way_to_their_answer():
+    from actions.filing import is_story_piece
+    from actions.meaning import only_upset, wants_person
+
+    assert answer_anonymity("我本来想匿名的", None) is None  # the choice is still to come
+    assert answer_anonymity("我本来想匿名的，算了，写我名字吧", None) == "named"
+    assert wants_person("算了，跟你说你也不懂，我要跟你们纪委的同志直接讲")
+    assert not wants_person("我跟村干部说了好几回，他不管")
+    assert only_upset("气死我了") and not only_upset("气死我了，低保给了村长小舅子，俺家反倒没有")
+    assert is_story_piece("钱去哪了？") and not is_story_piece("你说啥？")
+
+
+def test_a_township_said_before_a_village_we_do_not_know():
+    gazetteer = load_gazetteer()
+    place = find_place("我们桃溪镇青龙村的", gazetteer, answer=True)
+    assert (place.township, place.village, place.known) == ("桃溪镇", "青龙村", False)
+    place = find_place("嗯 我是那个杭埠镇青石村的 啊 我们村那个高龄津贴", gazetteer)
+    assert (place.township, place.village) == ("杭埠镇", "青石村")
+
+
+def test_speech_transcripts_keep_programmes_and_drop_hesitations_from_names():
+    from classifiers.redact import redact
+
+    told = redact("嗯 我是那个杭埠镇青石村的 啊 我们村那个高龄津贴 我奶奶九十了 一直没拿到")
+    assert "高龄津贴" in told.text and not told.found
+    assert [f.original for f in redact("啊 留名吧 我叫 嗯 吴春生").found] == ["吴春生"]

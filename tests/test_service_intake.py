@@ -192,6 +192,11 @@ def test_a_name_left_on_an_earlier_case_never_reaches_an_anonymous_one(service):
     assert first["name"] == "赵桂芝"
     assert second["anonymous"] is True and second["name"] is None
     assert second["phone"] == phone  # the callback number is still there for supervisors
+    # Another person on the same phone (a family's one phone) gives another name: their own.
+    other = _file(service, text="高龄补贴一年没发了", name="赵德福", phone=phone)
+    third = sup.get(f"/api/v1/cases/{other.json()['number']}/contact").json()
+    assert third["name"] == "赵德福"
+    assert sup.get(f"/api/v1/cases/{named.json()['number']}/contact").json()["name"] == "赵桂芝"
 
 
 def test_open311_view_shows_items_and_states_but_never_texts_or_phones(service):

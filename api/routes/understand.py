@@ -24,6 +24,7 @@ from common.digits import find_phone
 router = APIRouter(prefix="/api/v1", tags=["triage"])
 # A petition that says it is signed ("实名反映：…村村民吴春生，电话…"): the name after the
 # resident's own description. Used only for the bot's name question (a 留名 filing, read back).
+_CONTACT = re.compile(r"联系人[:：]?\s*([\u4e00-\u9fa5]{2,4}?)(?=[\s，,。、(（]|电话|手机|联系|$)")
 _SIGNED = re.compile(
     r"(?:实名|署名|留名).{0,30}?(?:村民|居民|反映人|举报人|本人)[:：]?\s*"
     rf"([{''.join(sorted(SURNAMES))}][\u4e00-\u9fa5]{{1,2}})(?=[，,。、\s电（(]|$)"
@@ -80,6 +81,11 @@ def understand(body: UnderstandIn, ctx: Ctx):
     names = [found.original for found in redacted.found if found.kind == "name"]
     if not names and (signed := _SIGNED.search(body.text)):
         names = [signed.group(1)]
+    # Several signers ("反映人：余顺发、余秀兰、程大海 联系人：程大海"): the contact is the one
+    # who is called back, so theirs is the name.
+    contact = _CONTACT.search(body.text)
+    if contact and contact.group(1) in names:
+        names = [contact.group(1)]
     category = name_of_item = confidence = None
     top: list[tuple[str, float]] = []
     needs_review = True
