@@ -142,7 +142,8 @@ async def _status(turn: Turn, number: str, phone: str) -> None:
         awaiting=None,
     )
     if body.get("state") == "已办结":
-        turn.say("utter_status_rate_hint")
+        # The rating was invited: "糊弄鬼呢，一分钱没分到，不满意！！" rates this case.
+        turn.await_answer("rating_offer", "utter_status_rate_hint")
     else:
         turn.say("utter_anything_else_question")
 

@@ -92,6 +92,11 @@ async def route(turn: Turn) -> None:
         if is_no(text) or intent == "deny":
             turn.say("utter_ok")
             return
+    if awaiting == "rating_offer":
+        turn.set(awaiting=None)
+        if rating_in(text) and not find_case_number(text)[0]:
+            await lookup.start_rating(turn)
+            return
     if awaiting == "resume":
         turn.set(awaiting=None)
         if is_yes(text) or intent == "affirm":

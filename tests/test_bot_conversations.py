@@ -286,3 +286,24 @@ def test_rating_a_finished_case_by_message(stack, staff):
     assert "案件号" in stranger.say("满意")
     assert "电话" in stranger.say(number)
     assert "没有查到" in stranger.say(stranger.phone)  # a rating needs the filing phone
+
+
+def test_an_angry_rating_with_its_reasons_after_the_status_is_a_rating(stack, staff):
+    r = Resident(stack)
+    for say in ("村里光伏的收益说好年底分，三年了一分没见到", "梨园村", "匿名", r.phone):
+        r.say(say)
+    number = case_number_in(r.say("对"))
+    unit = staff.post("/api/v1/units", json={"name": f"农经站{number}", "kind": "rural_economy"})
+    staff.post(f"/api/v1/cases/{number}/assign", json={"unit_id": unit.json()["id"]})
+    staff.post(f"/api/v1/cases/{number}/transition", json={"to": "办理中"})
+    staff.post(
+        f"/api/v1/cases/{number}/transition",
+        json={"to": "已办结", "reply": "经核查，光伏收益已用于村级公益事业，账目已公示。"},
+    )
+    later = Resident(stack)
+    later.phone = r.phone
+    assert "已办结" in later.say(f"{number}这个案子你们回复的什么玩意！ {r.phone}")
+    # Longer than a bare rating, with the reasons first: still the rating invited, not a new
+    # complaint about the same money.
+    assert "谢谢您的评价：不满意" in later.say("糊弄鬼呢，一分钱没分到，不满意！！")
+    assert staff.get(f"/api/v1/cases/{number}").json()["state"] == "重新办理"

@@ -62,6 +62,11 @@ def test_keys_mean_what_the_open_question_needs():
     assert keypad.digits_expected({"requested_slot": "case_number"}) is None
     assert keypad.digits_expected({"awaiting": "confirm"}) == 1
     assert keypad.key_hint({"requested_slot": "anonymity"}).startswith(keypad.ANONYMITY)
+    # A finished case's status invites a rating: one key gives it.
+    assert keypad.interpret("3", {"awaiting": "rating_offer"}).text == "不满意"
+    assert keypad.interpret("1", {"awaiting": "rating"}).text == "满意"
+    assert keypad.digits_expected({"awaiting": "rating_offer"}) == 1
+    assert keypad.key_hint({"awaiting": "rating_offer"}).startswith(keypad.RATING)
 
 
 @pytest.mark.parametrize(
@@ -71,6 +76,7 @@ def test_keys_mean_what_the_open_question_needs():
         {"awaiting": "confirm"},
         {"awaiting": "handoff_offer"},
         {"awaiting": "resume"},
+        {"awaiting": "rating_offer"},
         {"requested_slot": "anonymity"},
         {"requested_slot": "case_number"},
         {"requested_slot": "phone"},

@@ -14,6 +14,7 @@ What the bot is sent for each key (the dialogue relies on it):
   keyed, so a number reaches the bot as a number, never wrapped in a payload
 - yes/no (``awaiting`` confirm, handoff_offer, resume): 1 → "对", 2 → "不对"
 - anonymity: 1 → "匿名", 2 → "留名"
+- a rating (``awaiting`` rating, rating_offer): 1 → "满意", 2 → "基本满意", 3 → "不满意"
 - village (``requested_slot`` village, ``township`` known): k → the k-th village of the
   township in config/places.yml, e.g. "河湾村"
 - silence: nothing (the channel asks again, then offers a person or voicemail)
@@ -30,6 +31,7 @@ import yaml
 MENU = "反映问题请按1，查询进度请按2，政策咨询请按3，转人工请按0，重听请按星号。"
 YES_NO = "对请按1，不对请按2。"
 ANONYMITY = "匿名请按1，留名请按2。"
+RATING = "满意请按1，基本满意请按2，不满意请按3。"
 DIGITS = "也可以用按键输入，输完按井号键。"
 ALWAYS = "转人工请按0，重听请按星号。"
 # Rasa treats "/intent" as that intent, skipping the language model.
@@ -72,7 +74,7 @@ def villages_of(slots: dict) -> list[str]:
 
 def context_of(slots: dict) -> str:
     """Which question is open: 'number' (phone or case number), 'anonymity', 'yes_no',
-    'village' (a keyed list), 'speech' (an answer in words), 'menu'."""
+    'rating', 'village' (a keyed list), 'speech' (an answer in words), 'menu'."""
     requested = slots.get("requested_slot")
     if requested in ("phone", "case_number"):
         return "number"
@@ -84,6 +86,8 @@ def context_of(slots: dict) -> str:
         return "speech"
     if slots.get("awaiting") in ("confirm", "handoff_offer", "resume"):
         return "yes_no"
+    if slots.get("awaiting") in ("rating", "rating_offer"):
+        return "rating"
     if slots.get("awaiting"):
         return "speech"
     return "menu"
@@ -105,6 +109,8 @@ def interpret(digits: str, slots: dict) -> KeyAction:
         return KeyAction(text={"1": "匿名", "2": "留名"}.get(digits, digits))
     if context == "yes_no":
         return KeyAction(text={"1": "对", "2": "不对"}.get(digits, digits))
+    if context == "rating":
+        return KeyAction(text={"1": "满意", "2": "基本满意", "3": "不满意"}.get(digits, digits))
     if context == "village":
         listed = villages_of(slots)
         index = int(digits) - 1
@@ -138,6 +144,7 @@ def key_hint(slots: dict) -> str | None:
         "number": DIGITS + ALWAYS,
         "anonymity": ANONYMITY + ALWAYS,
         "yes_no": YES_NO + ALWAYS,
+        "rating": RATING + ALWAYS,
         "menu": None,
         "speech": None,
     }[context]
@@ -146,4 +153,5 @@ def key_hint(slots: dict) -> str | None:
 def digits_expected(slots: dict) -> int | None:
     """numDigits for the next <Gather>: one key answers the menu, a yes/no, anonymity or a short
     village list at once; numbers (and keys while the bot waits for words) end with #."""
-    return 1 if context_of(slots) in ("menu", "yes_no", "anonymity", "village") else None
+    keyed = ("menu", "yes_no", "anonymity", "village", "rating")
+    return 1 if context_of(slots) in keyed else None
