@@ -80,8 +80,10 @@ class Case(Base):
     # Revision 0005: the text as the resident wrote it; read only through the audited contact
     # view (supervisors), never listed, exported or trained on.
     text_original: Mapped[str | None] = mapped_column(Text, deferred=True)
-    channel: Mapped[str] = mapped_column(String(20))
-    township: Mapped[str | None] = mapped_column(String(50))
+    # active_history: the columns case_counts is counted by keep their old value at every flush,
+    # even when set before being loaded, so the count it leaves is known (api.case_counts).
+    channel: Mapped[str] = mapped_column(String(20), active_history=True)
+    township: Mapped[str | None] = mapped_column(String(50), active_history=True)
     village: Mapped[str | None] = mapped_column(String(50))
     village_group: Mapped[str | None] = mapped_column(String(20))
     village_flagged: Mapped[bool] = mapped_column(Boolean, default=False)  # not in the gazetteer
@@ -91,30 +93,30 @@ class Case(Base):
     audio_seconds: Mapped[int | None] = mapped_column(Integer)
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporters.id"), index=True)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
-    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    state: Mapped[str] = mapped_column(String(20))
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), active_history=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), active_history=True)
+    state: Mapped[str] = mapped_column(String(20), active_history=True)
     # Triage: the case exists (and is safe) before any classifier has looked at it.
     triage_status: Mapped[str] = mapped_column(String(10), default="pending")  # pending/done
     triage_attempts: Mapped[int] = mapped_column(Integer, default=0)
     triage_error: Mapped[str | None] = mapped_column(String(500))
     triage_next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    category: Mapped[str | None] = mapped_column(String(10))  # the item in force
+    category: Mapped[str | None] = mapped_column(String(10), active_history=True)  # the item
     predicted_category: Mapped[str | None] = mapped_column(String(10))
-    confidence: Mapped[float | None] = mapped_column(Float)
+    confidence: Mapped[float | None] = mapped_column(Float, active_history=True)
     top: Mapped[list | None] = mapped_column(JSON)
     terms: Mapped[list | None] = mapped_column(JSON)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=True)
     category_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     about_cadres: Mapped[bool] = mapped_column(Boolean, default=False)
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
-    due_date: Mapped[date | None] = mapped_column(Date)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), active_history=True)
+    due_date: Mapped[date | None] = mapped_column(Date, active_history=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), active_history=True)
     referral_reason: Mapped[str | None] = mapped_column(String(500))
     lead_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
-    rating: Mapped[str | None] = mapped_column(String(10))
+    rating: Mapped[str | None] = mapped_column(String(10), active_history=True)
     # Duplicate-issue clustering (多人反映同一问题): filled in by the background worker.
     cluster_status: Mapped[str] = mapped_column(String(10), default="pending")  # pending/done
     event_id: Mapped[str | None] = mapped_column(String(20), index=True)
@@ -264,3 +266,50 @@ class Throttle(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (PrimaryKeyConstraint("scope", "key", name="pk_throttle"),)
+
+
+class CaseCount(Base):
+    """Revision 0012: the counts behind 统计 and 周报, kept up to date as cases change
+    (``api.case_counts``). One row per kind of count and group; a dimension a case lacks is
+    stored as '' (text), 0 (ids), 9999-12-31 (``day``) or -1 (``bucket``), so the key is never
+    NULL and one upsert finds its row on SQLite and PostgreSQL alike."""
+
+    __tablename__ = "case_counts"
+    kind: Mapped[str] = mapped_column(String(12))  # received, due, closed, confidence
+    week: Mapped[date] = mapped_column(Date)  # Beijing Monday (received or closed)
+    day: Mapped[date] = mapped_column(Date)  # a deadline (due; closed: of a case still open)
+    township: Mapped[str] = mapped_column(String(50))
+    category: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int] = mapped_column(Integer)
+    filed_by_id: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[int] = mapped_column(Integer)  # confidence: its hundredths (0-100)
+    cases: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    on_time: Mapped[int] = mapped_column(Integer, default=0)
+    timely: Mapped[int] = mapped_column(Integer, default=0)
+    rated: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    referred: Mapped[int] = mapped_column(Integer, default=0)
+    merged: Mapped[int] = mapped_column(Integer, default=0)
+    open_due: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "kind",
+            "week",
+            "day",
+            "township",
+            "category",
+            "channel",
+            "unit_id",
+            "filed_by_id",
+            "bucket",
+            name="pk_case_counts",
+        ),
+    )
+
+
+# Every session keeps case_counts in step with the cases it writes (registered on import).
+from api import case_counts as _case_counts  # noqa: E402, F401

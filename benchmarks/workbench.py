@@ -39,13 +39,15 @@ from sqlalchemy import func, insert, select
 from sqlalchemy import text as sql
 
 from api.auth import Role, hash_password
+from api.case_counts import rebuild
 from api.case_numbers import new_case_number
 from api.clock import now
 from api.db import make_engine, migrate, session_factory
 from api.deadlines import add_working_days
-from api.events import EventBridge
+from api.events import STATE_ROW, EventBridge
 from api.lifecycle import State
 from api.models import Case, CaseEvent, Unit, User
+from api.shared_state import ClusterState
 from classifiers.cluster_engine import EventClusterer
 from classifiers.corpus import CORPUS_DIR
 from classifiers.taxonomy import OUT_CODE, load_taxonomy
@@ -272,8 +274,26 @@ def prepare(url: str, home: Path, n: int) -> float:
     with sessions() as session:
         units = {u.kind: u.id for u in session.scalars(select(Unit)).all()}
     seconds = seed_cases(url, n, units)
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        rebuild(conn)  # COPY and core inserts bypass the ORM, which keeps case_counts
+    print(f"case_counts rebuilt from {n} cases in {time.perf_counter() - started:.1f} s")
     with sessions() as session:
         last_id = session.scalar(select(func.max(Case.id))) or 0
+    # The clusterer's state row (issue 15: in the database), saying every case is clustered:
+    # without it the service would take the clusterer over by marking all of them pending
+    # again and recluster them while the pages are timed.
+    with sessions() as session, session.begin():
+        session.add(
+            ClusterState(
+                id=STATE_ROW,
+                state=b"",
+                last_case_id=0,
+                last_decision_id=0,
+                generation=0,
+                saved_at=now(),
+            )
+        )
     bridge = EventBridge(sessions, taxonomy, home / "events-state.json.gz")
     bridge.clusterer = EventClusterer(taxonomy)
     bridge.last_case_id = last_id
@@ -284,6 +304,7 @@ def prepare(url: str, home: Path, n: int) -> float:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE cases")
             conn.exec_driver_sql("VACUUM ANALYZE case_events")
+            conn.exec_driver_sql("VACUUM ANALYZE case_counts")
     engine.dispose()
     return seconds
 

@@ -1,7 +1,8 @@
 """A short-lived cache for the statistics pages' aggregates (issue 17).
 
-Counting a quarter of a 500,000-case county takes the database a few hundred milliseconds; the
-numbers on 统计 and 周报 do not need to be newer than a minute. Each worker process keeps what it
+The counts are kept as cases change (``api.case_counts``), so even a first read takes tens of
+milliseconds at 500,000 cases; the numbers on 统计 and 周报 still do not need to be newer than a
+minute, and repeated reads need not touch the database. Each worker process keeps what it
 counted for ``HOTLINE_STATS_CACHE_SECONDS`` (default 60; 0 switches it off), keyed by the question
 asked and by what the asker may see (a handler's unit, a grid worker's own filings), so one
 role's numbers are never served to another.

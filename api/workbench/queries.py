@@ -23,7 +23,7 @@ from api.clean import parse_day
 from api.clock import CST, now, today
 from api.deadlines import add_working_days
 from api.lifecycle import OPEN_STATES, State
-from api.models import Case, Unit, User
+from api.models import Case, CaseCount, Unit, User
 from api.rules import Rules
 from api.staff_words import CHANNEL_NAMES
 from classifiers.taxonomy import OUT_CODE
@@ -377,12 +377,14 @@ def townships(session: Session) -> list[str]:
     cached = _TOWNSHIPS.get(key)
     if cached is not None and time.monotonic() - cached[0] < TOWNSHIP_CACHE_SECONDS:
         return cached[1]
+    # From the received counts (issue 17): a few rows per township and week, not every case.
     names = list(
         session.scalars(
-            select(Case.township)
-            .where(Case.township.is_not(None))
-            .group_by(Case.township)
-            .order_by(Case.township)
+            select(CaseCount.township)
+            .where(CaseCount.kind == "received", CaseCount.township != "")
+            .group_by(CaseCount.township)
+            .having(func.sum(CaseCount.cases) > 0)
+            .order_by(CaseCount.township)
             .limit(300)
         )
     )
