@@ -2,8 +2,9 @@
 
 Each new complaint is compared with the *open* events (last reported within the window) of the
 same or a related supervision item that share something identifying with it: an inverted index
-from village, township, person and rare-word keys to events gives the candidates, so the cost of
-one insert depends on how many events share those keys, not on how many cases exist. The best
+from village, township, person, object (the well, a named cooperative) and rare-word keys to
+events gives the candidates, so the cost of one insert depends on how many events share those
+keys, not on how many cases exist. The best
 candidate at or above the threshold is joined; otherwise the complaint starts its own event.
 
 Staff decisions are constraints that outlive the run: ``merge(a, b)`` says cases a and b are one
@@ -34,6 +35,7 @@ from classifiers.cluster_score import (
     profile_of,
     score_match,
 )
+from classifiers.cluster_vocab import WEAK_FAMILIES
 from classifiers.entities import Lexicon
 from classifiers.taxonomy import Taxonomy
 
@@ -134,6 +136,12 @@ class _Event:
         self.open = True
 
 
+def _is_anchor(object_key: str) -> bool:
+    """Objects an event is found by (the well, the solar plant, a named firm), not the kind of
+    wrongdoing, which many events share: a report naming no place still reaches its event."""
+    return object_key.split("/", 1)[0] not in WEAK_FAMILIES
+
+
 def to_days(moment: datetime) -> float:
     """Days since 1970 (naive times are taken as they are, in one consistent clock)."""
     if moment.tzinfo is None:
@@ -212,7 +220,7 @@ class EventClusterer:
                 target = self._merge_events(target, other)
             event = self._events[target]
         else:
-            mine = Profile([features])
+            mine = Profile([(features, complaint.category)])
             scored = [
                 (ev.id, m)
                 for ev in self._candidates(case)
@@ -408,7 +416,7 @@ class EventClusterer:
             keys.extend(f"p|{group}|{k}" for k in f.person)
             keys.extend(f"s|{group}|{k}" for k in f.surname)
             keys.extend(f"t|{group}|{k}" for k in f.township)
-            keys.extend(f"o|{group}|{k}" for k in f.object if k.startswith("org/"))
+            keys.extend(f"o|{group}|{k}" for k in f.object if _is_anchor(k))
             words = f.word
             if for_query:
                 words = tuple(w for w in words if self.rarity.df(w) <= self.config.rare_word_df)
@@ -504,7 +512,10 @@ class EventClusterer:
 
     def _profile(self, event: _Event) -> Profile:
         if event.profile is None:
-            event.profile = profile_of(self._cases[m].features for m in event.members)
+            event.profile = profile_of(
+                (self._cases[m].features, self._cases[m].items[0] if self._cases[m].items else None)
+                for m in event.members
+            )
         return event.profile
 
     def _join(self, event: _Event, case: _Case) -> None:
@@ -518,7 +529,7 @@ class EventClusterer:
             event.last = max(event.last, case.t)
             heapq.heappush(self._expiry, (event.last, event.id))
         if event.profile is not None:
-            event.profile.add(case.features)
+            event.profile.add(case.features, case.items[0] if case.items else None)
         event.open = True
 
     def _rebuild(self, event: _Event, cases: list[_Case]) -> None:

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from classifiers.cluster_config import Weights
-from classifiers.cluster_features import KINDS, Features, matter_vector
+from classifiers.cluster_features import KINDS, Features, matter_vector, usual_objects
 from classifiers.cluster_vocab import WEAK_FAMILIES
+from classifiers.entities import amount_range
 
 # Offices that may be one person: 书记 and 主任 often are (一肩挑), a candidate runs for them.
 _OFFICE = {
@@ -30,6 +31,10 @@ _OFFICE = {
     "doctor": "doctor",
 }
 _EMPTY: frozenset = frozenset()
+# Object keys that only say a firm is involved; its name tells which.
+_GENERIC_ORG = frozenset({"facility/cooperative"})
+# Below this cosine the matter still counts, but is too slight to show staff as a reason.
+MATTER_SHOWN = 0.15
 
 
 class Profile:
@@ -45,9 +50,10 @@ class Profile:
         "matter_norm2",
         "officials",
         "surnames",
+        "usual",
     )
 
-    def __init__(self, members: Iterable[Features] = ()) -> None:
+    def __init__(self, members: Iterable[tuple[Features, str | None]] = ()) -> None:
         self._sets: dict[str, set] = {}
         self.full_names: set[str] = set()  # person keys of two or more syllables
         self.surnames: set[str] = set()
@@ -55,10 +61,12 @@ class Profile:
         self.families: dict[str, set[str]] = {}  # object family -> "family/kind" keys
         self.matter: dict[str, float] = {}  # sum of its complaints' matter vectors
         self.matter_norm2 = 0.0
-        for f in members:
-            self.add(f)
+        self.usual: set[str] = set()  # objects its items' complaints usually name
+        for f, item in members:
+            self.add(f, item)
 
-    def add(self, f: Features) -> None:
+    def add(self, f: Features, item: str | None = None) -> None:
+        """Take in one complaint; ``item`` (its supervision item) weighs its matter."""
         for kind in KINDS:
             values = getattr(f, kind)
             if values:
@@ -72,8 +80,10 @@ class Profile:
                 self.officials.setdefault(surname, set()).add(_OFFICE[role])
         for key in f.object:
             self.families.setdefault(key.split("/", 1)[0], set()).add(key)
+        if item:
+            self.usual.update(usual_objects().get(item, ()))
         centroid = self.matter
-        for gram, weight in matter_vector(f.gram).items():
+        for gram, weight in matter_vector(f.gram, item).items():
             old = centroid.get(gram, 0.0)
             centroid[gram] = old + weight
             self.matter_norm2 += (old + weight) ** 2 - old * old
@@ -90,8 +100,8 @@ class Profile:
         return self._sets.get(kind, _EMPTY)
 
 
-def profile_of(members: Iterable[Features]) -> Profile:
-    """The profile of an event with these complaints."""
+def profile_of(members: Iterable[tuple[Features, str | None]]) -> Profile:
+    """The profile of an event with these complaints (each with its supervision item)."""
     return Profile(members)
 
 
@@ -107,7 +117,26 @@ class Match:
 
 
 def _close(a: int, b: int) -> bool:
-    return abs(a - b) <= 0.05 * max(a, b)
+    """Two amount keys that may be one sum: 8.6万 and 86000, 八万多 and 86000 (not 80000 and
+    86000, both said exactly)."""
+    if a >= 0 and b >= 0:
+        return abs(a - b) <= 0.05 * max(a, b)
+    (a_low, a_high), (b_low, b_high) = amount_range(a), amount_range(b)
+    return a_low < b_high and b_low < a_high
+
+
+def _differences(amounts: Iterable[int]) -> set[int]:
+    """What is missing between two sums said exactly: 标准4万2, 到手3万1 -> 11000 扣了."""
+    exact = sorted({a for a in amounts if a > 0})
+    return {b - a for i, a in enumerate(exact) for b in exact[i + 1 :] if b - a >= 10}
+
+
+def shared_amounts(new: set[int], event: set[int]) -> list[int]:
+    """The new complaint's sums that the event tells of too: the same sum, or the gap between
+    two of the event's (or the new complaint's gap and one of the event's)."""
+    theirs = set(event) | _differences(event)
+    mine = set(new) | _differences(new)
+    return sorted(a for a in mine if any(_close(a, b) for b in theirs))
 
 
 def score_match(
@@ -145,8 +174,15 @@ def score_match(
 
     _score_persons(new, event, w, show, match)
 
+    both_named = "org" in new.families and "org" in event.families
+    usual = new.usual | event.usual
     for family in sorted(new.families.keys() & event.families.keys()):
         shared = new.families[family] & event.families[family]
+        if both_named and shared and shared <= _GENERIC_ORG:
+            continue  # 绿源合作社 and 丰收合作社: the names decide, not the shared 合作社
+        if shared and shared <= usual:
+            continue  # two 高龄津贴 complaints agree on nothing their item does not say
+        shared -= usual
         weak = family in WEAK_FAMILIES
         plus, minus = (
             (w.organisation, w.organisation_conflict)
@@ -162,7 +198,7 @@ def score_match(
         else:
             match.add(f"object_conflict:{family}", "", minus)
 
-    amounts = sorted(a for a in new["amount"] if any(_close(a, b) for b in event["amount"]))
+    amounts = shared_amounts(new["amount"], event["amount"])
     if amounts:
         match.add("amount", show("amount", amounts[:3]), w.amount)
 
@@ -174,7 +210,10 @@ def score_match(
         match.add("year", "、".join(str(y) for y in sorted(shared_years)), w.year)
     elif new["stated_year"] and event["era"] and new["stated_year"].isdisjoint(event["era"]):
         gap = min(abs(a - b) for a in new["stated_year"] for b in event["era"])
-        match.add("year_conflict", "", w.year_conflict if gap > 1 else w.near_year_conflict)
+        if gap > 1:
+            match.add("year_conflict", "", w.year_conflict)
+        else:
+            match.add("near_year_conflict", "", w.near_year_conflict)
     elif (
         not new["stated_year"]
         and event["stated_year"]
@@ -271,6 +310,7 @@ _CONFLICT_NAMES = {
     "group_conflict": "组别不同",
     "person_conflict": "涉及人员不同",
     "year_conflict": "年份不同",
+    "near_year_conflict": "年份相差一年",
     "matter_conflict": "所说之事不同",
     "object_conflict:facility": "对象不同",
     "object_conflict:programme": "项目不同",
@@ -295,8 +335,8 @@ def explain(match: Match, item_name: str = "") -> str:
         elif kind == "time":
             if weight <= -0.1:
                 parts.append(f"相隔{detail}天{weight:+.1f}")
-        elif kind == "word" and not detail:
-            continue
+        elif (kind == "word" and not detail) or (kind == "matter" and float(detail) < MATTER_SHOWN):
+            continue  # nothing to name, or too slight to give as a reason
         elif kind in _KIND_NAMES:
             parts.append(f"{_KIND_NAMES[kind]}（{detail}）" if detail else _KIND_NAMES[kind])
         elif kind in _CONFLICT_NAMES:

@@ -104,7 +104,7 @@ TITLE_RE = re.compile("|".join(sorted(map(re.escape, TITLES), key=len, reverse=T
 OFFICIAL_ROLES = _words("secretary director accountant clerk group_leader township_head official")
 # Characters that end a given name: 会计刘洪的同学 -> 刘洪, 组长马广才把 -> 马广才.
 GIVEN_STOP = frozenset(
-    "的了是在把被给让跟和对说就都也还又很不没有要会能可这那哪个们他她我你俺咱恁上下里时以因等将"
+    "的了是在把被给让跟和对说就都也还又很不没有要会能可这那哪个们他她我你俺咱恁搁上下里时以因等将"
     "从向与及并或而但却到去来用拿收扣占弄叫于每村镇乡县区组庄某书记主任会计老板"
     "，。！？、；：,.!?;: "
 )
@@ -114,7 +114,7 @@ GIVEN_STOP = frozenset(
 # Characters that never occur inside a place name; they mark where the name before 村/镇 begins.
 NAME_STOP = frozenset(
     "的了是在我你他她它们这那哪个与跟给从向对把被让由于为就都也还又才很太最更不没无有要会能可说"
-    "问找去来到回出里之其该本各每全此某啥咋么呢吗吧啊呀哦嘛哩俺恁咱谁个村镇乡组县区市省户人家年"
+    "问找去来到回出里之其该本各每全此某啥咋么呢吗吧啊呀哦嘛哩俺恁咱搁谁个村镇乡组县区市省户人家年"
     "月日号时钱款费过系经受叫，。！？、；：,.!?;: "
 )
 # A single character right before 村/镇/乡 that makes a common word, not a name (本村, 进村).
@@ -125,7 +125,9 @@ NAME_STOPWORDS = _words(
     "隔壁 附近 周边 全体 整个 旁边 邻近 其他 别的 所在 本地 当地 城中 贫困 行政 自然 示范 美丽 "
     "文明 中心 重点 试点 移民 新农 村里 组里 家里 这里 那里 哪里 镇上 乡里 县里 城里 外地 老家 "
     "俺家 我家 他家 自家 大家 人家 全家 一家 村上 庄上 这边 那边 今年 去年 前年 明年 现在 以前 "
-    "以后 当时 那年 上面 下面 干部 大伙 老百姓 百姓 群众 公司 企业 集体"
+    "以后 当时 那年 上面 下面 干部 大伙 老百姓 百姓 群众 公司 企业 集体 "
+    # What a caller does about a village, not its name: 实名反映村党支部书记, 去办事村部锁着门.
+    "反映 举报 投诉 办事 上访 告状 检举 揭发 咨询 询问 打听"
 )
 VILLAGE_SUFFIXES = ("村民委员会", "村委会", "社区", "居委会", "村")
 TOWNSHIP_SUFFIXES = ("街道", "镇", "乡")
@@ -200,7 +202,20 @@ OBJECT_FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
             "这条路",
         ),
         "bridge": ("桥梁", "桥面", "桥墩", "石桥", "木桥", "漫水桥", "拱桥", "桥"),
-        "water": ("自来水", "水管", "管道", "饮水", "吃水", "停水", "水压", "水井", "供水"),
+        "water": (
+            "自来水",
+            "水管",
+            "管道",
+            "饮水",
+            "吃水",
+            "停水",
+            "水压",
+            "水井",
+            "供水",
+            "水泵",
+            "井泵",
+            "井",
+        ),
         "canal": ("沟渠", "水渠", "渠道", "排灌", "渠"),
         "streetlight": ("路灯",),
         "solar": ("光伏", "光伏板", "光伏电站", "电站"),
@@ -225,7 +240,7 @@ OBJECT_FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
     # A cadre's relative, as office>relation (entities._relative_mentions).
     "relative": {},
     "programme": {
-        "cleaner": ("保洁员", "保洁", "扫马路", "打扫卫生"),
+        "cleaner": ("保洁员", "保洁", "扫马路", "扫大路", "扫路", "扫街", "打扫卫生"),
         "forest_ranger": ("护林员",),
         "road_keeper": ("护路员",),
         "yulu": ("雨露计划", "职高", "职校", "中职"),
@@ -300,10 +315,14 @@ OBJECT_FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         "drinking": ("喝酒", "喝多", "醉醺醺"),
         "abuse": ("骂人", "打人", "动手"),
         "poor_work": ("偷工减料", "钢筋", "标号", "不合格", "豆腐渣"),
-        "illegal_building": ("违建", "违规建", "基本农田", "占耕地"),
+        "illegal_building": ("违建", "违规建", "基本农田", "占耕地", "占良田", "占农田"),
     },
 }
 OBJECT_FAMILY_OF = {kind: fam for fam, kinds in OBJECT_FAMILIES.items() for kind in kinds}
+# Every word that names an object: 后山那一大片 is a hill, not a village called 后山.
+OBJECT_WORDS = frozenset(
+    word for kinds in OBJECT_FAMILIES.values() for words in kinds.values() for word in words
+)
 # The kind of wrongdoing is a weaker hint (one reporter sees favouritism, another a fee).
 WEAK_FAMILIES = frozenset({"wrongdoing"})
 

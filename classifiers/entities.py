@@ -32,6 +32,7 @@ from classifiers.cluster_vocab import (
     NAME_STOPWORDS,
     NOT_SURNAME,
     OBJECT_FAMILY_OF,
+    OBJECT_WORDS,
     OFFICIAL_ROLES,
     STOPWORDS,
     SURNAME_CLASS,
@@ -295,6 +296,8 @@ def _admin_mentions(
         add("village", match.group(), match.start(), match.end())
     for match in _BARE_NAME_RE.finditer(text):  # 俺是大兴的, 俺们白马那个
         name = match.group(1)
+        if name in OBJECT_WORDS:
+            continue  # 后山那一大片: a hill, not a village
         if _valid_name(name) and _could_be_place(name, strict=True):
             add("village", name, match.start(1), match.end(1))
     if lexicon:
@@ -348,6 +351,7 @@ def _person(name: str, role: str) -> Mention:
 def _name_like(name: str) -> bool:
     return (
         name[0] in SURNAMES
+        and not (len(name) == 3 and name[0] == name[2])  # 查一查, 问了问: a verb said twice
         and name[0] not in AMBIGUOUS_SURNAMES
         and all(HAN.match(ch) and ch not in GIVEN_STOP for ch in name[1:])
         and not word_freq(name)
@@ -355,19 +359,53 @@ def _name_like(name: str) -> bool:
     )
 
 
+# After a name, 家 is the family (汪家福家前年盖的), not the end of a longer word.
+_AFTER_NAME = frozenset("家")
+_PLACE_END = frozenset("村镇乡区县市组队庄")
+_GIVEN_WORD_MAX_FREQ = 3000  # 向东 (1037) is a name after 李; 建设 (26381) never is
+
+
+def _given_name_word(word: str) -> bool:
+    """A dictionary word that is a given name after a surname: jieba cuts 陈|桂兰 and 李|向东,
+    and tags the second part as a name or place; common words (大家, 河村) are not."""
+    return (
+        len(word) == 2
+        and all(HAN.match(ch) for ch in word)
+        and word[-1] not in _PLACE_END
+        and word not in STOPWORDS
+        and word not in TITLES
+        and tagged_words().get(word) == "place"
+        and word_freq(word) < _GIVEN_WORD_MAX_FREQ
+    )
+
+
+def _ends_name(word: str, also: frozenset[str] = frozenset()) -> bool:
+    """Whether ``word`` next to three single characters leaves them a name of their own."""
+    return len(word) != 1 or not HAN.match(word) or word in GIVEN_STOP or word in also
+
+
 def _unknown_names(words: list[str]) -> list[tuple[int, str]]:
-    """(offset, name) of three-character names made of words the dictionary lacks."""
+    """(offset, name) of three-character names made of words the dictionary lacks, or of a
+    surname and a dictionary word that is a given name (陈|桂兰)."""
     out, pos = [], 0
     for i, word in enumerate(words):
         if len(word) == 3 and _name_like(word):
             out.append((pos, word))
+        elif (
+            len(word) == 1
+            and word in SURNAMES
+            and word not in AMBIGUOUS_SURNAMES
+            and i + 1 < len(words)
+            and _given_name_word(words[i + 1])
+        ):
+            out.append((pos, word + words[i + 1]))
         elif len(word) == 1 and i + 2 < len(words) and len(words[i + 1]) == len(words[i + 2]) == 1:
             name = word + words[i + 1] + words[i + 2]
             before = words[i - 1] if i else ""
             after = words[i + 3] if i + 3 < len(words) else ""
             # Where a longer run of single characters leaves the boundary unclear, the characters
             # around the name must be function words (叫|周|德|海|弄, 组长|马|广|才|把).
-            clear = all(len(w) != 1 or not HAN.match(w) or w in GIVEN_STOP for w in (before, after))
+            clear = _ends_name(before) and _ends_name(after, _AFTER_NAME)
             if clear and _name_like(name):
                 out.append((pos, name))
         pos += len(word)
@@ -404,7 +442,12 @@ def _person_mentions(
         # Surname right before the title: 刘主任; a sound-alike only for officials (流主任).
         before = text[p - 1] if p >= 1 else ""
         if before and (
-            before in SURNAMES or (role in OFFICIAL_ROLES and _sounds_like_surname(before))
+            before in SURNAMES
+            or (
+                role in OFFICIAL_ROLES
+                and _sounds_like_surname(before)
+                and not word_freq(text[p - 2 : p])  # 举报村主任: the end of a word, not 鲍
+            )
         ):
             add(_person(text[p - 1], role), p - 1, q)
             continue
@@ -588,6 +631,10 @@ _ORG_BEFORE = _word_set(
 )
 
 
+# A payment is not a firm's name: 土地流转费合作社 is the cooperative of the 流转费, unnamed.
+_PAYMENT_ENDS = ("费", "钱", "款", "金", "租")
+
+
 def _org_mentions(
     text: str, words: list[str], spans: list[Span], gazetteer: Gazetteer | None = None
 ) -> list[Mention]:
@@ -612,6 +659,7 @@ def _org_mentions(
                 or word in _ORG_NOT_NAME
                 or word in STOPWORDS
                 or word in _ORG_BEFORE
+                or word.endswith(_PAYMENT_ENDS)
             ):
                 break
             parts.insert(0, word)
@@ -635,9 +683,12 @@ def _org_mentions(
 
 _AMOUNT_RE = re.compile(
     r"(\d+(?:\.\d+)?|[零一二两三四五六七八九十百千万]+)(多|余|来)?([万千])?"
-    r"([一二两三四五六七八九])?(多|余)?(元|块)?"
+    r"([1-9一二两三四五六七八九](?![\d万千百十]))?(多|余)?(元|块)?"
+    r"([1-9一二两三四五六七八九](?![\d万千百十元块]))?"
 )
 _MONEY_VERBS = frozenset("扣给发交收要赔补罚欠花送付退")
+# A sum per unit is money even without 元 or 块: 一亩260, 一家二百, 每人120.
+_PER_UNIT_BEFORE = re.compile(r"(?:[1一每]|一个|每个)(?:亩|户|家|人|股)$")
 _NOT_MONEY_AFTER = frozenset("亩年人户个岁米天月号组次斤票间层口遍趟辆只台家届公厘平方吨度")
 
 
@@ -652,32 +703,54 @@ def _to_number(text: str) -> float | None:
         return None
 
 
-def _amount_mentions(text: str) -> list[Mention]:
-    """Sums of money in yuan: 3000块, 三万九, 8.6万元, 80多万, 一万二, 每亩扣3000."""
-    out: dict[int, Mention] = {}
-    for match in _AMOUNT_RE.finditer(text):
-        number, more, unit, tail, more_after, currency = match.groups()
-        value = _to_number(number)
-        if value is None:
-            continue
-        after = text[match.end() : match.end() + 1]
-        before = text[match.start() - 1] if match.start() else ""
-        money_like = (
+def _money_like(text: str, match: re.Match, value: float) -> bool:
+    """Whether a number without 元 or 块 is a sum: 3万, 80000多, 扣3000, 一亩260."""
+    number, more, unit, _, more_after, _, _ = match.groups()
+    before = text[match.start() - 1] if match.start() else ""
+    after = text[match.end() : match.end() + 1]
+    return (
+        after not in _NOT_MONEY_AFTER
+        and (
             bool(unit)
             or any(ch in "千万" for ch in number)
             or (value >= 1000 and bool(more or more_after))  # 80000多
             or before in _MONEY_VERBS
+            or _PER_UNIT_BEFORE.search(text[max(0, match.start() - 3) : match.start()]) is not None
         )
-        if not currency and (not money_like or after in _NOT_MONEY_AFTER):
+    )
+
+
+def _amount_mentions(text: str) -> list[Mention]:
+    """Sums of money in yuan: 3000块, 三万九, 4万2, 8.6万元, 80多万, 一万二, 每亩扣3000, 15块5.
+    A sum said roughly (一万多, 六百多块, 三百来块) keys negated: ``amount_range`` reads it as
+    10000–20000, not as exactly 10000."""
+    out: dict[int, Mention] = {}
+    for match in _AMOUNT_RE.finditer(text):
+        number, more, unit, tail, more_after, currency, jiao = match.groups()
+        value = _to_number(number)
+        if value is None or (not currency and not _money_like(text, match, value)):
             continue
         scale = {"万": 10000, "千": 1000}.get(unit or "", 1)
         value *= scale
         if tail and scale > 1:
-            value += (_to_number(tail) or 0) * scale / 10  # 一万二 = 12000, 两千五 = 2500
-        if value >= 10:
-            yuan = round(value)
-            out.setdefault(yuan, Mention("amount", match.group(), str(yuan)))
+            value += (_to_number(tail) or 0) * scale / 10  # 一万二 = 12000, 4万2 = 42000
+        if jiao and currency == "块":
+            value += (_to_number(jiao) or 0) / 10  # 15块5 = 15.5
+        if value >= (1 if currency else 10):
+            yuan = int(value + 0.5)
+            key = -yuan if (more or more_after) else yuan
+            out.setdefault(key, Mention("amount", match.group(), str(key)))
     return list(out.values())
+
+
+def amount_range(key: int) -> tuple[float, float]:
+    """The sums an amount key stands for: about the sum itself (within 5%), or for one said
+    roughly (negated key: 一万多, 六百多) from it up to one more of its leading unit."""
+    if key >= 0:
+        return key * 0.95, key * 1.05
+    low = -key
+    lead = 10 ** (len(str(low)) - 1)
+    return low, low + lead
 
 
 _YEAR_RE = re.compile(r"((?:19|20)\d{2})年")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -256,3 +257,100 @@ def test_the_matter_is_in_the_explanation(clusterer):
     # Reports that share the village and the cadre but say little alike get no matter evidence.
     other = EventClusterer(clusterer.taxonomy, CONFIG)
     assert "所说之事相近" not in feed(other, LOW_INCOME[:2])[1].why
+
+
+# -- issue 16: quiet reporters found, look-alikes of one village kept apart ---------------------
+
+
+def test_one_village_and_item_alone_do_not_make_one_event(clusterer):
+    first = clusterer.add(complaint("v1", "柳塘村的低保评得不公平，有车有房的都评上了", "u1", 0))
+    other = clusterer.add(complaint("v2", "柳塘村低保金这个月晚发了十天", "u2", 3))
+    assert other.event_id != first.event_id
+
+
+def test_a_grievance_of_ones_own_stays_apart_from_a_cadres_favour(clusterer):
+    rows = [
+        ("h1", "黄庄村会计赵长安把危房改造补助给了他小舅子，人家是新盖的两层楼", "u1", 0),
+        ("h2", "赵会计小舅子住着新楼还拿了危房改造的钱", "u2", 3),
+        ("h3", "黄庄村我家老房子漏雨，申请危房改造两年了没批", "u3", 6),
+    ]
+    out = feed(clusterer, rows, category="S16")
+    assert out[1].event_id == out[0].event_id
+    assert out[2].event_id != out[0].event_id
+
+
+def test_what_every_complaint_of_an_item_names_is_no_evidence(clusterer):
+    rows = [
+        ("g1", "杨湾村高龄津贴今年三个月没发，说是银行系统升级", "u1", 0),
+        ("g2", "杨湾村好几个老人的高龄津贴停了，问就说系统升级", "u2", 2),
+        ("g3", "杨湾村我奶奶的高龄津贴因为户口迁移被停了", "u3", 5),
+    ]
+    out = feed(clusterer, rows, category="S05")
+    assert out[1].event_id == out[0].event_id
+    assert out[2].event_id != out[0].event_id
+    assert "同一项目" not in out[1].why  # 高龄津贴 is what S05 is
+
+
+def test_a_report_naming_only_a_sum_is_found_by_the_gap_between_two(clusterer):
+    rows = [
+        ("z1", "河口村修水库征地，说好每亩3万8，发下来只有2万9，村里说留着统筹", "u1", 0),
+        ("z2", "征地补偿一亩被扣了九千块", "u2", 5),
+    ]
+    out = feed(clusterer, rows, category="S23")
+    assert out[1].event_id == out[0].event_id and "金额相近" in out[1].why
+
+
+def test_a_report_naming_only_the_object_is_found_by_a_later_one(clusterer):
+    rows = [
+        ("w1", "那台抽水泵坏了两个月没人修", "u1", 0),
+        ("w2", "石塘村3组吃水的水泵坏了两个月，村里不管", "u2", 4),
+    ]
+    out = feed(clusterer, rows, category="S26")
+    assert out[1].event_id == out[0].event_id and "同一对象" in out[1].why
+
+
+def test_a_full_name_and_the_surname_with_the_title_are_one_cadre(clusterer):
+    rows = [
+        ("q1", "新塘村支书曹国庆把低保给了自己侄女，她开着小轿车", "u1", 0),
+        ("q2", "曹书记侄女开着小轿车吃低保", "u2", 4),
+    ]
+    out = feed(clusterer, rows)
+    assert out[1].event_id == out[0].event_id and "曹" in out[1].why
+
+
+def test_weights_are_learned_from_labelled_examples():
+    from classifiers.cluster_config import Weights
+    from classifiers.cluster_fit import HAND_SET, Example, fit_weights
+
+    same = [Example({"same_item": 1.0, "surname": 1.0, "per_month": 0.0}, True)] * 30
+    apart = [
+        Example({"same_item": 1.0, "village": 1.0, "per_month": float(i % 5)}, False)
+        for i in range(60)
+    ]
+    weights = fit_weights(same + apart, HAND_SET)
+    assert isinstance(weights, Weights) and weights.threshold == 3.0
+    assert weights.same_item + weights.surname >= 3.0  # what told them apart now joins
+    assert weights.same_item + weights.village < 3.0
+    assert weights.per_month >= -0.5  # never steeper than real follow-ups allow
+
+
+def test_pair_examples_compare_each_complaint_with_the_earlier_events(tmp_path, taxonomy):
+    from classifiers.cluster_fit import pair_examples
+
+    rows = [
+        {"id": "p1", "text": LOW_INCOME[0][1], "event": "E1"},
+        {"id": "p2", "text": LOW_INCOME[1][1], "event": "E1"},
+        {"id": "p3", "text": "李庄村王书记搞低保不公平，有车有房的都评上了", "event": None},
+    ]
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        "\n".join(
+            json.dumps({**r, "category": "S01", "received_at": f"2024-03-0{i + 1}"})
+            for i, r in enumerate(rows)
+        ),
+        encoding="utf-8",
+    )
+    examples = pair_examples(load_event_set(path, taxonomy), taxonomy)
+    # p2 against E1; p3 (another village) against nothing
+    assert [e.same_event for e in examples] == [True]
+    assert examples[0].features["village"] == 1.0 and "matter" in examples[0].features

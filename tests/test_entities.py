@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from classifiers.cluster_vocab import sound_key
-from classifiers.entities import Lexicon, extract_entities, stated_years
+from classifiers.entities import Lexicon, amount_range, extract_entities, stated_years
 from classifiers.places import parse_gazetteer
 
 
@@ -110,6 +110,9 @@ def test_objects_match_by_sound_but_not_by_accident():
         ("一年一万二，我家只拿到八千", {12000, 8000}),
         ("征地款每亩扣3000", {3000}),
         ("一共一千多米，厚度十公分", set()),
+        ("每亩3万6，到手只有2万8", {36000, 28000}),  # a digit after 万 is thousands
+        ("一户三百，挨家送", {300}),  # a sum per household is money without 元
+        ("每亩12块5", {13}),
     ],
 )
 def test_amounts_in_yuan(text, yuan):
@@ -217,4 +220,64 @@ def test_a_relative_of_no_official_is_no_key():
         m
         for m in extract_entities("我替我妈打的电话，她儿子在外地").of("object")
         if m.role == "relative"
+    ]
+
+
+# -- issue 16, quiet reporters: names, places and sums as people say them ----------------------
+
+
+def test_a_sum_said_roughly_stands_for_a_range():
+    (key,) = keys("往年补偿都是六百多块", "amount")
+    assert amount_range(int(key)) == (600, 700)
+    assert amount_range(3000) == (2850, 3150)
+
+
+def test_a_verb_said_twice_is_not_a_name():
+    assert not keys("请上面的领导查一查这个事", "person")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("把补贴发给了刘红梅", "刘红梅"),  # jieba: 刘|红梅, a given name it knows
+        ("低保给了杨德贵家，他家有楼房", "杨德贵"),  # 家 after a name is the family
+    ],
+)
+def test_a_full_name_without_a_title_is_a_person(text, name):
+    assert sound_key(name) in keys(text, "person")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("我去举报村主任", "village"),
+        ("想去办事村部没人", "village"),
+        ("他家儿子搁镇上开饭店", "township"),
+        ("俺们后山那片林子被人砍了", "village"),  # a hill, not a village called 后山
+    ],
+)
+def test_what_a_caller_does_or_sees_is_no_place(text, kind):
+    assert not keys(text, kind)
+
+
+def test_a_verb_before_a_title_is_no_sound_alike_surname():
+    assert not keys("我去举报村主任", "person")
+    assert keys("找流主任问问", "person") == {sound_key("刘")}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("那口井坏了半年", "water"),
+        ("村里扫大路的换人了", "cleaner"),
+        ("占良田盖房", "illegal_building"),
+    ],
+)
+def test_everyday_words_for_objects(text, kind):
+    assert kind in keys(text, "object")
+
+
+def test_a_payment_is_not_a_cooperative_name():
+    assert not [
+        m for m in extract_entities("土地流转费合作社一直拖着").of("object") if m.role == "org"
     ]
