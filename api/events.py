@@ -114,7 +114,9 @@ class EventBridge:
         self.clusterer, self.last_case_id, self.last_decision_id = None, 0, 0
         if saved is not None:
             try:
-                self.clusterer = EventClusterer.from_state(saved["clusterer"], self.taxonomy)
+                self.clusterer = EventClusterer.from_state(
+                    saved["clusterer"], self.taxonomy, self.config
+                )
                 self.last_case_id = int(saved["last_case_id"])
                 self.last_decision_id = int(saved["last_decision_id"])
             except (ValueError, KeyError, TypeError) as exc:

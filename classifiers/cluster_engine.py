@@ -336,11 +336,17 @@ class EventClusterer:
         }
 
     @classmethod
-    def from_state(cls, state: dict, taxonomy: Taxonomy) -> EventClusterer:
+    def from_state(
+        cls, state: dict, taxonomy: Taxonomy, config: ClusterConfig | None = None
+    ) -> EventClusterer:
+        """The events as saved. ``config`` (the running code's) replaces the saved one: an
+        upgrade's new weights then apply to new complaints, and no event is renumbered."""
         if state.get("format") != STATE_FORMAT:
             raise ValueError("聚类状态文件格式不符，无法读取")
         self = cls(
-            taxonomy, ClusterConfig.from_dict(state["config"]), decisions=state.get("decisions", ())
+            taxonomy,
+            config or ClusterConfig.from_dict(state["config"]),
+            decisions=state.get("decisions", ()),
         )
         self._seq = int(state["seq"])
         self._now = float(state["now"]) if state.get("now") is not None else float("-inf")

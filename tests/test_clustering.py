@@ -354,3 +354,17 @@ def test_pair_examples_compare_each_complaint_with_the_earlier_events(tmp_path, 
     # p2 against E1; p3 (another village) against nothing
     assert [e.same_event for e in examples] == [True]
     assert examples[0].features["village"] == 1.0 and "matter" in examples[0].features
+
+
+def test_restored_events_are_kept_and_the_running_code_s_weights_used(taxonomy, clusterer):
+    """An upgrade brings new weights: saved events keep their ids, new complaints are compared
+    with the weights of the code now running."""
+    from classifiers.cluster_config import with_weights
+
+    feed(clusterer, LOW_INCOME[:2])
+    state = clusterer.to_state()
+    newer = with_weights(CONFIG, threshold=CONFIG.weights.threshold + 1.0)
+    restored = EventClusterer.from_state(state, taxonomy, newer)
+    assert restored.clusters() == clusterer.clusters()
+    assert restored.config.weights.threshold == newer.weights.threshold
+    assert EventClusterer.from_state(state, taxonomy).config == clusterer.config
