@@ -11,7 +11,7 @@ from common.digits import find_phone, to_digits
 _ANONYMOUS = re.compile(
     r"匿名|不留名|不要留名|别留名|不想留名|保密|不要写我|别写我|不透露|不要名字|不愿意留名|不敢留名|"
     r"别让.{0,6}(?:知道|晓得)|不要让.{0,6}(?:知道|晓得)|别叫.{0,6}(?:知道|晓得)|不写名|"
-    r"不想让.{0,6}(?:知道|晓得)|不能让.{0,6}(?:知道|晓得)|怕.{0,4}报复|怕.{0,4}穿小鞋|"
+    r"不想让.{0,6}(?:知道|晓得)|不能让.{0,6}(?:知道|晓得)|报复|穿小鞋|"
     r"(?:别|不要|莫|不能|不许|不)[^，。,]{0,4}(?:我的?|俺的?)名字|名字(?:别|不要|莫|不)"
 )
 _NAMED = re.compile(
@@ -19,7 +19,11 @@ _NAMED = re.compile(
     r"真名|用我名字|报我名字|名字写上|写名字|写我名|用我的名"
 )
 _HAD_MEANT = re.compile(r"本来|原来想|原本|本想|本打算|开始想")
-_GIVES_NAME = re.compile(r"(?:我|俺|偶)(?:的名字)?(?:叫|名叫|姓名是|名字是)[\u4e00-\u9fa5]{2,4}")
+# "我叫黄志伟"; for a relative filing for a parent: "我爸叫钱有田" (the complainant's name).
+_GIVES_NAME = re.compile(
+    r"(?:我|俺|偶)(?:爸|妈|爹|娘|父亲|母亲|爷爷|奶奶|老爹|老娘|老头子?|老伴)?(?:的名字)?"
+    r"(?:叫|名叫|姓名是|名字是)[\u4e00-\u9fa5]{2,4}"
+)
 _NAMED_FIRM = re.compile(r"不(?:用|要|需要|必)匿名|用不着匿名|不怕|实名")
 _NOT_NAMED = re.compile(
     r"不(?:要|想|愿意|敢)?(?:实名|留名)|别留名|(?:莫|别|不要|不能|不)写(?:我|上我)?(?:的)?名"
@@ -30,23 +34,46 @@ _NO_PHONE = re.compile(
 )
 _THIS_PHONE = re.compile(r"这个号|本机|就打这|这个电话|现在这个|来电号码|打进来的|就这个")
 _NAME_LEAD = re.compile(
-    r"^(?:我叫|俺叫|我是|俺是|我姓名|名字叫|名字是|叫|姓名|我的名字是|就叫)[:：]?"
+    r"^(?:(?:我|俺)(?:爸|妈|爹|娘|父亲|母亲|爷爷|奶奶|老爹|老娘|老头子?|老伴)(?:叫|名叫)|"
+    r"我叫|俺叫|我是|俺是|我姓名|名字叫|名字是|叫|姓名|我的名字是|就叫)[:：]?"
 )
 _BARE_NAME = re.compile(r"^[\u4e00-\u9fa5]{2,4}$")
-_NOT_A_NAME = re.compile(r"不|没|匿名|留名|知道|晓得|说|村|镇|乡|组|电话|好的|可以|是的|对")
+_NOT_A_NAME = re.compile(r"不|没|了|匿名|留名|知道|晓得|说|村|镇|乡|组|电话|好的|可以|是的|对")
+
+
+# The words 匿名/留名/实名 themselves (with their negations) decide over what only hints at a
+# choice: "匿名，写名字又要被穿小鞋" is anonymous, "留名吧 你们保密就行" is named.
+_EXPLICIT = re.compile(
+    r"(?P<named>不(?:用|要|需要|必|想|愿意)?匿名|用不着匿名|没必要匿名)"
+    r"|(?P<anonymous>不(?:要|想|愿意|敢|用)?(?:留名|实名)|别留名|匿名)"
+    r"|(?P<named_word>留名|实名)"
+)
+_QUESTION_CLAUSE = re.compile(r"[^，。,.!！?？\s]*[?？]")
+
+
+def _explicit_choice(text: str) -> str | None:
+    """The last of the words 匿名/留名/实名 said outside a question ("能保密吗？那就留名")."""
+    statement = _QUESTION_CLAUSE.sub("＿", text)
+    choices = [
+        "anonymous" if m.group("anonymous") else "named" for m in _EXPLICIT.finditer(statement)
+    ]
+    return choices[-1] if choices else None
 
 
 def answer_anonymity(text: str, intent: str | None) -> str | None:
     """'anonymous' or 'named' for "匿名还是留名？". 是/对 means yes, anonymous; 不 means named."""
     if _HAD_MEANT.search(text) and not _NAMED.search(text):
         return None  # "我本来想匿名的": what they choose now is still to come
+    text = re.sub(f"(?:{_HAD_MEANT.pattern})[^，。,.!！?？]*", "＿", text)  # 本来想匿名的，…
+    if explicit := _explicit_choice(text):
+        return explicit
     named = [m.end() for m in _NAMED_FIRM.finditer(text)]
     rest = _NAMED_FIRM.sub(lambda m: "＿" * len(m.group()), text)  # 不用匿名 is no 匿名
     anonymous = [m.end() for p in (_ANONYMOUS, _NOT_NAMED) for m in p.finditer(rest)]
     if not named:
         named = [m.end() for m in _NAMED.finditer(text) if not _NOT_NAMED.search(text)]
     if named or anonymous:
-        # "恁们能保密吧？那就留名": what they settle on is what they say last.
+        # "写我名字也不怕…别让村里晓得": what they settle on is what they say last.
         return "named" if max(named, default=-1) > max(anonymous, default=-1) else "anonymous"
     if intent == "affirm":
         return "anonymous"
@@ -74,6 +101,44 @@ def name_said(text: str) -> str | None:
     for match in _GIVES_NAME.finditer(text):
         if name := answer_name(match.group()):
             return name
+    return None
+
+
+_CORRECTED_NAME = re.compile(
+    r"(?<!不)(?:是|叫|改成|改为|应该是|写成)[“\"']?([\u4e00-\u9fa5]{2,4}?)[”\"']?(?=[，。,.！!\s]|$|的)"
+)
+
+
+def corrected_name(text: str, current: str | None = None) -> str | None:
+    """The name in a read-back correction ("名字写错了，是张国福，福气的福，不是富贵的富";
+    "不是张国富，是张国福" when the name read back was 张国富)."""
+    about_name = re.search(r"名字|名|姓", text)
+    for match in _CORRECTED_NAME.finditer(text):
+        name = match.group(1)
+        if _NOT_A_NAME.search(name) or re.search(r"写错|错了|名字", name):
+            continue
+        if about_name or (current and name != current and name[0] == current[0]):
+            return name
+    return None
+
+
+_TAIL_WORDS = re.compile(r"尾号|后几位|后[2345两三四五]位|最后[2345两三四五几]?位|末尾")
+_TAIL_DIGITS = re.compile(r"(不是|不)?[^0-9不]{0,3}?(\d{2,5})(?!\d)")
+
+
+def corrected_phone(text: str, current: str | None) -> str | None:
+    """A phone corrected at the read-back: a whole new number, or only its last digits
+    ("尾号是6620，不是6602"; "尾号不是6602，是6620")."""
+    digits = to_digits(text)
+    if phone := find_phone(digits):
+        return phone
+    words = _TAIL_WORDS.search(digits)
+    if not words or not current or current == "none":
+        return None
+    for match in _TAIL_DIGITS.finditer(digits, words.end()):
+        tail = match.group(2)
+        if not match.group(1) and len(tail) < len(current):
+            return current[: -len(tail)] + tail
     return None
 
 

@@ -17,6 +17,8 @@ from actions.details import (
     answer_anonymity,
     answer_name,
     answer_phone,
+    corrected_name,
+    corrected_phone,
     digit_count,
     gives_name,
     name_said,
@@ -373,9 +375,15 @@ async def _answer_name(turn: Turn, text: str, understood: dict) -> bool:
         return True
     name = understood.get("name") or answer_name(text)
     if name is None:
+        if _PUTS_OFF_NAME.search(text) and not is_question(text):
+            turn.set(anonymity="anonymous")  # "你先记下来，记完再说": filed safe, as 匿名
+            return True
         return False
     turn.set(name=name)
     return True
+
+
+_PUTS_OFF_NAME = re.compile(r"先记|再说|等下|等会|回头|不知道|不晓得|不清楚|随便|算了")
 
 
 async def _answer_phone(turn: Turn, text: str, understood: dict) -> bool:
@@ -577,6 +585,8 @@ async def correct(turn: Turn, text: str) -> None:
         set_place(turn, place)
         changed = True
     phone = answer_phone(text, turn.channel_phone)
+    if not phone or phone == "none":
+        phone = corrected_phone(text, turn.slot("phone")) or phone
     if phone and (phone != "none" or "电话" in text or "号码" in text):
         turn.set(phone=phone)
         changed = True
@@ -584,8 +594,11 @@ async def correct(turn: Turn, text: str) -> None:
     if wish:
         turn.set(anonymity=wish)
         changed = True
-    name = understood.get("name") or (answer_name(text) if wish == "named" else None)
-    if name:
+    fixed_name = corrected_name(text, turn.slot("name")) if wish != "anonymous" else None
+    if fixed_name and (turn.slot("anonymity") == "named" or wish == "named"):
+        turn.set(name=fixed_name)  # "名字写错了，是张国福": only ever a named filing's name
+        changed = True
+    elif name := understood.get("name") or (answer_name(text) if wish == "named" else None):
         turn.set(name=name)
         changed = True
     if changed and han_count(text) >= 12 and not is_question(text):

@@ -7,8 +7,8 @@ import re
 
 from actions import case_api
 from actions.conversation import Turn, number_values
-from actions.details import answer_phone
-from actions.meaning import asks_who, refuses_place, wants_person
+from actions.details import answer_anonymity, answer_name, answer_phone, gives_name, name_said
+from actions.meaning import asks_who, is_question, refuses_place, wants_person
 from actions.places import example_village
 from actions.policy import answer, item_named_in, load_policies
 from actions.wording import excerpt, han_count
@@ -47,8 +47,9 @@ def policy(turn: Turn, code: str | None = None, guess: dict | None = None) -> No
 
 ASKED_FOR_PERSON = "居民要求转人工"
 NOT_UNDERSTOOD = "机器人两次没听懂"
-# What the bot asks before handing over: the story, the village, the phone to call back.
-HANDOFF_QUESTIONS = ("complaint_text", "village", "phone")
+# What the bot asks before handing over: the story, the village, 匿名 or 留名 (and the name),
+# the phone to call back.
+HANDOFF_QUESTIONS = ("complaint_text", "village", "anonymity", "name", "phone")
 
 
 async def start_handoff(turn: Turn, reason: str) -> None:
@@ -71,8 +72,21 @@ def _tells_something(text: str) -> bool:
     return han_count(text) >= 20
 
 
+# "别问了 直接让人打我电话": no more questions but the phone.
+_NO_MORE_QUESTIONS = re.compile(r"别问|不要问|问什么问|少啰嗦|啰嗦|直接(?:让|叫|找|转|打)|快点")
+
+
 async def handoff_message(turn: Turn) -> None:
     text = turn.content
+    asked = turn.slot("requested_slot")
+    insists = wants_person(text) or _NO_MORE_QUESTIONS.search(text)
+    questioned = asked in ("complaint_text", "village", "anonymity", "name")
+    if questioned and insists and han_count(text) < 20:
+        # Insisting on a person: only the phone is still needed to call back. Nothing
+        # chosen about the name is 匿名.
+        if turn.slot("anonymity") != "named" or not turn.slot("name"):
+            turn.set(anonymity="anonymous")
+        turn.set(village_tries=2, requested_slot=None)
     if turn.slot("requested_slot") == "complaint_text":
         # The answer to "什么事、哪个村": kept for the person, unless it only repeats the
         # request or refuses.
@@ -83,6 +97,8 @@ async def handoff_message(turn: Turn) -> None:
     if turn.slot("phone") in (None, "none") and (found := turn.channel_phone or find_phone(text)):
         turn.set(phone=found)  # said with an answer to another question: never asked again
     if turn.slot("requested_slot") == "village":
+        if refuses_place(text) and han_count(text) <= 6 and turn.slot("anonymity") is None:
+            turn.set(anonymity="anonymous")  # "不知道": no more questions but the phone
         await _village_answer(turn, text)
         turn.set(requested_slot=None)
         told_more = (
@@ -100,6 +116,8 @@ async def handoff_message(turn: Turn) -> None:
         turn.set(village_tries=1)
         turn.ask("village", "utter_ask_handoff_village", example=example_village(None))
         return
+    if _who_is_calling(turn, text):
+        return
     phone = turn.slot("phone")
     asked = turn.slot("requested_slot") == "phone"
     if asked and han_count(text) >= 8 and not find_phone(text):
@@ -116,6 +134,39 @@ async def handoff_message(turn: Turn) -> None:
         return
     turn.set(phone=phone)
     await _hand_over(turn, phone)
+
+
+def _who_is_calling(turn: Turn, text: str) -> bool:
+    """匿名 or 留名 for the case the person will call back about, asked once when a matter was
+    told (an answer that chooses nothing is 匿名: never named by default). True when asked."""
+    requested = turn.slot("requested_slot")
+    if turn.slot("anonymity") is None and (requested == "anonymity" or not is_question(text)):
+        wish = answer_anonymity(text, None) or ("named" if gives_name(text) else None)
+        if wish or requested == "anonymity":
+            turn.set(anonymity=wish or "anonymous")
+    if turn.slot("anonymity") == "named" and not turn.slot("name"):
+        if name := name_said(text) or (answer_name(text) if requested == "name" else None):
+            turn.set(name=name)
+        elif requested == "name":
+            turn.set(anonymity="anonymous")  # no name given: kept safe
+    if requested in ("anonymity", "name"):
+        turn.set(requested_slot=None)
+    if turn.slot("anonymity") is None and _tells_a_matter(turn):
+        turn.ask("anonymity", "utter_ask_anonymity")
+        return True
+    if turn.slot("anonymity") == "named" and not turn.slot("name"):
+        turn.ask("name", "utter_ask_name")
+        return True
+    return False
+
+
+def _tells_a_matter(turn: Turn) -> bool:
+    """A matter the person will call back about, not yet on a case."""
+    return bool(
+        turn.slot("complaint_text")
+        and turn.slot("handoff_reason") in (ASKED_FOR_PERSON, NOT_UNDERSTOOD)
+        and not turn.slot("filed_number")
+    )
 
 
 def _should_ask_village(turn: Turn) -> bool:
@@ -190,6 +241,8 @@ async def _hand_over(turn: Turn, phone: str) -> None:
         "transcript": _transcript(turn, turn.metadata.get("events") or []),
         "anonymous": turn.slot("anonymity") != "named",
     }
+    if turn.slot("anonymity") == "named" and turn.slot("name"):
+        payload["name"] = turn.slot("name")
     village = turn.slot("village")
     if village and village != "未说明":
         payload.update(

@@ -94,6 +94,8 @@ class HandoffIn(Strict):
     transcript: Annotated[list[ShortText], Field(max_length=30)] = []
     # Named only when the resident chose 留名 before asking for a person; anonymous otherwise.
     anonymous: bool = True
+    # The resident's own name, kept only on a named (not anonymous) request.
+    name: Annotated[Line, Field(min_length=1, max_length=50)] | None = None
     # Where, when the resident had said it before asking for a person.
     township: Place | None = None
     village: Place | None = None

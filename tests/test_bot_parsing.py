@@ -311,3 +311,27 @@ def test_speech_transcripts_keep_programmes_and_drop_hesitations_from_names():
     told = redact("嗯 我是那个杭埠镇青石村的 啊 我们村那个高龄津贴 我奶奶九十了 一直没拿到")
     assert "高龄津贴" in told.text and not told.found
     assert [f.original for f in redact("啊 留名吧 我叫 嗯 吴春生").found] == ["吴春生"]
+
+
+def test_the_words_anonymous_and_named_decide_over_hints():
+    """ "匿名，写名字又要被穿小鞋" was read as 留名 (the last hint won): a complainant unmasked."""
+    assert answer_anonymity("匿名，写名字又要被穿小鞋", None) == "anonymous"
+    assert answer_anonymity("匿名，但可以留电话", None) == "anonymous"
+    assert answer_anonymity("那…留名吧 你们保密就行 我叫钱小军", None) == "named"
+    assert answer_anonymity("恁们能保密吧？那就留名", None) == "named"
+    assert answer_anonymity("不用匿名", None) == "named"
+    assert answer_anonymity("我怕打击报复", None) == "anonymous"
+
+
+def test_read_back_corrections_of_name_and_phone():
+    from actions.details import corrected_name, corrected_phone, name_said
+
+    assert corrected_name("名字写错了，是张国福，福气的福，不是富贵的富") == "张国福"
+    assert corrected_name("不是张国富，是张国福", "张国富") == "张国福"
+    assert corrected_name("不是河湾村，是西风村", "张三") is None
+    assert corrected_phone("电话号码不对，尾号是6620，不是6602", "13805646602") == "13805646620"
+    assert corrected_phone("尾号不是6602，是6620", "13805646602") == "13805646620"
+    assert corrected_phone("电话是13805646620", None) == "13805646620"
+    assert corrected_phone("尾号是6620", None) is None
+    assert name_said("实名，我爸叫钱有田") == "钱有田"
+    assert name_said("我爸叫人打了") is None

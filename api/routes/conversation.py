@@ -79,6 +79,7 @@ def request_person(
         text=f"【请求人工服务】{body.reason}\n居民说：\n{said}",
         channel=body.channel.value,
         phone=body.phone,
+        name=None if body.anonymous else body.name,
         anonymous=body.anonymous,
         township=body.township,
         village=body.village,

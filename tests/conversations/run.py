@@ -47,13 +47,19 @@ SPLITS = {
 BLIND_SPLITS = frozenset({"heldout"})  # failures shown without transcript or checks
 
 
-def load_split(split: str, persona: str | None = None) -> list[tuple[str, Scenario]]:
-    """(folder, scenario) pairs of a split, optionally one persona only."""
+def load_split(
+    split: str, persona: str | None = None, ids: str | None = None
+) -> list[tuple[str, Scenario]]:
+    """(folder, scenario) pairs of a split, optionally one persona only, or only the ids that
+    start with a prefix (one new batch)."""
     pairs = []
     for folder in SPLITS[split]:
         for scenario in load_scenarios(HERE / folder, prefix=folder):
-            if persona is None or scenario.persona == persona:
-                pairs.append((folder, scenario))
+            if persona is not None and scenario.persona != persona:
+                continue
+            if ids is not None and not scenario.id.startswith(ids):
+                continue
+            pairs.append((folder, scenario))
     return pairs
 
 
@@ -155,6 +161,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options shared with `hotline bot test --conversations`."""
     p.add_argument("--split", choices=sorted(SPLITS), default="dev")
     p.add_argument("--persona", default=None, help="only this persona's scenarios")
+    p.add_argument("--ids", default=None, help="only scenarios whose id starts with this")
     p.add_argument(
         "--channel",
         default="web",
@@ -172,7 +179,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, stack: StackEndpoints | None) -> int:
     """Load, play, print. Only invalid scenario files or an unreachable stack give 2."""
     try:
-        pairs = load_split(args.split, args.persona)
+        pairs = load_split(args.split, args.persona, getattr(args, "ids", None))
     except ScenarioError as exc:
         print(f"invalid scenario: {exc}", file=sys.stderr)
         return 2
