@@ -161,9 +161,11 @@ def _who_is_calling(turn: Turn, text: str) -> bool:
 
 
 def _tells_a_matter(turn: Turn) -> bool:
-    """A matter the person will call back about, not yet on a case."""
+    """A matter the person will call back about, not yet on a case. Not on a call: the caller
+    is put through to a person at once, who asks."""
     return bool(
-        turn.slot("complaint_text")
+        turn.channel != "voice"
+        and turn.slot("complaint_text")
         and turn.slot("handoff_reason") in (ASKED_FOR_PERSON, NOT_UNDERSTOOD)
         and not turn.slot("filed_number")
     )

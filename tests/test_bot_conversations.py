@@ -209,21 +209,26 @@ def test_out_of_list_is_referred_and_still_recorded(stack, staff):
 def test_a_person_on_request_is_recorded(stack, staff):
     r = Resident(stack)
     assert "什么事" in r.say("我要转人工")  # one question first, for whoever calls back
-    assert "电话" in r.say("河湾村修路的钱被村长挪走了")
+    assert "匿名还是留名" in r.say("河湾村修路的钱被村长挪走了")
+    assert "名字" in r.say("留名")
+    assert "电话" in r.say("我叫周长林")
     reply = r.say(r.phone)
     assert "转给工作人员" in reply
     number = case_number_in(reply.replace("登记号", "登记号是"))
     stored = staff.get(f"/api/v1/cases/{number}").json()
     assert "请求人工服务" in stored["text"] and "修路的钱" in stored["text"]
     assert (stored["village"], stored["township"]) == ("河湾村", "城关镇")
+    assert stored["anonymous"] is False
     # Told without a village: asked once, before the phone, so the callback knows where.
     other = Resident(stack)
     other.say("我要转人工")
     assert "哪个村" in other.say("村里修路的钱被村长挪走了")
-    assert "电话" in other.say("柳树村")
+    assert "匿名还是留名" in other.say("柳树村")
+    assert "电话" in other.say("匿名，别让村里知道")
     reply = other.say(other.phone)
     told = case_number_in(reply.replace("登记号", "登记号是"))
     assert staff.get(f"/api/v1/cases/{told}").json()["village"] == "柳树村"
+    assert staff.get(f"/api/v1/cases/{told}").json()["anonymous"] is True
     history = staff.get(f"/api/v1/cases/{number}/history")
     actions = [h["action"] for h in history.json()] if history.status_code == 200 else []
     assert not actions or "handoff" in actions
