@@ -133,6 +133,7 @@ class DbRegistry(Registry):
                 **{key: model.metadata.get(key) for key in _FROM_MODEL},
                 "out_threshold": model.out_threshold,
                 "review_threshold": model.review_threshold,
+                "out_review_threshold": model.out_review_threshold,
                 "parent": self._active_in(session),
                 "evaluation": {},
                 "promoted_at": None,

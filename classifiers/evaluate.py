@@ -156,7 +156,7 @@ COVERAGE_HEADER = (
     f"{'split':<9} {'n':>5} {'acc':>6} {'OUTrec':>6} {'review':>6} {'unsure':>6} {'accP':>6}"
 )
 COVERAGE_LEGEND = (
-    "review: share sent to staff review (清单外 always, in-list items when unsure); "
+    "review: share sent to staff review (清单外 and in-list items when unsure); "
     "unsure: in-list but below the confidence threshold; accP: precision of the rest"
 )
 

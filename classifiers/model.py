@@ -45,9 +45,13 @@ MAX_TEXT_CHARS = 4000
 # Fewer Han characters than this cannot carry a decidable complaint ("村里的事", "有个事"): such
 # texts always go to a person, however confident the model is.
 MIN_AUTO_HAN_CHARS = 5
+# A 清单外 text needs more to be accepted without review: an opener ("我想说个情况", "你好，在吗")
+# is 清单外 to the model, yet it tells no matter a person could refer.
+MIN_AUTO_OUT_HAN_CHARS = 8
+NEVER = 1.01  # a review threshold no confidence reaches
 _NOT_HAN = re.compile("[^\u4e00-\u9fff]+")
-# A 清单外 prediction, however confident, goes to a person: staff refer it elsewhere
-# (清单外转办) from the review queue, and vague openers ("我想说个情况") are 清单外 too.
+# A 清单外 prediction is accepted without review only when it is as sure as an accepted item
+# (its own threshold, tuned apart): staff then refer it (清单外转办) from the assign queue.
 FORMAT_VERSION = 4  # 3: pinyin as syllable characters, no OUT floor; 4: no scikit-learn object
 
 
@@ -90,6 +94,9 @@ class TriageModel:
     scorer: CalibratedLinear
     out_threshold: float  # always 0.0 since issue 16 (no floor); kept for the registry's reports
     review_threshold: float
+    # 清单外 is a prediction of its own: at or above this confidence it is accepted without
+    # review (staff still refer it, from the assign queue). Models tuned before it: never (1.01).
+    out_review_threshold: float = NEVER
     metadata: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 
@@ -124,11 +131,10 @@ class TriageModel:
         order = np.argsort(proba)[::-1]
         top = [(classes[k], float(proba[k])) for k in order[:3]]
         best, confidence = top[0]
-        needs_review = bool(
-            best == OUT_CODE
-            or confidence < self.review_threshold
-            or len(_NOT_HAN.sub("", text)) < MIN_AUTO_HAN_CHARS
-        )
+        is_out = best == OUT_CODE
+        threshold = self.out_review_threshold if is_out else self.review_threshold
+        min_chars = MIN_AUTO_OUT_HAN_CHARS if is_out else MIN_AUTO_HAN_CHARS
+        needs_review = bool(confidence < threshold or len(_NOT_HAN.sub("", text)) < min_chars)
         terms = top_terms(row, self.scorer.coef[order[0]], self.feature_names, text)
         return Prediction(best, confidence, top, needs_review, terms)
 
@@ -237,13 +243,27 @@ def _jobs(folds: StratifiedKFold) -> int:
     return max(1, min(folds.get_n_splits(), len(os.sched_getaffinity(0))))
 
 
+def lowest_precise_threshold(
+    conf: np.ndarray, correct: np.ndarray, target_precision: float
+) -> float:
+    """The lowest confidence at which predictions accepted without review are at least
+    ``target_precision`` precise; NEVER when no threshold reaches it."""
+    for t in np.round(np.arange(0.2, 1.0, 0.01), 2):
+        accepted = conf >= t
+        if accepted.sum() and correct[accepted].mean() >= target_precision:
+            return float(t)
+    return NEVER
+
+
 def choose_thresholds(
     labels: np.ndarray, proba: np.ndarray, classes: list[str], target_precision: float
-) -> tuple[float, float, dict]:
-    """Pick the review threshold from cross-validated probabilities: the lowest confidence at
-    which the in-list predictions accepted without review are at least ``target_precision``
-    precise (清单外 predictions always go to a person). There is no out-of-list floor (0.0):
-    an unsure text keeps its most likely item and goes to review."""
+) -> tuple[float, float, float, dict]:
+    """Pick the review thresholds from cross-validated probabilities: for in-list items and for
+    清单外 apart, the lowest confidence at which what is accepted without review is at least
+    ``target_precision`` precise (so the two together are too). There is no out-of-list floor
+    (0.0): an unsure text keeps its most likely item and goes to review.
+
+    Returns (out floor, in-list review threshold, 清单外 review threshold, report)."""
     from sklearn.metrics import f1_score
 
     out_index = classes.index(OUT_CODE)
@@ -251,13 +271,9 @@ def choose_thresholds(
     conf = proba.max(axis=1)
     correct = pred == labels
     in_list = pred != out_index
-    review_threshold = 1.0
-    for t in np.round(np.arange(0.2, 1.0, 0.01), 2):
-        accepted = (conf >= t) & in_list
-        if accepted.sum() and correct[accepted].mean() >= target_precision:
-            review_threshold = float(t)
-            break
-    accepted = (conf >= review_threshold) & in_list
+    review_threshold = lowest_precise_threshold(conf[in_list], correct[in_list], target_precision)
+    out_threshold = lowest_precise_threshold(conf[~in_list], correct[~in_list], target_precision)
+    accepted = np.where(in_list, conf >= review_threshold, conf >= out_threshold)
     report = {
         "cv_accuracy": float(correct.mean()),
         "cv_macro_f1": float(f1_score(labels, pred, average="macro")),
@@ -269,7 +285,7 @@ def choose_thresholds(
     is_out = labels == out_index
     if is_out.any():
         report["cv_out_recall"] = float((pred[is_out] == out_index).mean())
-    return 0.0, review_threshold, report
+    return 0.0, review_threshold, out_threshold, report
 
 
 def train_model(
@@ -299,7 +315,7 @@ def train_model(
         _estimator(params), matrix, y, cv=folds, method="predict_proba", n_jobs=_jobs(folds)
     )
     label_index = np.searchsorted(classes, y)
-    out_t, review_t, report = choose_thresholds(
+    out_t, review_t, out_review_t, report = choose_thresholds(
         label_index, proba, classes, params.review_precision
     )
     classifier = _estimator(params).fit(matrix, y)
@@ -321,4 +337,4 @@ def train_model(
         space.transform(normalized[:200]).toarray(), matrix[:200].toarray(), atol=1e-6
     ):
         raise AssertionError("the fast tf-idf rows disagree with scikit-learn")
-    return TriageModel(space, scorer, out_t, review_t, meta)
+    return TriageModel(space, scorer, out_t, review_t, out_review_t, meta)

@@ -150,6 +150,7 @@ class Registry:
             **{key: model.metadata.get(key) for key in _FROM_MODEL},
             "out_threshold": model.out_threshold,
             "review_threshold": model.review_threshold,
+            "out_review_threshold": model.out_review_threshold,
             "parent": self.active(),
             "evaluation": {},
             "promoted_at": None,

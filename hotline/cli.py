@@ -95,7 +95,10 @@ def _coverage_table(args: argparse.Namespace, model, scored: dict | None = None)
     from classifiers.corpus import HELD_OUT_SPLITS
     from classifiers.evaluate import COVERAGE_HEADER, COVERAGE_LEGEND, coverage_row, cv_summary
 
-    print(f"coverage against precision (review below confidence {model.review_threshold}):")
+    print(
+        f"coverage against precision (review below confidence {model.review_threshold}, "
+        f"清单外 below {model.out_review_threshold}):"
+    )
     print(COVERAGE_HEADER)
     print(coverage_row("train-cv", model.metadata.get("n_examples", 0), cv_summary(model.metadata)))
     if scored is None:

@@ -124,6 +124,7 @@ def _print_training(model) -> None:
         f"trained on {meta['n_examples']} examples, {meta['n_features']} features in "
         f"{meta['train_seconds']} s; cross-validated accuracy {meta['cv_accuracy']:.3f}, "
         f"macro-F1 {meta['cv_macro_f1']:.3f}; review below {model.review_threshold} "
+        f"(清单外 below {model.out_review_threshold}) "
         f"(cross-validated: {meta.get('cv_review_share', 0):.1%} to review, accepted "
         f"{meta.get('cv_auto_accept_precision') or 0:.3f} precise)"
     )

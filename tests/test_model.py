@@ -64,10 +64,13 @@ def test_clear_cases_including_speech_errors(model, text, code):
     assert model.predict_one(text).category == code
 
 
-def test_out_of_list_always_goes_to_a_person(model):
-    pred = model.predict_one("我在网上买的电饭锅坏了商家不给退")
-    assert pred.category == OUT_CODE == pred.top[0][0]
-    assert pred.needs_review
+def test_out_of_list_is_accepted_only_when_sure(model):
+    sure = model.predict_one("我在网上买的电饭锅坏了商家不给退")
+    assert sure.category == OUT_CODE == sure.top[0][0]
+    assert sure.confidence >= model.out_review_threshold and not sure.needs_review
+    terse = model.predict_one("隔壁装修太吵了")  # sure, but too little to refer: a person looks
+    assert terse.category == OUT_CODE and terse.confidence >= model.out_review_threshold
+    assert terse.needs_review
 
 
 def test_fast_transform_equals_scikit_learns(test_examples):

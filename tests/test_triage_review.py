@@ -48,10 +48,26 @@ def test_an_unsure_in_list_text_keeps_its_item_and_goes_to_review(model):
 
 def test_out_of_list_is_a_prediction_of_its_own(model):
     text = "隔壁家的狗天天半夜叫，吵得一家老小睡不着觉"
-    sure = _decide(model, {OUT_CODE: 0.95}, text)
-    assert sure.category == OUT_CODE and sure.needs_review  # staff refer it: 清单外转办
-    unsure = _decide(model, {OUT_CODE: 0.35, "S33": 0.30}, text)
+    threshold = model.out_review_threshold
+    assert 0.2 <= threshold < 1.0  # tuned on the training split's 清单外 examples
+    sure = _decide(model, {OUT_CODE: threshold}, text)
+    assert sure.category == OUT_CODE and not sure.needs_review  # staff refer it from 待分派
+    unsure = _decide(model, {OUT_CODE: threshold - 0.02, "S33": 0.30}, text)
     assert unsure.category == OUT_CODE and unsure.needs_review
+
+
+def test_a_model_tuned_before_out_thresholds_sends_every_out_to_review(tmp_path, model):
+    import joblib
+
+    path = tmp_path / "old.joblib"
+    model.save(path)
+    state = joblib.load(path)
+    del state["out_review_threshold"]
+    joblib.dump(state, path)
+    old = type(model).load(path)
+    text = "隔壁家的狗天天半夜叫，吵得一家老小睡不着觉"
+    assert _decide(old, {OUT_CODE: 0.999}, text).needs_review
+    assert not _decide(old, {"S24": 0.999}, "村里新修的水泥路半年就开裂了").needs_review
 
 
 def test_confident_predictions_are_accepted_and_short_texts_never(model):
@@ -73,7 +89,7 @@ def test_no_prediction_is_ever_out_of_list_unless_out_is_its_top(model, test_exa
     assert in_list_unsure, "the test split has unsure in-list texts; they keep their item"
 
 
-def test_review_threshold_meets_the_precision_asked_for():
+def test_review_thresholds_meet_the_precision_asked_for():
     rng = np.random.default_rng(3)
     n, k = 2000, 5
     labels = rng.integers(0, k, n)
@@ -84,15 +100,22 @@ def test_review_threshold_meets_the_precision_asked_for():
     proba = np.full((n, k), 0.0)
     proba[np.arange(n), predicted] = confidence
     proba[np.arange(n), (predicted + 2) % k] = 1 - confidence
-    classes = ["A", "B", "C", "D", OUT_CODE]  # index 4: predictions of it always go to review
-    floor, threshold, report = choose_thresholds(labels, proba, classes, 0.95)
+    classes = ["A", "B", "C", "D", OUT_CODE]  # index 4: 清单外, with a threshold of its own
+    floor, threshold, out_threshold, report = choose_thresholds(labels, proba, classes, 0.95)
     assert floor == 0.0
-    accepted = (proba.max(axis=1) >= threshold) & (predicted != 4)
-    assert (predicted[accepted] == labels[accepted]).mean() >= 0.95
+    is_out = predicted == 4
+    accepted = np.where(is_out, confidence >= out_threshold, confidence >= threshold)
+    assert (predicted[accepted & ~is_out] == labels[accepted & ~is_out]).mean() >= 0.95
+    assert (predicted[accepted & is_out] == labels[accepted & is_out]).mean() >= 0.95
+    assert (accepted & is_out).any()  # confident 清单外 is accepted like an item
     assert report["cv_review_share"] == 1 - accepted.mean()
     assert 0 < report["cv_review_share"] < 1
-    _, lower, _ = choose_thresholds(labels, proba, classes, 0.80)
-    assert lower < threshold  # asking for less precision sends less to review
+    _, lower, out_lower, _ = choose_thresholds(labels, proba, classes, 0.80)
+    assert lower < threshold and out_lower < out_threshold  # less precision, less review
+    # 清单外 predictions that are never precise enough are never accepted.
+    wrong_out = np.where(is_out, 0, labels)
+    _, _, never, _ = choose_thresholds(wrong_out, proba, classes, 0.95)
+    assert never > 1.0
 
 
 def test_an_unsure_case_lands_in_the_review_queue_with_its_top_three(tmp_path, model, taxonomy):
