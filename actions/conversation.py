@@ -30,6 +30,7 @@ FILING_SLOTS = (
     "township_asked",
     "anonymity",
     "name",
+    "person_wanted",  # a person was asked for, but no phone left to call back
 )
 
 

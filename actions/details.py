@@ -38,7 +38,9 @@ _NAME_LEAD = re.compile(
     r"我叫|俺叫|我是|俺是|我姓名|名字叫|名字是|叫|姓名|我的名字是|就叫)[:：]?"
 )
 _BARE_NAME = re.compile(r"^[\u4e00-\u9fa5]{2,4}$")
-_NOT_A_NAME = re.compile(r"不|没|了|匿名|留名|知道|晓得|说|村|镇|乡|组|电话|好的|可以|是的|对")
+_NOT_A_NAME = re.compile(
+    r"不|没|了|匿名|留名|知道|晓得|说|村|镇|乡|组|电话|好的|可以|是的|对|姓|我|网格"
+)
 
 
 # The words 匿名/留名/实名 themselves (with their negations) decide over what only hints at a
@@ -58,6 +60,17 @@ def _explicit_choice(text: str) -> str | None:
         "anonymous" if m.group("anonymous") else "named" for m in _EXPLICIT.finditer(statement)
     ]
     return choices[-1] if choices else None
+
+
+_SETTLED = re.compile(r"(?:就|那)(?:还是)?(?:匿名|留名|实名)")
+
+
+def settled_after_question(text: str) -> str | None:
+    """The choice a resident makes in the same breath as a question about anonymity, on the
+    condition the answer meets ("村里看得到不？看不到的话就匿名"): the explanation says the
+    village never sees it, so the choice stands. Only a choice marked 就/那 counts."""
+    statement = _QUESTION_CLAUSE.sub("＿", text)
+    return _explicit_choice(text) if _SETTLED.search(statement) else None
 
 
 def answer_anonymity(text: str, intent: str | None) -> str | None:
@@ -82,13 +95,49 @@ def answer_anonymity(text: str, intent: str | None) -> str | None:
     return None
 
 
+# How a character is spelled out on the phone: 多余的余, 福气的福, 弓长张, 木子李.
+_SPELLED = re.compile(
+    r"[\u4e00-\u9fa5]{1,3}的([\u4e00-\u9fa5])(?![\u4e00-\u9fa5])|"
+    r"弓长张|立早章|木子李|耳东陈|口天吴|双木林|古月胡|草头黄|言午许|干钩于|禾呈程|三横王|人可何|"
+    r"木易杨|子小孙|走肖赵"
+)
+_SURNAME_FIRST = re.compile(r"(?:我|俺)?姓([\u4e00-\u9fa5])[，,。\s]*(?:叫)?(?=\1)")
+
+
+def without_spelling(text: str) -> str:
+    """A name answer without the spelling of its characters ("我是多余的余，余兴旺" → "我是，
+    余兴旺") and without a surname said before the full name ("我姓余，余兴旺" → "余兴旺")."""
+
+    def spelled(match: re.Match) -> str:
+        whole, char = match.group(0), match.group(1)
+        return "，" if char is None or char in whole[:-1] else whole
+
+    return _SURNAME_FIRST.sub("", _SPELLED.sub(spelled, text))
+
+
 def answer_name(text: str) -> str | None:
     """A name given as the whole answer to "您叫什么名字？" ('王秀英', '我叫王秀英')."""
+    text = without_spelling(text)
+    if len(parts := [p for p in re.split(r"[\s，。,.!！?？]+", text) if p]) > 1:
+        # "我是，余兴旺" (its spelling taken out): one name, and nothing else but a word or two.
+        named = [name for p in parts if (name := answer_name(p))]
+        rest = [p for p in parts if not answer_name(p)]
+        if len(named) == 1 and all(len(p) <= 2 for p in rest):
+            return named[0]
+        return None
     bare = re.sub(r"[\s，。,.!！?？的吧呀啊]+", "", text)
     bare = _NAME_LEAD.sub("", bare)
     if _BARE_NAME.match(bare) and not _NOT_A_NAME.search(bare):
         return bare
     return None
+
+
+def better_name(found: str | None, whole: str | None) -> str | None:
+    """Of the name the entity finder found and the name the whole answer is, the answer's when
+    one holds the other ("余" in "我姓余，余兴旺"; "字黄丽萍" of "留名字，黄丽萍")."""
+    if whole and (not found or whole in found or found in whole):
+        return whole
+    return found
 
 
 def gives_name(text: str) -> bool:
@@ -113,12 +162,17 @@ def corrected_name(text: str, current: str | None = None) -> str | None:
     """The name in a read-back correction ("名字写错了，是张国福，福气的福，不是富贵的富";
     "不是张国富，是张国福" when the name read back was 张国富)."""
     about_name = re.search(r"名字|名|姓", text)
+    text = without_spelling(text)
     for match in _CORRECTED_NAME.finditer(text):
         name = match.group(1)
         if _NOT_A_NAME.search(name) or re.search(r"写错|错了|名字", name):
             continue
         if about_name or (current and name != current and name[0] == current[0]):
             return name
+    if about_name:  # "名字你别写成干钩于了，我是多余的余，余兴旺": the last clause that is a name
+        for part in reversed(re.split(r"[\s，。,.!！?？]+", text)):
+            if part and (name := answer_name(part)) and name != current:
+                return name
     return None
 
 

@@ -17,11 +17,13 @@ from actions.details import (
     answer_anonymity,
     answer_name,
     answer_phone,
+    better_name,
     corrected_name,
     corrected_phone,
     digit_count,
     gives_name,
     name_said,
+    settled_after_question,
 )
 from actions.helpdesk import policy
 from actions.meaning import (
@@ -212,6 +214,8 @@ async def on_message(turn: Turn) -> None:
         turn.say("utter_greet_again")  # back after a pause: the open question comes again
     elif text and (asks_about_anonymity(text) or "匿名" in text) and is_question(text):
         turn.say("utter_explain_anonymity")
+        if requested == "anonymity" and settled_after_question(text):
+            await _answer_anonymity(turn, text, await _details(text))
     elif text and asks_if_handled(text):
         name = turn.slot("category_name")
         if name and turn.slot("category") != "OUT":
@@ -361,8 +365,8 @@ async def _answer_anonymity(turn: Turn, text: str, understood: dict) -> bool:
         return False
     turn.set(anonymity=wish)
     if wish == "named":
-        after = re.sub(r"^.*?(?:留名|实名|写我名字)[，,。 ]*", "", text)
-        name = understood.get("name") or answer_name(after) or name_said(text)
+        after = re.sub(r"^.*?(?:留名字?|留个名字?|实名|写我?名字)[，,。 ]*", "", text)
+        name = better_name(understood.get("name"), answer_name(after)) or name_said(text)
         if name:
             turn.set(name=name)
     take_details(turn, text, {**understood, "place": understood.get("place"), "name": None})
@@ -373,7 +377,7 @@ async def _answer_name(turn: Turn, text: str, understood: dict) -> bool:
     if answer_anonymity(text, None) == "anonymous" or re.search(r"不说|不留|不想|不告诉", text):
         turn.set(anonymity="anonymous")
         return True
-    name = understood.get("name") or answer_name(text)
+    name = better_name(understood.get("name"), answer_name(text))
     if name is None:
         if _PUTS_OFF_NAME.search(text) and not is_question(text):
             turn.set(anonymity="anonymous")  # "你先记下来，记完再说": filed safe, as 匿名
@@ -579,6 +583,15 @@ async def correct(turn: Turn, text: str) -> None:
         changed = True
     understood = await _details(text, answers_place=han_count(text) <= 8)
     place = understood.get("place")
+    current = turn.slot("village")
+    stem = re.sub(r"(?:村|社区)$", "", current or "")
+    if len(stem) >= 2 and stem in text and (not place or place.get("village") == current):
+        # "张庄是我娘家，我说顺嘴了，出事的是挨着张庄那个，周营": the place read back is named
+        # as the wrong one; the one corrected to is the other, said bare as an answer would be.
+        rest = text.replace(current or "", "，").replace(stem, "，")
+        other = (await _details(rest, answers_place=True)).get("place")
+        if other and other.get("village") and other.get("village") != current:
+            place = other
     if place and (place.get("village") or place.get("township")):
         if not place.get("village"):
             turn.set(village=None)
@@ -634,6 +647,7 @@ async def file(turn: Turn) -> None:
         "village_group": turn.slot("village_group"),
         "village_flagged": bool(village and village != NOT_SAID and not turn.slot("village_known")),
         "resident_category": confirmed,
+        "asked_for_person": bool(turn.slot("person_wanted")),
         "idempotency_key": _key(turn, text),
     }
     try:

@@ -126,6 +126,17 @@ async def handoff_message(turn: Turn) -> None:
         await _place_in(turn, text)
     if phone in (None, "none"):
         refused = han_count(text) <= 8 and answer_phone(text, None) == "none"
+        if asked and refused and han_count(turn.slot("complaint_text") or "") >= 8:
+            # A matter told is never lost for want of a phone: it is filed (匿名 unless 留名
+            # was chosen), with the request for a person in its history.
+            from actions import filing  # filing answers policy questions through this module
+
+            turn.say("utter_handoff_no_phone_filing")
+            if turn.slot("anonymity") is None:
+                turn.set(anonymity="anonymous")
+            turn.set(task="file", phone="none", person_wanted=True, requested_slot=None)
+            await filing.next_step(turn)
+            return
         if asked and refused:
             turn.say("utter_handoff_no_phone")
             turn.set(task=None, requested_slot=None)

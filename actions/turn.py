@@ -23,6 +23,7 @@ from actions.meaning import (
     asks_status,
     finished_words,
     is_bare_request,
+    is_filler,
     is_no,
     is_question,
     is_yes,
@@ -161,6 +162,18 @@ async def fresh(turn: Turn) -> None:
     if named_item and how_to and not number and not rating_in(text) and not tells_wrongdoing(text):
         helpdesk.policy(turn, named_item)
         return
+    if is_filler(text) and not is_yes(text) and not number:
+        helpdesk.greet(turn)  # "那个", "喂喂": the resident is about to speak; no case number
+        return
+    understood = None
+    if only_upset(text) and not number and not named_item:
+        # "妈的 这还有没有王法了", "气死我了，还讲不讲理了": no question about a policy or a
+        # case (whatever the intent model says): feelings first, the matter next.
+        understood = await _understand(text)
+        if not tells_story(text, understood.get("category"), understood.get("confidence")):
+            turn.say("utter_calm_down")
+            await filing.start(turn, understood, tells=False)
+            return
     if number or intent == "check_case" or (asks_status(text) and han_count(text) <= 16):
         await lookup.start_status(turn)
         return
@@ -173,7 +186,7 @@ async def fresh(turn: Turn) -> None:
     if intent == "greet" and han_count(text) <= 8 and not is_bare_request(text):
         helpdesk.greet(turn)
         return
-    understood = await _understand(text)
+    understood = understood or await _understand(text)
     if asks_about_anonymity(text) or (
         "匿名" in text and is_question(text) and han_count(text) <= 20
     ):
@@ -197,10 +210,6 @@ async def fresh(turn: Turn) -> None:
         return
     if story or intent in _STORY_INTENTS or is_bare_request(without_intro(text)):
         await filing.start(turn, understood)
-        return
-    if only_upset(text):
-        turn.say("utter_calm_down")  # "气死我了": "别着急，您慢慢说" and the story asked
-        await filing.start(turn, understood, tells=False)
         return
     if asks_can_report(text):
         await filing.start(turn, understood, tells=False)  # "可以，您请说"

@@ -81,6 +81,10 @@ class ComplaintIn(Strict):
         None,
         description="事项代码：居民在机器人复述时确认或更正的事项；立即分类，并留给工作人员审核",
     )
+    asked_for_person: bool = Field(
+        False,
+        description="居民要过人工但没留电话：记入案件经过，工作人员无法回电，居民来访时可对上",
+    )
 
 
 class HandoffIn(Strict):

@@ -287,6 +287,8 @@ def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Plac
                     continue  # "是说好的收益年底分给大家村…": a clause, not a name
                 unknown = name + match.group(2)
                 break
+        if unknown is None and answer and not whole:
+            unknown = _named_alone(text, gazetteer)  # "蔡家岗村，乡镇我搞不清，反正就叫…"
     if village is None and answer:
         for word in [core, *re.split(r"[\s，。,.、]+", text)]:
             word = _ANSWER_NOISE.sub("", _FILLER.sub("", word))
@@ -318,6 +320,18 @@ def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Plac
         return Place(township=township.name, group=group, said="".join(said))
     if group and answer:
         return Place(group=group, said=group)
+    return None
+
+
+def _named_alone(text: str, gazetteer: Gazetteer) -> str | None:
+    """A village we do not know, said as a clause of its own in an answer to "哪个村？"."""
+    for clause in re.split(r"[\s，。,.、!！?？；;]+", text):
+        core = _ANSWER_NOISE.sub("", clause)
+        match = _SUFFIXED.fullmatch(core)
+        if match and (name := _clean_unknown(match.group(1))):
+            name = _without_township(name, gazetteer)
+            if 2 <= len(name) <= 4:
+                return name + match.group(2)
     return None
 
 

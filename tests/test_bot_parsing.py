@@ -323,6 +323,29 @@ def test_the_words_anonymous_and_named_decide_over_hints():
     assert answer_anonymity("我怕打击报复", None) == "anonymous"
 
 
+def test_a_choice_said_with_a_question_about_anonymity_stands():
+    """Asked and decided at once: the explanation answers the question, the choice is taken
+    (before, the question was explained and asked again, and the resident repeated it all)."""
+    from actions.details import settled_after_question
+
+    both = "匿名是不是就是你们不晓得我是谁？村里看得到不？看不到的话就匿名，留个电话"
+    assert settled_after_question(both) == "anonymous"
+    assert settled_after_question("能保密吗？那就留名") == "named"
+    assert settled_after_question("匿名的话村里会知道吗？") is None
+    assert settled_after_question("要是匿名的话，你们咋联系我？") is None
+
+
+def test_a_name_spelled_out_is_the_name_not_the_spelling():
+    """ "我姓余，余兴旺" was filed as 余, and "我是多余的余，余兴旺" corrected it to 多余."""
+    from actions.details import corrected_name
+
+    assert answer_name("我姓余，余兴旺") == "余兴旺"
+    assert answer_name("我是多余的余，余兴旺") == "余兴旺"
+    assert answer_name("弓长张，张国福") == "张国福"
+    assert answer_name("姓余") is None
+    assert corrected_name("名字你别写成干钩于了，我是多余的余，余兴旺", "余") == "余兴旺"
+
+
 def test_read_back_corrections_of_name_and_phone():
     from actions.details import corrected_name, corrected_phone, name_said
 

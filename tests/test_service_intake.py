@@ -181,6 +181,22 @@ def test_anonymous_complaint_keeps_no_name(service):
     assert contact["anonymous"] is True and contact["name"] is None
 
 
+def test_a_person_asked_for_without_a_phone_is_kept_in_the_case_history(service):
+    """An anonymous resident who wanted a person but left no phone: the matter is filed, and
+    staff see the request for a person (no callback is possible); a plain filing has none."""
+    sup = service.client(service.login("sup", "sup-pass-1"))
+    wanted = _file(
+        service, text="东门社区的路灯坏了大半年，维护费年年拨", anonymous=True, asked_for_person=True
+    )
+    plain = _file(service, text="东门社区的垃圾箱坏了没人修，清运费年年拨", anonymous=True)
+    assert wanted.status_code == plain.status_code == 201
+    history = sup.get(f"/api/v1/cases/{wanted.json()['number']}").json()["history"]
+    notes = [h["note"] for h in history if h["action"] == "handoff"]
+    assert notes == ["居民请求人工服务，但没留电话，无法回电"]
+    history = sup.get(f"/api/v1/cases/{plain.json()['number']}").json()["history"]
+    assert not [h for h in history if h["action"] == "handoff"]
+
+
 def test_a_name_left_on_an_earlier_case_never_reaches_an_anonymous_one(service):
     """The reporter is found by phone: the same resident files once named, then anonymously."""
     sup = service.client(service.login("sup", "sup-pass-1"))

@@ -14,6 +14,7 @@ from api.auth import Role
 from api.clean import clean_line
 from api.context import ServiceContext
 from api.db import committing
+from api.history import record
 from api.intake import IdempotencyConflict, accept
 from api.models import Case, User
 from api.outbox import queue_receipt, sms_number
@@ -40,6 +41,7 @@ _STAFF_CHANNELS = {
 # Channels on which the resident gets a text receipt with the case number: they spoke or
 # texted and saw no screen, or a grid worker filed for them.
 RECEIPT_CHANNELS = {Channel.VOICE, Channel.SMS, Channel.GRID_WORKER}
+NO_PHONE_HANDOFF = "居民请求人工服务，但没留电话，无法回电"
 
 
 @router.post("/complaints", status_code=201, response_model=ComplaintAccepted)
@@ -120,6 +122,10 @@ def receive(
         )
     except IdempotencyConflict as exc:
         raise HTTPException(409, "这个幂等键已用于另一条不同内容的投诉") from exc
+    if created and body.asked_for_person:
+        with context.sessions() as session, committing(session):
+            stored = session.get(Case, case.id)
+            record(session, stored, "resident", "handoff", NO_PHONE_HANDOFF)
     if created and not classify_now:
         wake()
     elif created:

@@ -890,8 +890,9 @@ class Simulator:
             if seen.turns >= cap:
                 break
             say(text, "says")
-        # Answer what is asked; once nothing is and the goal is reached, say the `then`
-        # messages and keep answering (a repeat complaint is asked its details again).
+        # Answer what is asked; once nothing is, say the `then` messages (after the goal, or as
+        # the way to it: a person asked for after filing) and keep answering (a repeat complaint
+        # is asked its details again).
         state = ResidentState()
         then_said = False
         while True:
@@ -907,7 +908,9 @@ class Simulator:
                 break
             if not self._goal_reached(scenario, staff, slots, replies, setup_number):
                 transcript.append(Line("harness", "nothing asked and the goal is not reached"))
-                break
+                if not scenario.then:
+                    break
+                # The `then` messages may be what reaches it ("登记完了是吧，能转个人吗").
             if not scenario.then:
                 break
             for text in scenario.then:
