@@ -630,11 +630,28 @@ def _key(turn: Turn, text: str) -> str:
     return "bot-" + hashlib.sha256(f"{turn.sender}\n{text}".encode()).hexdigest()[:40]
 
 
-async def file(turn: Turn) -> None:
+async def call_ended(turn: Turn) -> None:
+    """The caller hung up while a complaint was being taken. A matter told is filed as said:
+    匿名 unless 留名 (and a name) was chosen, the item only if the resident named it, marked as
+    not read back; the case service texts the receipt to the caller's number."""
+    if turn.slot("task") != "file" or han_count(turn.slot("complaint_text") or "") < 8:
+        return
+    if turn.slot("anonymity") != "named" or not turn.slot("name"):
+        turn.set(anonymity="anonymous")
+    if turn.slot("phone") is None and turn.channel_phone:
+        turn.set(phone=turn.channel_phone)  # the number called from, as a filing by phone has
+    await file(turn, read_back=False)
+
+
+async def file(turn: Turn, read_back: bool = True) -> None:
+    """File the complaint; ``read_back`` is False when the resident never heard the read-back
+    (the call ended first): then only an item they named themselves is theirs."""
     text = turn.slot("complaint_text") or ""
     village = turn.slot("village")
     confirmed = turn.slot("resident_category") or turn.slot("category")
-    if _unsure_out(turn):
+    if not read_back:
+        confirmed = turn.slot("resident_category")
+    elif _unsure_out(turn):
         confirmed = None
     payload: dict[str, Any] = {
         "text": text,
@@ -648,6 +665,7 @@ async def file(turn: Turn) -> None:
         "village_flagged": bool(village and village != NOT_SAID and not turn.slot("village_known")),
         "resident_category": confirmed,
         "asked_for_person": bool(turn.slot("person_wanted")),
+        "not_read_back": not read_back,
         "idempotency_key": _key(turn, text),
     }
     try:

@@ -76,6 +76,9 @@ def turn_from(tracker: Tracker) -> Turn:
 async def route(turn: Turn) -> None:
     text, intent = turn.content, turn.intent
     awaiting, task = turn.slot("awaiting"), turn.slot("task")
+    if turn.metadata.get("call_ended"):
+        await filing.call_ended(turn)
+        return
     if wants_person(text) or (intent == "ask_human" and (turn.is_command or han_count(text) <= 12)):
         await helpdesk.start_handoff(turn, helpdesk.ASKED_FOR_PERSON)
         return

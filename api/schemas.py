@@ -85,6 +85,10 @@ class ComplaintIn(Strict):
         False,
         description="居民要过人工但没留电话：记入案件经过，工作人员无法回电，居民来访时可对上",
     )
+    not_read_back: bool = Field(
+        False,
+        description="居民没听完复述就挂断了：按已说的内容登记，记入案件经过，请工作人员核实",
+    )
 
 
 class HandoffIn(Strict):

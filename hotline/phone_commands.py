@@ -52,6 +52,7 @@ def prepare_line(env: Mapping[str, str]) -> list[str]:
         where = public.rstrip("/") if public else "http://<本机公网地址>:5005"
         lines.append("电话和短信：已配置 TWILIO_AUTH_TOKEN，只接受 Twilio 签名的请求。")
         lines.append(f"  语音 webhook：{where}{VOICE_PATH}")
+        lines.append(f"  通话状态回调（Call status changes）：{where}{VOICE_PATH}?step=status")
         lines.append(f"  短信 webhook：{where}{SMS_PATH}")
         if not public:
             lines.append("  在代理之后运行时请设置 HOTLINE_PUBLIC_URL（Twilio 按公网地址签名）。")
@@ -186,9 +187,10 @@ def _caller_input(line: str, gather: ET.Element) -> dict[str, str]:
     return {"SpeechResult": text, "Confidence": "0.9"}
 
 
-def play_call(line: Line, phone: str, stream: TextIO = sys.stdin) -> int:
+def play_call(line: Line, phone: str, stream: TextIO = sys.stdin, outbox: bool = True) -> int:
     call_sid = "CA" + secrets.token_hex(16)
     base = {"CallSid": call_sid, "From": phone, "To": HOTLINE_NUMBER, "CallStatus": "in-progress"}
+    read_outbox = _outbox_reader(phone) if outbox else None
     print(f"[来电 {phone} → 热线]")
     r = line.post(VOICE_PATH, base)
     inputs = _lines(stream, "来电人> ")
@@ -197,11 +199,11 @@ def play_call(line: Line, phone: str, stream: TextIO = sys.stdin) -> int:
             return _fail(r)
         waiting = show_twiml(ET.fromstring(r.text))
         if waiting is None:
-            return 0
+            return _call_ended(line, base, read_outbox)
         said = next(inputs, None)
         if said is None:
             print("[来电人挂机]")
-            return 0
+            return _call_ended(line, base, read_outbox)
         if waiting.tag == "Record":
             form = {
                 **base,
@@ -213,6 +215,17 @@ def play_call(line: Line, phone: str, stream: TextIO = sys.stdin) -> int:
         else:
             form = {**base, **_caller_input(said, waiting)}
         r = line.post(waiting.get("action") or VOICE_PATH, form)
+
+
+def _call_ended(line: Line, base: dict[str, str], read_outbox) -> int:
+    """The status callback Twilio posts when a call ends, then what the service texted."""
+    r = line.post(VOICE_PATH + "?step=status", {**base, "CallStatus": "completed"})
+    if r.status_code >= 300:
+        return _fail(r)
+    for status, body in read_outbox() if read_outbox else []:
+        how = "仅记录，未配置发送" if status == "recorded" else status
+        print(f"  [案件服务发出的短信（{how}）]：{body}")
+    return 0
 
 
 # -- texts -------------------------------------------------------------------------------------

@@ -204,6 +204,46 @@ def test_zero_reaches_a_person_at_the_anonymity_question(stack):
     assert "人工" in said or "工作人员" in said, said
 
 
+def test_a_caller_who_hangs_up_mid_filing_loses_nothing(stack):
+    """Hung up at the phone question, before the read-back: the status callback files what was
+    said (匿名, marked as not read back), the receipt is texted once, a resent callback files
+    nothing more, and a call that ended with nothing told files nothing."""
+    caller = Caller(stack)
+    caller.call()
+    caller.say("村里修水渠的钱拨下来两年了 渠到现在一锹土都没挖 村主任说钱先垫了别的")
+    assert "匿名请按1" in spoken(caller.say("柳树村"))
+    status = {
+        "CallSid": caller.call_sid,
+        "From": f"+86{caller.phone}",
+        "To": HOTLINE_NUMBER,
+        "CallStatus": "completed",
+        "CallDuration": "48",
+    }
+    path = "/webhooks/hotline_voice/webhook?step=status"
+    assert caller.signed_post(path, status).status_code < 300
+    assert caller.signed_post(path, status).status_code < 300  # Twilio retries
+    receipts = texts_to(stack, caller.phone)
+    assert [kind for kind, _ in receipts] == ["receipt"]
+    number = re.search(r"案件号(\d{8})", receipts[0][1])[1]
+    with admin(stack) as staff:
+        case = staff.get(f"/api/v1/cases/{number}").json()
+        contact = staff.get(f"/api/v1/cases/{number}/contact").json()
+    assert "水渠" in case["text"] and case["village"] == "柳树村"
+    assert contact["anonymous"] is True and contact["name"] is None
+    assert [h["action"] for h in case["history"]].count("not_read_back") == 1
+    quiet = Caller(stack)
+    quiet.call()
+    assert (
+        quiet.signed_post(
+            path, {**status, "CallSid": quiet.call_sid, "From": f"+86{quiet.phone}"}
+        ).status_code
+        < 300
+    )
+    assert texts_to(stack, quiet.phone) == []
+    unsigned = httpx.post(stack.rasa_url + path, data=status)
+    assert unsigned.status_code == 403
+
+
 def test_status_by_keypad(stack):
     filer = Caller(stack)
     filer.call()
@@ -392,7 +432,7 @@ def test_hotline_phone_plays_a_call_and_texts(stack, capsys):
 
     line = Line(stack.rasa_url, AUTH_TOKEN)
     phone = "+86139" + "".join(secrets.choice("0123456789") for _ in range(8))
-    assert play_call(line, phone, io.StringIO("2\n\n*\n0\n")) == 0
+    assert play_call(line, phone, io.StringIO("2\n\n*\n0\n"), outbox=False) == 0
     out = capsys.readouterr().out
     assert "来电人> 2" in out and "[按键" in out and "井号" in out
     assert "[挂断]" in out or "[转接人工" in out or "人工" in out

@@ -185,9 +185,8 @@ def test_a_person_asked_for_without_a_phone_is_kept_in_the_case_history(service)
     """An anonymous resident who wanted a person but left no phone: the matter is filed, and
     staff see the request for a person (no callback is possible); a plain filing has none."""
     sup = service.client(service.login("sup", "sup-pass-1"))
-    wanted = _file(
-        service, text="东门社区的路灯坏了大半年，维护费年年拨", anonymous=True, asked_for_person=True
-    )
+    text = "东门社区的路灯坏了大半年，维护费年年拨"
+    wanted = _file(service, text=text, anonymous=True, asked_for_person=True)
     plain = _file(service, text="东门社区的垃圾箱坏了没人修，清运费年年拨", anonymous=True)
     assert wanted.status_code == plain.status_code == 201
     history = sup.get(f"/api/v1/cases/{wanted.json()['number']}").json()["history"]

@@ -42,6 +42,7 @@ _STAFF_CHANNELS = {
 # texted and saw no screen, or a grid worker filed for them.
 RECEIPT_CHANNELS = {Channel.VOICE, Channel.SMS, Channel.GRID_WORKER}
 NO_PHONE_HANDOFF = "居民请求人工服务，但没留电话，无法回电"
+NOT_READ_BACK = "来电人没听完复述就挂断了，按已说的内容登记，事项和地点请核实"
 
 
 @router.post("/complaints", status_code=201, response_model=ComplaintAccepted)
@@ -122,10 +123,19 @@ def receive(
         )
     except IdempotencyConflict as exc:
         raise HTTPException(409, "这个幂等键已用于另一条不同内容的投诉") from exc
-    if created and body.asked_for_person:
+    notes = [
+        (action, note)
+        for wanted, action, note in (
+            (body.asked_for_person, "handoff", NO_PHONE_HANDOFF),
+            (body.not_read_back, "not_read_back", NOT_READ_BACK),
+        )
+        if wanted
+    ]
+    if created and notes:
         with context.sessions() as session, committing(session):
             stored = session.get(Case, case.id)
-            record(session, stored, "resident", "handoff", NO_PHONE_HANDOFF)
+            for action, note in notes:
+                record(session, stored, "resident", action, note)
     if created and not classify_now:
         wake()
     elif created:

@@ -73,6 +73,7 @@ class Inbound:
     recording_seconds: int | None = None
     message_id: str | None = None  # one text (SMS)
     body: str = ""  # the text's words
+    status: str = ""  # the call's state in a status callback ("completed" when it has ended)
 
 
 class Provider(Protocol):
@@ -117,6 +118,7 @@ class TwilioProvider:
             recording_seconds=int(seconds) if seconds.isdigit() else None,
             message_id=form.get("MessageSid") or form.get("SmsSid"),
             body=(form.get("Body") or "").strip(),
+            status=(form.get("CallStatus") or "").strip(),
         )
 
     def is_valid(self, token: str, url: str, params: dict[str, str], signature: str) -> bool:

@@ -279,6 +279,7 @@ class TwilioChannel(InputChannel):
         message_id: str,
         phone: str | None,
         request: Request | None = None,
+        **metadata: Any,
     ) -> list[dict[str, Any]]:
         if request is not None:
             self.forget_tracker(request, sender)  # the turn changes it
@@ -292,7 +293,7 @@ class TwilioChannel(InputChannel):
                     sender,
                     input_channel=self.name(),
                     message_id=message_id,
-                    metadata={"phone": phone},
+                    metadata={"phone": phone, **metadata},
                 )
             )
         finally:

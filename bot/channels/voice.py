@@ -89,6 +89,8 @@ class HotlineVoiceInput(TwilioChannel):
         turn = int(request.args.get("turn", "0") or 0)
         if step == "voicemail":
             return await self.voicemail(call, phone)
+        if step == "status":
+            return await self.call_status(request, call, phone, on_new_message)
         if step == "start":
             slots = await self.slots(request, phone)
             return self.listen([WELCOME, keypad.MENU], {**slots, "requested_slot": None}, turn)
@@ -114,6 +116,20 @@ class HotlineVoiceInput(TwilioChannel):
             text = action.text or digits
         messages = await self.ask_bot(on_new_message, phone, text, delivery, phone, request)
         return self.answer(messages, await self.slots(request, phone), turn)
+
+    async def call_status(self, request: Request, call, phone: str, on_new_message) -> HTTPResponse:
+        """The provider's status callback. A caller who hangs up while a complaint is being taken
+        loses nothing: the bot files what was said (not read back, 匿名 unless 留名 was chosen)
+        and the case service texts the case number. A resent callback files nothing twice."""
+        if call.status == "completed":
+            slots = await self.slots(request, phone)
+            if slots.get("task") == "file" and slots.get("complaint_text"):
+                delivery = self.delivery_id(request, call.call_id, "ended")
+                if await self.earlier_reply(request, phone, delivery) is None:
+                    await self.ask_bot(
+                        on_new_message, phone, "/goodbye", delivery, phone, request, call_ended=True
+                    )
+        return response.empty()
 
     async def silence(self, request: Request, phone: str, turn: int, count: int) -> HTTPResponse:
         """First silence: say it again and offer the keypad; second: a person or a voicemail;
