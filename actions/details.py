@@ -22,7 +22,7 @@ _HAD_MEANT = re.compile(r"本来|原来想|原本|本想|本打算|开始想")
 # "我叫黄志伟"; for a relative filing for a parent: "我爸叫钱有田" (the complainant's name).
 _GIVES_NAME = re.compile(
     r"(?:我|俺|偶)(?:爸|妈|爹|娘|父亲|母亲|爷爷|奶奶|老爹|老娘|老头子?|老伴)?(?:的名字)?"
-    r"(?:叫|名叫|姓名是|名字是)[\u4e00-\u9fa5]{2,4}"
+    r"(?:叫|名叫|姓名是|名字是)\s?[\u4e00-\u9fa5]{2,4}"  # "我叫 余长春" of a transcript
 )
 _NAMED_FIRM = re.compile(r"不(?:用|要|需要|必)匿名|用不着匿名|不怕|实名")
 _NOT_NAMED = re.compile(
@@ -147,6 +147,7 @@ def gives_name(text: str) -> bool:
 
 def name_said(text: str) -> str | None:
     """The name in "…，我叫黄志伟" said along with another answer."""
+    text = without_spelling(text)  # "我叫 余长春 多余的余 长短的长"
     for match in _GIVES_NAME.finditer(text):
         if name := answer_name(match.group()):
             return name

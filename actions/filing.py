@@ -49,6 +49,7 @@ from actions.wording import han_count, place_words, plain_date
 from common.digits import say_digits, speak_digits, to_digits
 
 NOT_SAID = "未说明"  # the village slot when the resident would not or could not say
+_QUESTIONS = re.compile(r"[^，。,.!！?？\s]*[?？]")  # the clauses of a message that ask
 _SCAM = re.compile(r"骗子|诈骗|安全账户|验证码|冒充.{0,6}(?:局|公安|警察|客服)|中奖.{0,6}(?:交|转)")
 _OUT_REFERRALS = (
     (
@@ -88,6 +89,10 @@ async def start(turn: Turn, understood: dict | None = None, tells: bool = True) 
         take_details(turn, text, understood)  # "三元村的": the place first, the story to come
     elif text and not is_bare_request(without_intro(text)) and han_count(text) >= 2:
         await absorb(turn, text, understood)
+        if question := _question_answered_before(turn, text):
+            # "雨露计划是啥政策" answered, then "他同学家里都领到了…": the story leans on it.
+            turn.set(complaint_text=f"{question}。{turn.slot('complaint_text')}")
+            await _classify(turn)
         if earlier and _same_matter(turn, earlier):
             for slot in ("village", "township", "village_group", "village_known"):
                 turn.set(**{slot: earlier.get(slot)})
@@ -96,6 +101,28 @@ async def start(turn: Turn, understood: dict | None = None, tells: bool = True) 
     elif understood:
         take_details(turn, text, understood)
     await next_step(turn)
+
+
+def _question_answered_before(turn: Turn, story: str) -> str | None:
+    """The resident's question about a programme that the bot answered just before this story,
+    when the story is about the same programme (names no other one, or is classified as it)."""
+    policies = load_policies()
+    events = turn.metadata.get("events") or []
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    before, now = users[-2], users[-1]
+    answered = any(
+        (e.get("metadata") or {}).get("utter_action") == "utter_policy"
+        for e in events[before:now]
+        if e.get("event") == "bot"
+    )
+    question = str(events[before].get("text") or "")
+    if not answered or question.startswith("/"):
+        return None
+    asked = item_named_in(question, policies)
+    same = item_named_in(story, policies) in (None, asked) or turn.slot("category") == asked
+    return question if asked and same else None
 
 
 def _same_matter(turn: Turn, earlier: dict) -> bool:
@@ -216,6 +243,8 @@ async def on_message(turn: Turn) -> None:
         turn.say("utter_explain_anonymity")
         if requested == "anonymity" and settled_after_question(text):
             await _answer_anonymity(turn, text, await _details(text))
+        elif han_count(_QUESTIONS.sub("", text)) >= 20 and is_story_piece(text):
+            await absorb(turn, text, await _details(text))  # the question came with more story
     elif text and asks_if_handled(text):
         name = turn.slot("category_name")
         if name and turn.slot("category") != "OUT":

@@ -276,7 +276,8 @@ async def _hand_over(turn: Turn, phone: str) -> None:
     number = reply.body.get("number") or ""
     turn.say("utter_handoff_done", phone=say_digits(phone), **number_values(number))
     if number and reply.status == 201:
-        turn.set(last_case=number)  # the case the person will call about
+        # The case the person will call about; asked again, the request joins it (no second).
+        turn.set(last_case=number, filed_number=number)
     turn.signal(handoff=True)
     if turn.slot("complaint_text"):
         turn.clear_filing()

@@ -22,8 +22,9 @@ _QUESTION = re.compile(
     r"什么时候|啥时候|多长时间|啥意思|什么意思|为啥|为什么|咋个|哪个部门|找谁"
 )
 _ASKS_ABOUT_ANONYMITY = re.compile(
-    r"(?:匿名|留名|名字).*(?:知道|晓得|报复|安全|暴露|泄露|啥意思|什么意思|会不会|有没有事|保密)|"
-    r"(?:会不会|怕|担心).*(?:知道|晓得|报复|打击|穿小鞋|找我麻烦|整我)|"
+    r"(?:匿名|留名|名字).{0,16}(?:知道|晓得|报复|安全|暴露|泄露|啥意思|什么意思|会不会|有没有事|"
+    r"保密)|"
+    r"(?:会不会|怕|担心)[^，。,.!！?？；;]{0,12}(?:知道|晓得|报复|打击|穿小鞋|找我麻烦|整我)|"
     r"(?:不想|不要|别)让.{0,6}(?:知道|晓得).{0,4}(?:是我|我反映)"
 )
 _ASKS_IF_HANDLED = re.compile(r"管不管|能不能管|归不归|管得了|能管吗|管吗|归你们管|受不受理")
@@ -79,7 +80,7 @@ _ASKING = re.compile(r"问一下|问个事|问件事|问问|想问|请问|咨询
 _WRONGDOING = re.compile(
     r"没给|没发|不给我|不给俺|扣了|克扣|贪|挪|占了|冒领|关系户|优亲厚友|凭什么|卡着|拖着|不公|"
     r"回扣|私分|私自|偷偷|骗|拿走|领走|取消了|停了|一分钱都|没有了|没了|莫得了|冇得了|凭啥|"
-    r"没修|没动|一直没|钱去哪|钱哪去|钱呢|"
+    r"没修|没动|一直没|钱去哪|钱哪去|钱呢|欠.{0,6}不给|拖欠|欠着不|不结账|"
     r"被.{0,4}(?:拿|领|占|扣|删|取消|顶)"
 )
 
@@ -116,7 +117,8 @@ def compact(text: str) -> str:
 
 
 _YES_WORDS = re.compile(
-    r"无误|确认|没错|对的|是的|正确|没问题|就这样|提交|对对|是这样|好的|可以|属实|予以登记|请登记|"
+    r"无误|确认|没错|对的|是的|正确|没问题|就这样|提交|对对|是这样|是这么|这么回事|这么个事|好的|"
+    r"可以|属实|予以登记|请登记|"
     r"登记吧|同意|准确|一致"
 )
 _NEGATION = re.compile(r"不对|不是|错了|有误|有错|改一下|改成|不行|不要|不用|别|不")
@@ -127,9 +129,12 @@ def is_yes(text: str) -> bool:
     bare = re.sub(r"^(?:嗯|啊|哦|噢|呃|那|就)+(?=.)", "", compact(text))
     if _YES.match(bare):
         return True
-    lead = re.match(r"^(?:对|是的|是啊|嗯|好|行|没错|可以|中)[，,。 !！]", text.strip())
-    if lead and not _NEGATION.search(bare):
-        return True
+    lead = re.match(
+        r"^(?:对|是的|是啊|是呀|是嘞|是咧|是哩|对嘞|对咧|嗯|好|行|没错|可以|中)[，,。 !！]",
+        text.strip(),
+    )
+    if lead and len(bare) <= 16 and not _NEGATION.search(bare):
+        return True  # "嗯 就是 我家承包地…" of a speech transcript is a story, no yes
     return (
         len(bare) <= 16
         and bool(_YES_WORDS.search(bare))
@@ -221,7 +226,15 @@ _HAS_A_MATTER = re.compile(
 def is_bare_request(text: str) -> bool:
     """'我要举报', '俺要说个么事', '我跟你讲个事啊': a complaint is coming, not what it is."""
     bare = _GREETING.sub("", compact(text))
-    return bool(_BARE_REQUEST.match(bare) or (bare and _HAS_A_MATTER.match(bare)))
+    return any(
+        _BARE_REQUEST.match(b) or (b and _HAS_A_MATTER.match(b))
+        for b in (bare, _TELL_YOU.sub("", bare))  # "俺来反映个么事，跟恁说说"
+    )
+
+
+_TELL_YOU = re.compile(
+    r"(?<=.)(?:跟|和|给|同)(?:你|恁|您|你们|恁们)(?:说说|讲讲|说一下|讲一下|说|讲|唠唠)(?:啊|哈)?$"
+)
 
 
 _CAN_REPORT = re.compile(
@@ -256,8 +269,14 @@ def just_asking(text: str) -> bool:
 
 
 def wants_to_rate(text: str) -> bool:
-    """'我要给那个路灯的事打个分': a rating is coming."""
-    return bool(re.search(r"打分|打个分|评价一下|评个价|我来评价|我要评价|想评价|给个评价", text))
+    """'我要给那个路灯的事打个分', '评个满意': a rating is coming (or given)."""
+    return bool(
+        re.search(
+            r"打分|打个分|评价一下|评个价|我来评价|我要评价|想评价|给个评价|"
+            r"(?:评|打|给)个(?:满意|基本满意|不满意)",
+            text,
+        )
+    )
 
 
 def finished_words(text: str) -> bool:

@@ -208,7 +208,9 @@ async def fresh(turn: Turn) -> None:
         return
     # A grievance put as a question ("村长贪污，你们管不管？") is still a grievance.
     policy_question = (intent == "ask_policy" and not story) or asks_policy_at_length(text)
-    if policy_question or (how_to and (just_asking(text) or not story or han_count(text) <= 20)):
+    grievance = tells_wrongdoing(text) and not just_asking(text)  # "老板欠俺工钱不给，找谁都不管"
+    short_how_to = how_to and not grievance and (not story or han_count(text) <= 20)
+    if policy_question or (how_to and just_asking(text)) or short_how_to:
         helpdesk.policy(turn, named_item, understood)
         return
     if story or intent in _STORY_INTENTS or is_bare_request(without_intro(text)):

@@ -280,7 +280,9 @@ def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Plac
                 break
         # A village we do not know: only where it is said as a place (a whole short answer,
         # or introduced: "我是陈大圩村的"), never "镇上又喊回村头问" of a long answer.
-        for match in (_SUFFIXED if whole else _INTRODUCED).finditer(spoken):
+        # A whole answer may be introduced too: "俺是春秋乡罗家畈村的".
+        patterns = (_SUFFIXED, _INTRODUCED) if whole else (_INTRODUCED,)
+        for match in (m for pattern in patterns for m in pattern.finditer(spoken)):
             if village is None and (name := _clean_unknown(match.group(1))):
                 name = _without_township(name, gazetteer)
                 if len(name) > 4:

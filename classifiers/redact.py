@@ -228,6 +228,7 @@ _NAME_STOP = (GIVEN_STOP - frozenset("有")) | frozenset(
 # The name is a place, not a person: 李庄村, 郭集, 张圩子.
 _PLACE_AFTER = frozenset("村庄镇乡组营集屯寨圩湾郢店楼岗街社队")
 _PLACE_TAIL = frozenset("庄营圩郢集寨湾岗洼屯铺")
+_FEE_TAIL = frozenset("费款税")
 _ORG_AFTER = re.compile(r"业|公司|厂|商店|超市|合作社|饭店|酒店|门市|工程队|施工队")
 _FOLK = ("老汉", "老头", "老太", "大爷", "大娘", "大妈", "大婶", "婶子", "嫂子", "大姐", "大哥")
 _KIN = re.compile(
@@ -243,7 +244,7 @@ _SELF_CUE = re.compile(
     r"|署名|落款|签名|签字|姓名|联系人|开户名|户名|持卡人|收款人|(?:村民|群众)?代表[:：]"
     r"|(?<=姓[^\s，,。])[，,]?叫"
     # 我洪涛，沙河村的…: 我 straight before a name that ends the phrase
-    r"|(?:^|(?<=[\s，,。！!？?]))(?:我|俺)(?=\S{2,4}[，,\s]|[老小]\S)"
+    r"|(?:^|(?<=[\s，,。！!？?]))(?:我|俺)(?!们)(?=\S{2,4}[，,\s]|[老小]\S)"
     # 找老孙就行: whom to call back
     r"|(?:找|联系)(?=\S{2,3}(?:就行|就可以|就好))"
 )
@@ -327,6 +328,8 @@ def _take_name(
                 return None
             if _ORG_AFTER.match(text, end):
                 return None  # 华兴米业, 李记商店: a firm's name, not a person's
+            if text[end - 1] in _FEE_TAIL:
+                return None  # 管护费, 卫生费: a charge, not a person
     else:
         return None
     if _TITLE_AFTER.match(text, end):

@@ -358,3 +358,21 @@ def test_read_back_corrections_of_name_and_phone():
     assert corrected_phone("尾号是6620", None) is None
     assert name_said("实名，我爸叫钱有田") == "钱有田"
     assert name_said("我爸叫人打了") is None
+
+
+def test_residents_words_from_fresh_dev_batch_8():
+    """Each of these was misread in a fresh batch of simulated residents."""
+    from actions import meaning
+    from actions.details import name_said
+
+    transcript = "嗯 就是 我家承包地 本本上写的是 六亩三 那个 补贴 只按 四亩算的 少了两亩多"
+    assert not meaning.is_yes(transcript)  # a story after 嗯, no yes: it was dropped
+    assert meaning.is_yes("是嘞，是这么个事")  # was read back twelve times
+    assert meaning.is_bare_request("俺来反映个么事，跟恁说说")
+    assert meaning.is_bare_request("我跟你说")
+    story = "村里说怕他乱花，村主任帮他代领，剩下的替他存着。存哪去了俺也不晓得"
+    assert not meaning.asks_about_anonymity(story)  # the story was lost to an explanation
+    assert meaning.asks_about_anonymity("我怕村里知道是我反映的")
+    assert meaning.tells_wrongdoing("老板欠俺工钱不给，找谁都不管")
+    assert meaning.wants_to_rate("钱是收到了，可拖了两个多月才发，我评个不满意")
+    assert name_said("嗯 写吧 我叫 余长春 多余的余 长短的长 春天的春") == "余长春"

@@ -102,6 +102,8 @@ def test_the_complainants_own_name_is_masked(text: str, name: str):
         "低保给了村民王德福",
         "我是王楼村的，反映会计王春生",
         "郭集村会计郭春来挪用集体资金，亏了十几万",
+        # A speech transcript: 我们 is no 我 before a name, and 管护费 is a charge, not a 管.
+        "我们每家 每年还交那个管护费 三十块 交了钱没人管",
     ],
 )
 def test_cadres_third_parties_and_places_are_kept(text: str):
