@@ -78,6 +78,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 _UNUSED_RESPONSE = re.compile(r"The utterance '(utter_\w+)' is not used in any story or rule")
 _RESPONSE_IN_CODE = re.compile(r"[\"'](utter_\w+)[\"']")
+# Names of the utter_ form that are no response: Rasa's key for the response a bot event said.
+_NOT_RESPONSES = frozenset({"utter_action"})
 
 
 def responses_said_by_actions() -> set[str]:
@@ -86,7 +88,7 @@ def responses_said_by_actions() -> set[str]:
     names: set[str] = set()
     for path in (PROJECT_ROOT / "actions").glob("*.py"):
         names |= set(_RESPONSE_IN_CODE.findall(path.read_text(encoding="utf-8")))
-    return names
+    return names - _NOT_RESPONSES
 
 
 def response_problems(validator_output: str, domain_responses: set[str]) -> list[str]:
