@@ -65,9 +65,8 @@ def seed(service) -> Seeded:
     sup = service.client(sup_token)
     units = unit_ids(service, sup_token)
     out = Seeded()
-    out.numbers["out"] = file_case(url, "隔壁邻居家的狗天天晚上叫，吵得睡不着", "13600000001")[
-        "number"
-    ]
+    # A terse 清单外 text: too little to refer without a look, so it waits in 待审核.
+    out.numbers["out"] = file_case(url, "邻居家狗天天叫", "13600000001")["number"]
     out.numbers["xss"] = file_case(
         url,
         f"{XSS}村里的光伏收益说是给大家分红，几年了一分钱没见到",
