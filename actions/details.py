@@ -53,6 +53,11 @@ _EXPLICIT = re.compile(
 _QUESTION_CLAUSE = re.compile(r"[^，。,.!！?？\s]*[?？]")
 
 
+def without_questions(text: str) -> str:
+    """The text without its clauses that ask ("…，存哪去了？" left out)."""
+    return _QUESTION_CLAUSE.sub("", text)
+
+
 def _explicit_choice(text: str) -> str | None:
     """The last of the words 匿名/留名/实名 said outside a question ("能保密吗？那就留名")."""
     statement = _QUESTION_CLAUSE.sub("＿", text)

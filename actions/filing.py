@@ -24,6 +24,7 @@ from actions.details import (
     gives_name,
     name_said,
     settled_after_question,
+    without_questions,
 )
 from actions.helpdesk import policy
 from actions.meaning import (
@@ -49,7 +50,6 @@ from actions.wording import han_count, place_words, plain_date
 from common.digits import say_digits, speak_digits, to_digits
 
 NOT_SAID = "未说明"  # the village slot when the resident would not or could not say
-_QUESTIONS = re.compile(r"[^，。,.!！?？\s]*[?？]")  # the clauses of a message that ask
 _SCAM = re.compile(r"骗子|诈骗|安全账户|验证码|冒充.{0,6}(?:局|公安|警察|客服)|中奖.{0,6}(?:交|转)")
 _OUT_REFERRALS = (
     (
@@ -243,7 +243,7 @@ async def on_message(turn: Turn) -> None:
         turn.say("utter_explain_anonymity")
         if requested == "anonymity" and settled_after_question(text):
             await _answer_anonymity(turn, text, await _details(text))
-        elif han_count(_QUESTIONS.sub("", text)) >= 20 and is_story_piece(text):
+        elif han_count(without_questions(text)) >= 20 and is_story_piece(text):
             await absorb(turn, text, await _details(text))  # the question came with more story
     elif text and asks_if_handled(text):
         name = turn.slot("category_name")
