@@ -16,13 +16,16 @@ _ANONYMOUS = re.compile(
 )
 _NAMED = re.compile(
     r"实名|留名|可以留|写我名字|写上我|留我名字|不用匿名|不需要匿名|不怕|公开我|署名|写我的名|我的名字|"
-    r"真名|用我名字|报我名字|名字写上|写名字|写我名|用我的名"
+    r"真名|用我名字|报我名字|名字写上|写名字|写我名|用我的名|"
+    r"写(?:我|俺)(?:爸|妈|爹|娘|父亲|母亲|爷爷|奶奶|老伴|老头子?)的?名"  # a relative files
 )
 _HAD_MEANT = re.compile(r"本来|原来想|原本|本想|本打算|开始想")
 # "我叫黄志伟"; for a relative filing for a parent: "我爸叫钱有田" (the complainant's name).
 _GIVES_NAME = re.compile(
     r"(?:我|俺|偶)(?:爸|妈|爹|娘|父亲|母亲|爷爷|奶奶|老爹|老娘|老头子?|老伴)?(?:的名字)?"
-    r"(?:叫|名叫|姓名是|名字是)\s?[\u4e00-\u9fa5]{2,4}"  # "我叫 余长春" of a transcript
+    r"(?:叫|名叫|姓名是|名字是)\s?[\u4e00-\u9fa5]{2,4}|"  # "我叫 余长春" of a transcript
+    r"^(?:写|留)?(?:我|俺)(?:爸|妈|爹|娘|父亲|母亲|爷爷|奶奶|老伴)的?名字?[，,\s]*(?:她|他)"
+    r"(?:叫|名叫)\s?[\u4e00-\u9fa5]{2,4}"  # "写我妈的名字 她叫陈桂芝"
 )
 _NAMED_FIRM = re.compile(r"不(?:用|要|需要|必)匿名|用不着匿名|不怕|实名")
 _NOT_NAMED = re.compile(
@@ -35,7 +38,7 @@ _NO_PHONE = re.compile(
 _THIS_PHONE = re.compile(r"这个号|本机|就打这|这个电话|现在这个|来电号码|打进来的|就这个")
 _NAME_LEAD = re.compile(
     r"^(?:(?:我|俺)(?:爸|妈|爹|娘|父亲|母亲|爷爷|奶奶|老爹|老娘|老头子?|老伴)(?:叫|名叫)|"
-    r"我叫|俺叫|我是|俺是|我姓名|名字叫|名字是|叫|姓名|我的名字是|就叫)[:：]?"
+    r"我叫|俺叫|我是|俺是|我姓名|名字叫|名字是|叫|姓名|我的名字是|就叫|她叫|他叫)[:：]?"
 )
 _BARE_NAME = re.compile(r"^[\u4e00-\u9fa5]{2,4}$")
 _NOT_A_NAME = re.compile(
@@ -154,7 +157,8 @@ def name_said(text: str) -> str | None:
     """The name in "…，我叫黄志伟" said along with another answer."""
     text = without_spelling(text)  # "我叫 余长春 多余的余 长短的长"
     for match in _GIVES_NAME.finditer(text):
-        if name := answer_name(match.group()):
+        last = re.split(r"[\s，,]+", match.group())[-1]  # "写我妈的名字 她叫陈桂芝"
+        if name := answer_name(match.group()) or answer_name(last):
             return name
     return None
 

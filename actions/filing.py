@@ -39,8 +39,12 @@ from actions.meaning import (
     is_question,
     is_yes,
     just_asking,
+    more_coming,
+    opens_with_yes,
     refuses_place,
+    story_done,
     tells_wrongdoing,
+    without_denied,
     without_intro,
     without_stutter,
 )
@@ -50,7 +54,12 @@ from actions.wording import han_count, place_words, plain_date
 from common.digits import say_digits, speak_digits, to_digits
 
 NOT_SAID = "未说明"  # the village slot when the resident would not or could not say
-_SCAM = re.compile(r"骗子|诈骗|安全账户|验证码|冒充.{0,6}(?:局|公安|警察|客服)|中奖.{0,6}(?:交|转)")
+_SCAM = re.compile(
+    r"骗子|诈骗|安全账户|验证码|冒充.{0,6}(?:局|公安|警察|客服)|中奖.{0,6}(?:交|转)|"
+    r"(?:电话|短信|微信).{0,12}(?:说是|自称).{0,30}(?:转钱|转账|汇款|打钱)|"
+    r"(?:冻结|停用|涉嫌|洗钱).{0,20}(?:转钱|转账|汇款|打钱)|"
+    r"转了.{0,10}(?:打不通|联系不上|拉黑|关机)"
+)
 _OUT_REFERRALS = (
     (
         re.compile(r"骗|转账|转钱|打钱|汇款|验证码|中奖|冒充|刷单|贷款.*先交|交.*保证金|安全账户"),
@@ -255,6 +264,10 @@ async def on_message(turn: Turn) -> None:
         take_details(turn, text, await _details(text, answers_place=requested == "village"))
     elif text and requested == "complaint_text" and _not_a_story_after_all(turn, text):
         return
+    elif text and requested != "complaint_text" and story_done(text):
+        pass  # "就这些": the open question is asked plainly, nothing kept
+    elif text and requested != "complaint_text" and more_coming(text):
+        turn.made_progress = True  # "还有": 嗯，您接着说
     elif text and just_asking(text):
         turn.clear_filing()
         turn.set(task=None, requested_slot=None)
@@ -606,7 +619,7 @@ async def at_read_back(turn: Turn) -> None:
 
 async def correct(turn: Turn, text: str) -> None:
     changed = False
-    code = item_named_in(text, load_policies())
+    code = item_named_in(without_denied(text), load_policies()) or await _item_meant(turn, text)
     if code:
         turn.set(resident_category=code)
         changed = True
@@ -645,6 +658,9 @@ async def correct(turn: Turn, text: str) -> None:
         changed = True
     if changed and han_count(text) >= 12 and not is_question(text):
         await absorb(turn, text, understood)  # "不是救灾的，是危房改造的补助，说好两万…"
+    if not changed and opens_with_yes(text) and han_count(text) <= 12:
+        await file(turn)  # "对头 就是这个": nothing to change, a yes in the resident's words
+        return
     if not changed:
         if han_count(text) >= 4 and not is_question(text):
             await absorb(turn, text, understood)
@@ -653,6 +669,31 @@ async def correct(turn: Turn, text: str) -> None:
             return
     turn.set(awaiting=None)
     await next_step(turn)
+
+
+_SAYS_WHAT_IT_IS = re.compile(
+    r"(?:是|说的是|反映的是|讲的是)(?:那个|这个)?([^，。,.!！?？\s]{2,16})"
+)
+
+
+async def _item_meant(turn: Turn, text: str) -> str | None:
+    """ "不是低保的事 是那个修桥的钱": the item read back is denied and the matter said in other
+    words; the model reads those words, and a sure item other than the one read back is taken."""
+    rest = without_denied(text)
+    if rest == text or not (said := _SAYS_WHAT_IT_IS.search(rest)):
+        return None
+    # The whole story with the words the resident stresses: the fragment alone is too short
+    # to read ("修桥的钱" could be 一事一议 or a project); the story says which.
+    story = f"{turn.slot('complaint_text') or ''}，{said.group(1)}"
+    try:
+        guess = await case_api.understand(story, classify=True)
+    except case_api.ServiceUnavailable:
+        return None
+    current = turn.slot("resident_category") or turn.slot("category")
+    for code, p in guess.get("top") or []:
+        if code not in ("OUT", current):
+            return code if p >= 0.1 else None
+    return None
 
 
 def _key(turn: Turn, text: str) -> str:

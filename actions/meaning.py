@@ -118,6 +118,7 @@ def compact(text: str) -> str:
 
 _YES_WORDS = re.compile(
     r"无误|确认|没错|对的|是的|正确|没问题|就这样|提交|对对|是这样|是这么|这么回事|这么个事|好的|"
+    r"对头|是这个|就这个事|就是这事|是这个意思|"
     r"可以|属实|予以登记|请登记|"
     r"登记吧|同意|准确|一致"
 )
@@ -130,7 +131,8 @@ def is_yes(text: str) -> bool:
     if _YES.match(bare):
         return True
     lead = re.match(
-        r"^(?:对|是的|是啊|是呀|是嘞|是咧|是哩|对嘞|对咧|嗯|好|行|没错|可以|中)[，,。 !！]",
+        r"^(?:对|是的|是啊|是呀|是嘞|是咧|是哩|对嘞|对咧|对头|要得|嗯|好|行|没错|可以|中)"
+        r"[，,。 !！]",
         text.strip(),
     )
     if lead and len(bare) <= 16 and not _NEGATION.search(bare):
@@ -140,6 +142,25 @@ def is_yes(text: str) -> bool:
         and bool(_YES_WORDS.search(bare))
         and not _NEGATION.search(bare.replace("没问题", "").replace("不错", ""))
     )
+
+
+_OPENS_WITH_YES = re.compile(r"^(?:嗯|啊|哦)*(?:对|是的|是嘞|没错|对头|要得|就是|中|好)")
+
+
+def opens_with_yes(text: str) -> bool:
+    """ "对头 就是这个事嘛" at the read-back: agreement first and nothing denied — a yes in
+    more words, even when the words after it are not ones we know."""
+    bare = compact(text)
+    return bool(_OPENS_WITH_YES.match(bare)) and not _NEGATION.search(bare)
+
+
+_DENIED = re.compile(r"(?:不是|并不是|不属于|不关)[^，。,.!！?？\s是]{1,12}")
+
+
+def without_denied(text: str) -> str:
+    """ "不是低保的事 是那个修桥的钱" → " 是那个修桥的钱": what a correction says it is not is
+    no part of what it is."""
+    return _DENIED.sub("，", text)
 
 
 def is_no(text: str) -> bool:
@@ -152,6 +173,23 @@ _BYE = re.compile(r"再见|拜拜|没事了|没有了|挂了|就这样吧|不说
 
 def is_filler(text: str) -> bool:
     return bool(_FILLER.match(compact(text)))
+
+
+_STORY_DONE = re.compile(
+    r"^(?:就|大概|差不多)?(?:这些|这么多|这么个事|这个事|这样|说完了|讲完了|完了|没了|没有了)"
+    r"(?:了|啦|吧|嘛|啊|哈)*$"
+)
+_MORE_COMING = re.compile(r"^(?:还有|还有啊|还有个事|另外|再一个|还没说完|没说完|我接着说|接着说)$")
+
+
+def story_done(text: str) -> bool:
+    """ "就这些" after a story told in pieces: the story is complete, no more of it."""
+    return bool(_STORY_DONE.match(compact(text)))
+
+
+def more_coming(text: str) -> bool:
+    """ "还有": more of the story follows; nothing to keep from this message itself."""
+    return bool(_MORE_COMING.match(compact(text)))
 
 
 def says_goodbye(text: str) -> bool:
@@ -233,7 +271,9 @@ def is_bare_request(text: str) -> bool:
 
 
 _TELL_YOU = re.compile(
-    r"(?<=.)(?:跟|和|给|同)(?:你|恁|您|你们|恁们)(?:说说|讲讲|说一下|讲一下|说|讲|唠唠)(?:啊|哈)?$"
+    r"(?<=.)(?:(?:跟|和|给|同)(?:你|恁|您|你们|恁们)(?:说说|讲讲|说一下|讲一下|说|讲|唠唠)|"
+    r"(?:你|恁|您)?(?:给|帮)(?:我|俺)?(?:记下来|记下|记一下|记着|登记一下|登记|记录一下|记录))"
+    r"(?:啊|哈|吧)?$"  # "俺说个事恁给俺记下"
 )
 
 

@@ -37,7 +37,7 @@ _INTRODUCED = re.compile(
     r"(?!长|主任|委|里|干部|支书|书记|会计|两委|集体|级|务|规|官|医|上|头|部|子)"
 )
 # Words around a bare name that say it is a place: 在梨园, 俺是梨园的, 梨园那边.
-_BEFORE_PLACE = re.compile(r"(?:在|住|是|到|去|们|咱|俺|我|从|属于|就是)$")
+_BEFORE_PLACE = re.compile(r"(?:在|住|是|到|去|们|咱|俺|我|从|属于|就是|镇|乡)$")
 _AFTER_PLACE = re.compile(r"^(?:那边|那里|那儿|那块|这边|这里|那|的|人|组|队|片|庄子)")
 _FILLER = re.compile(r"[\s，。,.!！?？、~…：:；;“”\"'（）()]+")
 _ANSWER_NOISE = re.compile(
@@ -339,11 +339,12 @@ def _named_alone(text: str, gazetteer: Gazetteer) -> str | None:
 
 _NOT_NAME_HEAD = re.compile(
     r"^(?:我们|俺们|咱们|他们|们|我|俺|咱|他|是|在|住|家|的|了|给|把|被|说|跟|和|到|去|从|"
-    r"反映|举报|投诉|告|那个|这个|就是|一下|关于)+"
+    r"反映|举报|投诉|告|那个|这个|就是|一下|关于|就叫|名叫|叫做|叫)+"
 )
 # Words before 村 that are no village's name: 俺们村, 本村, 全村, 隔壁村, 哪个村.
 _NOT_VILLAGE = re.compile(
-    r"^(?:我们|俺们|咱们|你们|他们|本|该|此|全|邻|外|隔壁|哪个|这个|那个|农|乡|山|城中|村|整个|各)$"
+    r"^(?:我们|俺们|咱们|你们|他们|本|该|此|全|邻|外|隔壁|哪个|这个|那个|农|乡|山|城中|村|整个|各|"
+    r"别的|别|其他|其它|附近|周边|周围|几个|好几个|每个|各个|的)$"
 )
 
 

@@ -287,7 +287,8 @@ _LAST_LINES = re.compile(
 )
 _NAME_END = re.compile(r"[，,。；;！!？?\s：:、]|$|反映|举报|投诉|电话|手机|今年|家住|住在|身份证")
 # A speech transcript has no commas: a filler between spaces (" 啊 ") ends a clause too.
-_CLAUSE_END = re.compile(r"[，。,；;！？!?\n]|\s(?:啊|嗯|呃|哦|那个)\s")
+# A space before a new subject too: "我是那个羊店村的 我们村那个路灯…" (the description ends).
+_CLAUSE_END = re.compile(r"[，。,；;！？!?\n]|\s(?:啊|嗯|呃|哦|那个)\s|\s(?=我|俺|咱|村里|他|她)")
 _HESITATION = ("嗯", "啊", "呃", "额")
 _SIGN_OFF = re.compile(r"此致|敬礼")
 _SIGNATURE_TAIL = re.compile(

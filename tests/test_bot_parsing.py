@@ -376,3 +376,27 @@ def test_residents_words_from_fresh_dev_batch_8():
     assert meaning.tells_wrongdoing("老板欠俺工钱不给，找谁都不管")
     assert meaning.wants_to_rate("钱是收到了，可拖了两个多月才发，我评个不满意")
     assert name_said("嗯 写吧 我叫 余长春 多余的余 长短的长 春天的春") == "余长春"
+
+
+def test_residents_words_from_fresh_dev_batch_9():
+    """Each of these was misread in fresh batch 9 of simulated residents."""
+    from actions import meaning
+    from actions.details import name_said
+
+    gazetteer = load_gazetteer()
+    assert meaning.is_yes("对头 就是这个")  # the read-back was said sixteen times
+    assert meaning.opens_with_yes("对头，就是这个事嘛")
+    assert not meaning.opens_with_yes("对头，不是这个村")
+    # A correction's denied item is no part of what it names.
+    corrected = meaning.without_denied("不对 不是低保的事 是修桥的钱")
+    assert item_named_in(corrected, load_policies()) is None
+    assert meaning.story_done("就这些") and meaning.more_coming("还有")
+    assert not meaning.story_done("村里就这些人管事")
+    assert meaning.is_bare_request("俺说个事恁给俺记下")
+    proxy = "写我妈的名字 她叫陈桂芝"  # a son filing for his mother
+    assert answer_anonymity(proxy, None) == "named" and name_said(proxy) == "陈桂芝"
+    assert name_said("村主任他叫王大海") is None  # a cadre's name is no complainant's
+    assert find_place("南港镇白桑园", gazetteer, answer=True).village == "白桑园村"
+    assert find_place("不太清楚 就叫卧牛村", gazetteer, answer=True).village == "卧牛村"
+    story = "就是我们存里的那个退伍军人的优待金 今年的钱到现在没发 别的村都发了"
+    assert find_place(story, gazetteer) is None  # 别的村 names no village

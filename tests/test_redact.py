@@ -172,3 +172,10 @@ def test_held_out_split_meets_the_targets():
         # Numbers only: the held-out split's errors are not for reading while tuning.
         assert s.recall(kind) >= target, f"{kind} recall {s.recall(kind):.3f} < {target}"
     assert s.keep_masked_share <= MAX_KEEP_MASKED, f"kept items masked in {s.keep_masked} texts"
+
+
+def test_a_transcripts_description_of_the_writer_ends_at_a_new_subject():
+    """ "我是那个羊店村的 我们村那个路灯…": 路灯 is no name after a description of the writer
+    (it was masked, and the complaint lost its street lights)."""
+    assert redact("我是那个羊店村的 我们村那个路灯 去年装的").found == ()
+    assert "王秀英" not in redact("我是李庄村三组村民 王秀英").text
