@@ -86,6 +86,10 @@ async def case_status(number: str, phone: str, client: str | None = None) -> Rep
     return await _post("/api/v1/status", {"number": number, "phone": phone}, **_as_client(client))
 
 
+async def amend_filing(number: str, payload: dict[str, Any], client: str | None) -> Reply:
+    return await _post(f"/api/v1/cases/{number}/amend", payload, **_as_client(client))
+
+
 async def request_person(payload: dict[str, Any], client: str | None = None) -> Reply:
     return await _post("/api/v1/handoffs", payload, **_as_client(client))
 

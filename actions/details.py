@@ -221,3 +221,28 @@ def answer_phone(text: str, channel_phone: str | None) -> str | None:
 
 def digit_count(text: str) -> int:
     return sum(ch.isdigit() for ch in to_digits(text))
+
+
+_SELF_TALK = re.compile(
+    r"不过|但是|可是|你们|您们|恁们|你|您|恁|我们|俺们|我|俺|咱|是|的|了|啊|吧|呀|哈|嘛|呢|那个|这个|"
+    r"就是|村民|居民|家住|住在|想|要|来|反映|举报|说|讲|个|一下|下|么|啥|事情|事|问题|情况|同志|你好|喂|电话|手机"
+)
+
+
+def only_who_and_where(text: str, place_said: str | None = None) -> bool:
+    """ "我叫刘秀兰，杨店村的，不过你们别登记我名字啊": who is speaking, from where, and how to be
+    named, but no matter yet; the story is still to be asked for."""
+    says_who = any(p.search(text) for p in (_GIVES_NAME, _ANONYMOUS, _NOT_NAMED, _NAMED))
+    if not says_who and not place_said:
+        return False  # "坏了": a piece of story, however short
+    rest = without_spelling(text)
+    for match in _GIVES_NAME.finditer(rest):
+        rest = rest.replace(match.group(), "，")
+    for pattern in (_ANONYMOUS, _NOT_NAMED, _NAMED):
+        rest = pattern.sub("，", rest)
+    if place_said:
+        rest = rest.replace(place_said, "，")
+    rest = re.sub(r"[\d\s，。,.!！?？、~…：:；;]+", "", rest)
+    rest = re.sub(r"[\u4e00-\u9fa5]{1,4}(?:村|镇|乡|组|社区)", "", rest)
+    rest = _SELF_TALK.sub("", rest)
+    return len(rest) <= 1

@@ -23,6 +23,7 @@ from actions.details import (
     digit_count,
     gives_name,
     name_said,
+    only_who_and_where,
     settled_after_question,
     without_questions,
 )
@@ -33,6 +34,7 @@ from actions.meaning import (
     asks_if_handled,
     cannot_name_place,
     compact,
+    denied_parts,
     is_bare_request,
     is_filler,
     is_no,
@@ -94,8 +96,11 @@ async def start(turn: Turn, understood: dict | None = None, tells: bool = True) 
         # The same person: who they are and how they want to be named does not change.
         turn.set(anonymity=earlier.get("anonymity"), name=earlier.get("name"))
     says_place = bool(((understood or {}).get("place") or {}).get("village"))
+    place_said = (((understood or {}).get("place")) or {}).get("said")
     if text and says_place and _bare_answer(text) and han_count(text) <= 8:
         take_details(turn, text, understood)  # "三元村的": the place first, the story to come
+    elif text and only_who_and_where(text, place_said):
+        take_details(turn, text, understood or {})  # "我叫刘秀兰，杨店村的，别登记我名字"
     elif text and not is_bare_request(without_intro(text)) and han_count(text) >= 2:
         await absorb(turn, text, understood)
         if question := _question_answered_before(turn, text):
@@ -503,7 +508,10 @@ async def next_step(turn: Turn) -> None:
         else:
             turn.ask("phone", "utter_ask_phone")
             return
-    read_back(turn)
+    if turn.slot("filed_record"):
+        await _send_amendment(turn)  # a correction of a filed case needed one more answer
+    else:
+        await file(turn)  # filed first; the resident hears what was stored and may correct it
 
 
 def _goes_on(turn: Turn, question: str) -> bool:
@@ -560,11 +568,15 @@ def _item_words(turn: Turn) -> str:
     return f"“{name}”方面的事" if name else "是哪一类事，工作人员再看"
 
 
-def read_back(turn: Turn) -> None:
-    """A short summary: the item in plain words, the place, 匿名/留名, the phone."""
+def _say_out_of_list(turn: Turn) -> None:
+    """清单外 that the model is sure of: said plainly, with where it belongs (a scam: 110)."""
     if (turn.slot("resident_category") or turn.slot("category")) == "OUT" and not _unsure_out(turn):
         turn.say("utter_out_of_list")
         turn.say(referral_for(turn.slot("complaint_text") or ""))
+
+
+def _record_words(turn: Turn) -> dict[str, str]:
+    """A short summary: the item in plain words, the place, 匿名/留名, the phone."""
     village = turn.slot("village")
     anonymity = turn.slot("anonymity") or "anonymous"
     name = turn.slot("name")
@@ -574,18 +586,22 @@ def read_back(turn: Turn) -> None:
         phone_part = f"回电{digits}"
     else:
         phone_part = "没留电话"
-    turn.await_answer(
-        "confirm",
-        "utter_read_back",
-        item=_item_words(turn),
-        place=place_words(
+    return {
+        "item": _item_words(turn),
+        "place": place_words(
             turn.slot("township"),
             None if village == NOT_SAID else village,
             turn.slot("village_group"),
         ),
-        who=f"留名{name}" if anonymity == "named" and name else "匿名",
-        phone_part=phone_part,
-    )
+        "who": f"留名{name}" if anonymity == "named" and name else "匿名",
+        "phone_part": phone_part,
+    }
+
+
+def read_back(turn: Turn) -> None:
+    """Read back before filing: only when filing failed and the resident is to say 对 again."""
+    _say_out_of_list(turn)
+    turn.await_answer("confirm", "utter_read_back", **_record_words(turn))
 
 
 def referral_for(text: str) -> str:
@@ -618,13 +634,37 @@ async def at_read_back(turn: Turn) -> None:
 
 
 async def correct(turn: Turn, text: str) -> None:
+    """A correction at the read-back before filing (after a failed filing only)."""
+    changed = await _apply_correction(turn, text)
+    if changed and han_count(text) >= 12 and not is_question(text):
+        await absorb(turn, text, await _details(text))  # "不是救灾的，是危房改造的补助，说好…"
+    if not changed and opens_with_yes(text) and han_count(text) <= 12:
+        await file(turn)  # "对头 就是这个": nothing to change, a yes in the resident's words
+        return
+    if not changed:
+        if han_count(text) >= 4 and not is_question(text):
+            await absorb(turn, text, await _details(text))
+        else:
+            turn.await_answer("correction", "utter_ask_correction")
+            return
+    turn.set(awaiting=None)
+    await next_step(turn)
+
+
+async def _apply_correction(turn: Turn, text: str, who_only: bool = False) -> bool:
+    """What a correction changes (item, place, phone, 匿名/留名, name), set on the slots; True
+    when something changed. ``who_only``: a longer message that is no correction of the
+    matter may still change 匿名/留名, the name or the phone ("怕他们报复，还是匿名吧")."""
     changed = False
-    code = item_named_in(without_denied(text), load_policies()) or await _item_meant(turn, text)
+    code = None
+    if not who_only:
+        code = item_named_in(without_denied(text), load_policies())
+        code = code or await _item_meant(turn, text)
     if code:
         turn.set(resident_category=code)
         changed = True
     understood = await _details(text, answers_place=han_count(text) <= 8)
-    place = understood.get("place")
+    place = None if who_only else understood.get("place")
     current = turn.slot("village")
     stem = re.sub(r"(?:村|社区)$", "", current or "")
     if len(stem) >= 2 and stem in text and (not place or place.get("village") == current):
@@ -656,19 +696,7 @@ async def correct(turn: Turn, text: str) -> None:
     elif name := understood.get("name") or (answer_name(text) if wish == "named" else None):
         turn.set(name=name)
         changed = True
-    if changed and han_count(text) >= 12 and not is_question(text):
-        await absorb(turn, text, understood)  # "不是救灾的，是危房改造的补助，说好两万…"
-    if not changed and opens_with_yes(text) and han_count(text) <= 12:
-        await file(turn)  # "对头 就是这个": nothing to change, a yes in the resident's words
-        return
-    if not changed:
-        if han_count(text) >= 4 and not is_question(text):
-            await absorb(turn, text, understood)
-        else:
-            turn.await_answer("correction", "utter_ask_correction")
-            return
-    turn.set(awaiting=None)
-    await next_step(turn)
+    return changed
 
 
 _SAYS_WHAT_IT_IS = re.compile(
@@ -676,12 +704,16 @@ _SAYS_WHAT_IT_IS = re.compile(
 )
 
 
+_MATTER = re.compile(r"事|钱|款|补|费|保|助|贴|项目|工程")
+_PLACE_WORD = re.compile(r"村|镇|乡|社区|组")
+
+
 async def _item_meant(turn: Turn, text: str) -> str | None:
     """ "不是低保的事 是那个修桥的钱": the item read back is denied and the matter said in other
     words; the model reads those words, and a sure item other than the one read back is taken."""
-    rest = without_denied(text)
-    if rest == text or not (said := _SAYS_WHAT_IT_IS.search(rest)):
-        return None
+    matter = [p for p in denied_parts(text) if _MATTER.search(p) and not _PLACE_WORD.search(p)]
+    if not matter or not (said := _SAYS_WHAT_IT_IS.search(without_denied(text))):
+        return None  # "不是杭埠那个新河" denies a place, not the item
     # The whole story with the words the resident stresses: the fragment alone is too short
     # to read ("修桥的钱" could be 一事一议 or a project); the story says which.
     story = f"{turn.slot('complaint_text') or ''}，{said.group(1)}"
@@ -751,6 +783,9 @@ async def file(turn: Turn, read_back: bool = True) -> None:
         return
     body = reply.body
     joined = body.get("joined_case")
+    record: dict[str, Any] | None = None
+    if read_back:
+        _say_out_of_list(turn)
     if joined:
         turn.say("utter_filed_joined", **number_values(joined))
     else:
@@ -759,7 +794,12 @@ async def file(turn: Turn, read_back: bool = True) -> None:
             turn.say("utter_due_date", date=due)
     if not phone_of(turn):
         turn.say("utter_no_phone_note")
-    turn.say("utter_anything_else")
+    if read_back and not joined:
+        # Last, so the resident answers it: what was stored, to correct if it is wrong.
+        turn.say("utter_filed_record", **_record_words(turn))
+        record = _snapshot(turn, body["number"], payload["idempotency_key"])
+    else:
+        turn.say("utter_anything_else")
     last_filing = {
         slot: turn.slot(slot)
         for slot in ("village", "township", "village_group", "village_known", "anonymity", "name")
@@ -770,9 +810,134 @@ async def file(turn: Turn, read_back: bool = True) -> None:
     turn.clear_filing()
     turn.set(
         task=None,
-        awaiting=None,
+        awaiting="amend" if record else None,
+        filed_record=record,
         requested_slot=None,
         filed_number=joined or body["number"],
         last_case=joined or body["number"],
         last_filing=last_filing,
     )
+
+
+# Words that make a longer message after the record a correction, not a new message.
+_CORRECTS = re.compile(
+    r"不对|不是|错了|搞错|弄错|改一下|改成|改为|应该是|其实是|换成|写成|^(?:算了|还是)"
+)
+# What a resident may correct after hearing the record, and what it is read back from.
+_AMENDABLE = (
+    "complaint_text",
+    "category",
+    "category_name",
+    "top_items",
+    "resident_category",
+    "village",
+    "township",
+    "village_group",
+    "village_known",
+    "anonymity",
+    "name",
+    "phone",
+)
+
+
+def _snapshot(turn: Turn, number: str, key: str) -> dict[str, Any]:
+    return {"number": number, "key": key, "slots": {s: turn.slot(s) for s in _AMENDABLE}}
+
+
+async def after_filing(turn: Turn) -> bool:
+    """The message after the record of a filed case was read back. A correction ("不对，是梨园
+    村的", "算了还是别写我名字") amends the case; 对/好 closes it; anything else is a new
+    message (False: the caller routes it as one)."""
+    text = turn.content or turn.text
+    record = turn.slot("filed_record") or {}
+    if not record:
+        turn.set(awaiting=None)
+        return False
+    if is_yes(text) or (opens_with_yes(text) and han_count(text) <= 8):
+        turn.set(awaiting=None, filed_record=None)
+        turn.say("utter_record_kept")
+        turn.say("utter_anything_else")
+        return True
+    if is_no(text) or (turn.intent == "deny" and han_count(text) <= 4):
+        turn.await_answer("amend", "utter_ask_correction")
+        return True
+    if asks_about_anonymity(text) or ("匿名" in text and is_question(text)):
+        turn.say("utter_explain_anonymity")  # "这个名字村里会不会看到？…那还是匿名吧"
+    # A longer message without a word of correction may be a new matter or a question: only
+    # who the resident is (匿名/留名, name, phone) is taken from it.
+    who_only = han_count(text) > 12 and not _CORRECTS.search(text)
+    turn.set(**record["slots"])
+    changed = await _apply_correction(turn, text, who_only=who_only)
+    more = (
+        han_count(text) >= 12
+        and not is_question(text)
+        and not who_only
+        and bool(changed or _CORRECTS.search(text))
+    )
+    if not changed and not more:
+        turn.clear_filing()
+        turn.set(awaiting=None, filed_record=None)
+        return False
+    if more:
+        # "不是救灾的，是危房改造的补助，说好两万，到手一万": the words go into the case too.
+        record = {**record, "addendum": text}
+        await absorb(turn, text, await _details(text))
+    turn.set(task="file", awaiting=None, requested_slot=None, filed_record=record)
+    await next_step(turn)  # asks a name first when the correction was to 留名
+    return True
+
+
+async def _send_amendment(turn: Turn) -> None:
+    """Send what the resident corrected; read the record back again."""
+    record = turn.slot("filed_record") or {}
+    before = record.get("slots") or {}
+    payload: dict[str, Any] = {"idempotency_key": record.get("key")}
+    if record.get("addendum"):
+        payload["addendum"] = record["addendum"][:500]
+    now = {s: turn.slot(s) for s in _AMENDABLE}
+    if now["resident_category"] and now["resident_category"] != before.get("resident_category"):
+        payload["resident_category"] = now["resident_category"]
+    if any(now[s] != before.get(s) for s in ("village", "township", "village_group")):
+        village = now["village"]
+        payload.update(
+            township=now["township"],
+            village=village if village and village != NOT_SAID else None,
+            village_group=now["village_group"],
+            village_flagged=bool(village and village != NOT_SAID and not now["village_known"]),
+        )
+    payload["anonymous"] = now["anonymity"] != "named"
+    if now["anonymity"] == "named" and now["name"]:
+        payload["name"] = now["name"]
+    phone = phone_of(turn)
+    if phone:
+        payload["phone"] = phone
+    elif before.get("phone") not in (None, "none"):
+        payload["no_phone"] = True
+    try:
+        reply = await case_api.amend_filing(record["number"], payload, turn.sender)
+    except case_api.ServiceUnavailable:
+        reply = None
+    turn.set(task=None, requested_slot=None)
+    if reply is None or reply.status >= 500:
+        turn.clear_filing()
+        turn.set(phone=before.get("phone"))  # what is stored stands; it may be said again
+        turn.await_answer("amend", "utter_amend_busy")
+        return
+    if reply.status != 200:
+        turn.clear_filing()
+        turn.set(awaiting=None, filed_record=None)
+        turn.say("utter_amend_closed")
+        return
+    changed = reply.body.get("changed") or []
+    if changed == ["addendum"]:
+        # More about the same matter: added to the case just filed, nothing else changed.
+        turn.say("utter_added_to_case", **number_values(record["number"]))
+        turn.clear_filing()
+        turn.set(awaiting="amend", filed_record={**record, "addendum": None})
+        return
+    turn.say("utter_amended" if changed else "utter_record_unchanged")
+    _say_out_of_list(turn)
+    turn.say("utter_filed_record", **_record_words(turn))
+    fresh = _snapshot(turn, record["number"], record["key"])
+    turn.clear_filing()
+    turn.set(awaiting="amend", filed_record=fresh)

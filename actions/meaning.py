@@ -157,6 +157,11 @@ def opens_with_yes(text: str) -> bool:
 _DENIED = re.compile(r"(?:不是|并不是|不属于|不关)[^，。,.!！?？\s是]{1,12}")
 
 
+def denied_parts(text: str) -> list[str]:
+    """What a correction says it is not ("不是低保的事", "不是杭埠那个新河")."""
+    return _DENIED.findall(text)
+
+
 def without_denied(text: str) -> str:
     """ "不是低保的事 是那个修桥的钱" → " 是那个修桥的钱": what a correction says it is not is
     no part of what it is."""

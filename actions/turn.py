@@ -85,6 +85,8 @@ async def route(turn: Turn) -> None:
     if intent == "goodbye" and han_count(text) <= 8 and not is_yes(text) and says_goodbye(text):
         helpdesk.goodbye(turn)
         return
+    if awaiting == "amend" and await filing.after_filing(turn):
+        return
     if awaiting in ("confirm", "correction"):
         await filing.at_read_back(turn)
         return

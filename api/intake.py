@@ -40,7 +40,7 @@ def mentions_village_cadres(text: str) -> bool:
     return bool(_CADRE.search(text))
 
 
-def _reporter_for(session: Session, phone: str | None, name: str | None) -> Reporter | None:
+def reporter_for(session: Session, phone: str | None, name: str | None) -> Reporter | None:
     """The person behind a phone. A name different from the one this phone gave before is
     another person (a family's one phone): their own reporter, so a case never shows a name
     its complainant did not give."""
@@ -111,7 +111,7 @@ def accept(
                     village_flagged=village_flagged,
                     resident_category=resident_category,
                     audio_url=audio_url,
-                    reporter=_reporter_for(session, phone, None if anonymous else name),
+                    reporter=reporter_for(session, phone, None if anonymous else name),
                     anonymous=anonymous,
                     filed_by_id=filed_by_id,
                     received_at=now(),

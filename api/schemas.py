@@ -110,6 +110,30 @@ class HandoffIn(Strict):
     village_group: Annotated[Line, Field(max_length=20)] | None = None
 
 
+class AmendIn(Strict):
+    """The resident corrected the read-back of a complaint the bot has just filed. Only the
+    filing's own idempotency key opens the case; fields left out stay as filed."""
+
+    idempotency_key: Annotated[Line, Field(min_length=8, max_length=100)]
+    resident_category: Annotated[str, Field(pattern=r"^[A-Z]\d{2}$|^OUT$")] | None = None
+    township: Place | None = None
+    village: Place | None = None
+    village_group: Annotated[Line, Field(max_length=20)] | None = None
+    village_flagged: bool | None = None
+    anonymous: bool | None = None
+    name: Annotated[Line, Field(min_length=1, max_length=50)] | None = None
+    phone: Phone | None = None
+    no_phone: bool = Field(False, description="居民改为不留电话")
+    addendum: ShortText | None = Field(None, description="更正时多说的内容，补在投诉正文后")
+
+
+class AmendAccepted(BaseModel):
+    number: str
+    changed: list[str]
+    category: str | None
+    message: str
+
+
 class HandoffAccepted(BaseModel):
     number: str
     created: bool

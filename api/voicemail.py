@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.case_numbers import new_case_number
 from api.clock import now
 from api.history import record
-from api.intake import _reporter_for, mentions_village_cadres
+from api.intake import mentions_village_cadres, reporter_for
 from api.lifecycle import State
 from api.models import Case
 from classifiers.redact import redact
@@ -55,7 +55,7 @@ def file_voicemail(
                     channel="voice",
                     audio_url=audio_url,
                     audio_seconds=seconds,
-                    reporter=_reporter_for(session, phone, None),
+                    reporter=reporter_for(session, phone, None),
                     anonymous=False,
                     received_at=now(),
                     state=State.ACCEPTED,

@@ -65,10 +65,9 @@ def test_filing_asks_only_what_is_missing(stack, staff):
     r = Resident(stack)
     reply = r.say("我是李庄村的，村里的低保都给了村主任的亲戚，真正困难的人家没评上，我要匿名反映")
     assert "电话" in reply and "哪个村" not in reply and "匿名" not in reply
-    reply = r.say(r.phone)
+    reply = r.say(r.phone)  # nothing else missing: filed, then what was stored read back
     assert "最低生活保障" in reply and "城关镇李庄村" in reply and "匿名" in reply
     assert " ".join(r.phone) in reply
-    reply = r.say("对")
     number = case_number_in(reply)
     stored = staff.get(f"/api/v1/cases/{number}").json()
     assert stored["village"] == "李庄村" and stored["township"] == "城关镇"
@@ -98,8 +97,9 @@ def test_a_spoken_phone_number_is_no_part_of_the_complaint(stack, staff):
             for part in (r.phone[:3], r.phone[3:7], r.phone[7:])
         )
     )
-    assert " ".join(r.phone) in reply and "对吗" in reply
-    number = case_number_in(r.say("对"))
+    # Filed at once; the record read back after the case number holds the phone.
+    assert " ".join(r.phone) in reply and "我记的是" in reply
+    number = case_number_in(reply)
     stored = staff.get(f"/api/v1/cases/{number}").json()
     assert "〔电话〕" not in stored["text"] and "吃低保" in stored["text"]
 
@@ -113,8 +113,10 @@ def test_several_short_messages_make_one_complaint(stack, staff):
     assert "匿名" in r.say("王家湾")
     assert "名字" in r.say("可以留名")
     assert "电话" in r.say("王建国")
-    assert "对吗" in r.say("不留")
-    number = case_number_in(r.say("是的"))
+    reply = r.say("不留")
+    number = case_number_in(reply)
+    assert "没留电话" in reply
+    assert "就按这个办" in r.say("是的")  # 对 after the record: nothing changes
     stored = staff.get(f"/api/v1/cases/{number}").json()
     assert "修路的事" in stored["text"] and "烂泥巴" in stored["text"]
     assert stored["village"] == "王家湾村" and stored["township"] == "万佛湖镇"
@@ -122,16 +124,19 @@ def test_several_short_messages_make_one_complaint(stack, staff):
     assert staff.get(f"/api/v1/cases/{number}/contact").json()["name"] == "王建国"
 
 
-def test_correction_before_confirm_changes_the_item(stack, staff):
+def test_correction_after_the_record_amends_the_filed_case(stack, staff):
     r = Resident(stack)
     r.say("俺是红旗村的，村里低保评得不公平，都是干部说了算")
     r.say("匿名")
-    assert "最低生活保障" in r.say(r.phone)
+    reply = r.say(r.phone)
+    assert "最低生活保障" in reply
+    number = case_number_in(reply)
     reply = r.say("不是，是五保的事")
-    assert "特困人员救助供养" in reply and "对吗" in reply
-    number = case_number_in(r.say("对"))
+    assert "改好了" in reply and "特困人员救助供养" in reply
     stored = staff.get(f"/api/v1/cases/{number}").json()
     assert stored["category"] == "S02" and stored["needs_review"] is True
+    amended = [h for h in stored["history"] if h["action"] == "amended"]
+    assert len(amended) == 1 and "事项" in amended[0]["note"]
 
 
 def test_deny_then_correct_the_village(stack, staff):
@@ -139,30 +144,49 @@ def test_deny_then_correct_the_village(stack, staff):
     r.say("村里的账目三年没公开过，问了也不给看")
     r.say("东风村")
     r.say("匿名")
-    r.say(r.phone)
+    number = case_number_in(r.say(r.phone))
     assert "哪里不对" in r.say("不对")
     reply = r.say("是西风村")
     assert "西风村" in reply and "东风村" not in reply
-    number = case_number_in(r.say("对"))
     assert staff.get(f"/api/v1/cases/{number}").json()["village"] == "西风村"
 
 
-def test_same_event_again_is_joined_to_the_open_case(stack):
+def test_switching_to_anonymous_after_the_record_removes_the_name(stack, staff):
+    r = Resident(stack)
+    r.say("村主任把集体的鱼塘包给他小舅子，一年才收五百块")
+    r.say("柳树村")
+    r.say("留名，我叫孙德海")
+    number = case_number_in(r.say(r.phone))
+    assert staff.get(f"/api/v1/cases/{number}/contact").json()["name"] == "孙德海"
+    reply = r.say("算了，名字别写了，怕他们报复")
+    assert "匿名" in reply and "孙德海" not in reply
+    stored = staff.get(f"/api/v1/cases/{number}").json()
+    assert stored["anonymous"] is True
+    assert staff.get(f"/api/v1/cases/{number}/contact").json()["name"] is None
+    assert all("孙德海" not in (h.get("note") or "") for h in stored["history"])
+
+
+def test_same_event_again_is_joined_to_the_open_case(stack, staff):
     r = Resident(stack)
     text = "张庄村的危房改造补助被村会计扣了一半，我家房子到现在还漏雨"
-    for say in (text, "匿名", r.phone):
+    for say in (text, "匿名"):
         r.say(say)
-    first = case_number_in(r.say("对"))
+    first = case_number_in(r.say(r.phone))
     # Told again in other words: added to the case just filed, with nothing asked again.
     reply = r.say("还是危房改造补助的事，会计扣了我家一半的钱，房子还在漏雨")
-    assert "并到" in reply and " ".join(first) in reply
+    assert "补到" in reply and " ".join(first) in reply
+    assert "还在漏雨" in staff.get(f"/api/v1/cases/{first}").json()["text"]
+    # Later, after other talk, the same matter again: a repeat joined to the open case.
+    r.say("好的")
+    reply = r.say("我再说一遍，张庄村危房改造补助被会计扣了一半，房子一直漏雨没人管")
+    assert "并到" in reply and " ".join(first) in reply  # who and where are not asked again
 
 
 def test_status_lookup_right_and_wrong(stack):
     r = Resident(stack)
-    for say in ("我们村的高龄津贴半年没发了，八十多岁的老人都等着用钱", "李庄村", "匿名", r.phone):
+    for say in ("我们村的高龄津贴半年没发了，八十多岁的老人都等着用钱", "李庄村", "匿名"):
         r.say(say)
-    number = case_number_in(r.say("对"))
+    number = case_number_in(r.say(r.phone))
 
     other = Resident(stack)
     spoken = "".join("洞幺两三四五六拐八九"[int(d)] for d in number)
@@ -200,8 +224,8 @@ def test_out_of_list_is_referred_and_still_recorded(stack, staff):
     r.say("柳树村")
     reply = r.say("匿名")
     reply = r.say(r.phone)
-    assert "12348" in reply and "对吗" in reply  # read back like any filing, with the referral
-    number = case_number_in(r.say("对"))
+    assert "12348" in reply and "我记的是" in reply  # read back like any filing, with the referral
+    number = case_number_in(reply)
     stored = staff.get(f"/api/v1/cases/{number}").json()
     assert stored["category"] == "OUT"
 
@@ -256,8 +280,9 @@ def test_resident_goes_silent_and_comes_back(stack, staff):
     assert "还没登记完" in reply
     assert "匿名" in r.say("对")
     r.say("匿名")
-    assert "柳树村" in r.say(r.phone)
-    number = case_number_in(r.say("对"))
+    reply = r.say(r.phone)
+    assert "柳树村" in reply
+    number = case_number_in(reply)
     assert "鱼塘" in staff.get(f"/api/v1/cases/{number}").json()["text"]
 
 
@@ -272,9 +297,9 @@ def test_rasa_conversation_tests(stack, tmp_path):
 
 def test_rating_a_finished_case_by_message(stack, staff):
     r = Resident(stack)
-    for say in ("村里五保户的供养金被扣了一部分，问村会计也不说清楚", "桃园村", "匿名", r.phone):
+    for say in ("村里五保户的供养金被扣了一部分，问村会计也不说清楚", "桃园村", "匿名"):
         r.say(say)
-    number = case_number_in(r.say("对"))
+    number = case_number_in(r.say(r.phone))
     unit = staff.post("/api/v1/units", json={"name": f"民政办{number}", "kind": "civil_affairs"})
     assert staff.post(
         f"/api/v1/cases/{number}/assign", json={"unit_id": unit.json()["id"]}
@@ -295,9 +320,9 @@ def test_rating_a_finished_case_by_message(stack, staff):
 
 def test_an_angry_rating_with_its_reasons_after_the_status_is_a_rating(stack, staff):
     r = Resident(stack)
-    for say in ("村里光伏的收益说好年底分，三年了一分没见到", "梨园村", "匿名", r.phone):
+    for say in ("村里光伏的收益说好年底分，三年了一分没见到", "梨园村", "匿名"):
         r.say(say)
-    number = case_number_in(r.say("对"))
+    number = case_number_in(r.say(r.phone))
     unit = staff.post("/api/v1/units", json={"name": f"农经站{number}", "kind": "rural_economy"})
     staff.post(f"/api/v1/cases/{number}/assign", json={"unit_id": unit.json()["id"]})
     staff.post(f"/api/v1/cases/{number}/transition", json={"to": "办理中"})

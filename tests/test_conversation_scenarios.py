@@ -198,6 +198,15 @@ def test_next_answer_follows_the_slots():
     assert next_answer(s, {"awaiting": "handoff_offer"}, state)[0] == "不用"
     assert next_answer(s, {"awaiting": "resume"}, state)[0] == "对"
     assert next_answer(s, {"awaiting": "rating"}, state) is None
+
+
+def test_after_the_record_only_a_correction_is_said():
+    """Filed and read back (``awaiting`` amend): a resident with a correction says it once;
+    one with none says nothing more."""
+    s = scenario(says=["低保不公"], corrections=["不对，是西风村"])
+    state = ResidentState()
+    assert next_answer(s, {"awaiting": "amend"}, state)[0] == "不对，是西风村"
+    assert next_answer(s, {"awaiting": "amend"}, state) is None
     assert next_answer(s, {"requested_slot": None, "awaiting": None}, state) is None
     plain = scenario(task="human", knows={"story": "征地的钱"})
     assert next_answer(plain, {"requested_slot": "complaint_text"}, state)[0] == "征地的钱"

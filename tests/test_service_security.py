@@ -237,6 +237,50 @@ def test_texts_are_masked_for_everyone_but_the_audited_contact_view(service):
     assert "〔姓名〕" in export and not any(p in export for p in masked_parts)
 
 
+def test_only_the_filing_conversation_amends_its_fresh_case(service):
+    """The bot files first and reads back; a correction amends the case. Only the internal
+    caller with the filing's own key may, while nobody has acted on it: a wrong key is answered
+    like a missing case, and the history names what changed, never the values."""
+    key = f"bot-{uuid.uuid4().hex}"
+    phone = "13912340001"
+    number = _file(
+        service, phone, anonymous=False, name="孙德海", village="东风村", idempotency_key=key
+    )["number"]
+
+    def amend(num: str, body: dict, headers: dict | None = None) -> httpx.Response:
+        return httpx.post(
+            f"{service.url}/api/v1/cases/{num}/amend", json=body, headers=headers, timeout=30
+        )
+
+    change = {"idempotency_key": key, "anonymous": True}
+    assert amend(number, change).status_code == 403  # not the bot's action server
+    wrong = amend(number, {**change, "idempotency_key": "bot-" + "0" * 32}, _as_bot(service))
+    missing = amend(_numbers(1)[0], change, _as_bot(service))
+    assert wrong.status_code == missing.status_code == 404
+    assert wrong.json()["detail"] == missing.json()["detail"]  # no oracle
+    said = "我叫孙德海，说好两万到手一万"
+    r = amend(
+        number,
+        {**change, "village": "西风村", "resident_category": "S02", "addendum": said},
+        _as_bot(service),
+    )
+    assert r.status_code == 200, r.text
+    assert set(r.json()["changed"]) == {"anonymous", "place", "resident_category", "addendum"}
+    sup = service.client(service.login("sup", "sup-pass-1"))
+    case = sup.get(f"/api/v1/cases/{number}").json()
+    assert case["anonymous"] is True and case["village"] == "西风村"
+    assert case["category"] == "S02" and case["needs_review"] is True
+    assert "到手一万" in case["text"] and "孙德海" not in case["text"]
+    assert "孙德海" not in json.dumps(case["history"], ensure_ascii=False)
+    contact = sup.get(f"/api/v1/cases/{number}/contact").json()
+    assert contact["name"] is None and contact["phone"] == phone
+    assert said in contact["text_original"]  # the words as said, for the audited view only
+    unit = sup.post("/api/v1/units", json={"name": f"民政办{number}", "kind": "civil_affairs"})
+    sup.post(f"/api/v1/cases/{number}/assign", json={"unit_id": unit.json()["id"]})
+    late = amend(number, {**change, "phone": "13912340002"}, _as_bot(service))
+    assert late.status_code == 409  # in staff hands: no more changes from the bot
+
+
 def test_a_long_handoff_does_not_hold_up_other_cases(service):
     """A handoff's text (the whole conversation) can pass what the classifier takes: it is cut
     for the classifier, kept whole, and the cases filed with it are classified as usual."""

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy import select
 
 from api.access import DB, Ctx
+from api.amend import AmendClosed, Amendment, NotAmendable, amend
 from api.callers import is_internal
 from api.case_numbers import parse_case_number
 from api.db import committing
@@ -16,7 +17,7 @@ from api.intake import accept
 from api.models import Case
 from api.resident import find_for_resident
 from api.resident_guard import guarded
-from api.schemas import Channel, HandoffAccepted, HandoffIn
+from api.schemas import AmendAccepted, AmendIn, Channel, HandoffAccepted, HandoffIn
 
 router = APIRouter(prefix="/api/v1", tags=["conversation"])
 ON_CASE = "已登记转人工，工作人员会回电"
@@ -97,4 +98,49 @@ def request_person(
         number=case.number,
         created=created,
         message=f"已登记转人工（{case.number}），工作人员会回电",
+    )
+
+
+@router.post(
+    "/cases/{number}/amend",
+    response_model=AmendAccepted,
+    responses={
+        403: {"description": "只有热线内部服务可以更正"},
+        404: {"description": "没有这个案件（或幂等键不符，回答相同）"},
+        409: {"description": "已过更正时限或已在办理"},
+    },
+)
+def amend_filing(number: str, body: AmendIn, context: Ctx, request: Request) -> AmendAccepted:
+    """The resident corrected the read-back of the complaint the bot just filed. Only the
+    bot's action server may call this, with the filing's own idempotency key, within 30
+    minutes and before staff act on the case; a wrong key is answered like a missing case."""
+    if not is_internal(request):
+        raise HTTPException(403, "只有热线内部服务可以更正登记")
+    change = Amendment(
+        resident_category=body.resident_category,
+        township=body.township,
+        village=body.village,
+        village_group=body.village_group,
+        village_flagged=body.village_flagged,
+        anonymous=body.anonymous,
+        name=body.name,
+        phone=body.phone,
+        clear_phone=body.no_phone,
+        addendum=body.addendum,
+    )
+    if body.resident_category and body.resident_category not in context.taxonomy.by_code:
+        raise HTTPException(422, f"没有这个事项代码：{body.resident_category}")
+    try:
+        case, changed = amend(
+            context.sessions, number, body.idempotency_key, change, context.taxonomy
+        )
+    except NotAmendable as exc:
+        raise HTTPException(404, "没有找到这个案件") from exc
+    except AmendClosed as exc:
+        raise HTTPException(409, "这个案件已在办理，不能再更正，请联系工作人员") from exc
+    return AmendAccepted(
+        number=case.number,
+        changed=changed,
+        category=case.category,
+        message="已更正" if changed else "没有需要更正的",
     )

@@ -12,7 +12,7 @@ What the bot is sent for each key (the dialogue relies on it):
 - a number asked (``requested_slot`` phone or case_number): the digits as keyed, "88248476"
 - several digits at any other question (keys while the bot waits for words): the digits as
   keyed, so a number reaches the bot as a number, never wrapped in a payload
-- yes/no (``awaiting`` confirm, handoff_offer, resume): 1 → "对", 2 → "不对"
+- yes/no (``awaiting`` confirm, amend, handoff_offer, resume): 1 → "对", 2 → "不对"
 - anonymity: 1 → "匿名", 2 → "留名"
 - a rating (``awaiting`` rating, rating_offer): 1 → "满意", 2 → "基本满意", 3 → "不满意"
 - village (``requested_slot`` village, ``township`` known): k → the k-th village of the
@@ -84,7 +84,7 @@ def context_of(slots: dict) -> str:
         return "village"
     if requested:
         return "speech"
-    if slots.get("awaiting") in ("confirm", "handoff_offer", "resume"):
+    if slots.get("awaiting") in ("confirm", "amend", "handoff_offer", "resume"):
         return "yes_no"
     if slots.get("awaiting") in ("rating", "rating_offer"):
         return "rating"

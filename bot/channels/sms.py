@@ -2,9 +2,10 @@
 as few 70-character Chinese SMS as possible (broken between clauses or words), answers longer
 than two segments cut with "回复1看全文", and shortcuts such as "查询 12345678".
 
-One text per filing: when a message files a complaint, the case service texts the receipt with
-the case number (``api/outbox.py``, tracked for delivery and resendable), so the bot's own reply
-to that message is not sent as well."""
+The case number once per filing: when a message files a complaint, the case service texts the
+receipt with the case number (``api/outbox.py``, tracked for delivery and resendable), so the
+bot's reply to that message leaves the number out and keeps the rest: the record of what was
+stored, which the resident may correct, and where a matter outside the list belongs."""
 
 from __future__ import annotations
 
@@ -29,6 +30,15 @@ HINTS = {
 POLICY_PROMPT = "请发您想问的政策，比如：低保怎么申请。"
 NOTHING_MORE = "没有更多内容了。"
 _MOBILE = re.compile(r"1[3-9]\d{9}")  # the numbers the case service texts (api.outbox.sms_number)
+
+
+def _without_number(messages: list[dict], number: str | None) -> list[dict]:
+    """The bot's messages but those that give the case number (the receipt text gives it)."""
+    return [
+        m
+        for m in messages
+        if not m.get("custom") and not (number and number in (m.get("text") or "").replace(" ", ""))
+    ]
 
 
 class Remainders:
@@ -185,9 +195,11 @@ class HotlineSmsInput(TwilioChannel):
         delivery = f"sms-{message_sid}"[:100]
         earlier = await self.earlier_reply(request, phone, delivery)
         if earlier is not None:  # a resent webhook: the same reply, nothing done twice
-            if await self.filed_by(request, phone, delivery) and _MOBILE.fullmatch(phone):
-                return self.xml_reply(self.provider.messages([]))
             slots = await self.slots(request, phone)
+            if await self.filed_by(request, phone, delivery) and _MOBILE.fullmatch(phone):
+                earlier = _without_number(earlier, slots.get("filed_number"))
+                if not self.texts(earlier):
+                    return self.xml_reply(self.provider.messages([]))
             return self.send(request, phone, self.compose(earlier, slots))
         if body == "1":
             answer = await self.more(request, phone, message_sid)
@@ -209,8 +221,13 @@ class HotlineSmsInput(TwilioChannel):
             return self.send(request, phone, MENU)
         messages = await self.ask_bot(on_new_message, phone, text, delivery, phone, request)
         after = await self.slots(request, phone)
-        if self.filed_now(slots, after, messages) and _MOBILE.fullmatch(phone):
-            # The case service texts the receipt with the case number: one text per filing.
-            self.remainders.put(request, phone, None)
-            return self.xml_reply(self.provider.messages([]))
+        filed = self.filed_now(slots, after, messages)
+        if filed and _MOBILE.fullmatch(phone):
+            # The case service texts the receipt with the case number; the bot's reply keeps
+            # the rest (what was stored, to correct; where a matter outside the list belongs).
+            rest = _without_number(messages, filed)
+            if not self.texts(rest):
+                self.remainders.put(request, phone, None)
+                return self.xml_reply(self.provider.messages([]))
+            return self.send(request, phone, self.compose(rest, after))
         return self.send(request, phone, self.compose(messages, after))

@@ -401,6 +401,13 @@ def next_answer(
             state.corrections_used += 1
             return scenario.corrections[state.corrections_used - 1], "read-back: correction"
         return knows.get("yes", "对"), "read-back: yes"
+    if awaiting == "amend":
+        # The case is filed and its record read back: a resident with something to correct
+        # says it now; one with nothing to correct is done (silence keeps the record).
+        if state.corrections_used < len(scenario.corrections):
+            state.corrections_used += 1
+            return scenario.corrections[state.corrections_used - 1], "record read back: correction"
+        return None
     if awaiting == "correction" and state.corrections_used:
         # The bot asks what is wrong: the last correction holds the fix.
         return scenario.corrections[state.corrections_used - 1], "asked what is wrong"
