@@ -89,7 +89,9 @@ async def start(turn: Turn, understood: dict | None = None, tells: bool = True) 
     turn.clear_filing()
     turn.set(task="file", awaiting=None, requested_slot=None, misunderstood=0)
     text = turn.content if tells else ""
-    if not tells and (wish := answer_anonymity(turn.content, None)):
+    # "匿名是什么意思？匿名了还能办吗？" asks, it does not choose: only what is said outside
+    # the questions ("我不想让村干部知道是我反映的") is a choice.
+    if not tells and (wish := answer_anonymity(without_questions(turn.content), None)):
         turn.set(anonymity=wish)
     earlier = turn.slot("last_filing") or {}
     if earlier:
@@ -682,8 +684,8 @@ async def _apply_correction(turn: Turn, text: str, who_only: bool = False) -> bo
     phone = answer_phone(text, turn.channel_phone)
     if not phone or phone == "none":
         phone = corrected_phone(text, turn.slot("phone")) or phone
-    if phone and (phone != "none" or "电话" in text or "号码" in text):
-        turn.set(phone=phone)
+    if phone and (phone != "none" or _DROPS_PHONE.search(text)):
+        turn.set(phone=phone)  # "算了，还是匿名吧，电话留着就行" keeps the phone
         changed = True
     wish = answer_anonymity(text, None)
     if wish:
@@ -699,6 +701,11 @@ async def _apply_correction(turn: Turn, text: str, who_only: bool = False) -> bo
     return changed
 
 
+# A correction that takes the phone away: "电话就不留了", "别留我电话".
+_DROPS_PHONE = re.compile(
+    r"(?:不|别|不要|莫|不用)(?:留|写|要)?(?:我的?)?(?:电话|号码|手机)|"
+    r"(?:电话|号码|手机)(?:号码?)?(?:就|也|还是)?(?:不留|别留|不要|删|去掉|不用|不给)"
+)
 _SAYS_WHAT_IT_IS = re.compile(
     r"(?:是|说的是|反映的是|讲的是)(?:那个|这个)?([^，。,.!！?？\s]{2,16})"
 )

@@ -400,3 +400,12 @@ def test_residents_words_from_fresh_dev_batch_9():
     assert find_place("不太清楚 就叫卧牛村", gazetteer, answer=True).village == "卧牛村"
     story = "就是我们存里的那个退伍军人的优待金 今年的钱到现在没发 别的村都发了"
     assert find_place(story, gazetteer) is None  # 别的村 names no village
+
+
+def test_residents_words_from_fresh_dev_batch_10():
+    """Misread in fresh batch 10: a question about 匿名 chose it."""
+    from actions.details import without_questions
+
+    asked = "匿名是什么意思？匿名了你们还能办吗？"
+    assert answer_anonymity(without_questions(asked), None) is None
+    assert answer_anonymity(without_questions("我不想让村干部知道是我反映的"), None) == "anonymous"
