@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from actions import case_api
-from actions.conversation import Turn, number_values
+from actions.conversation import FILING_SLOTS, Turn, number_values
 from actions.details import (
     answer_anonymity,
     answer_name,
@@ -830,19 +830,10 @@ async def file(turn: Turn, read_back: bool = True) -> None:
 _CORRECTS = re.compile(
     r"不对|不是|错了|搞错|弄错|改一下|改成|改为|应该是|其实是|换成|写成|^(?:算了|还是)"
 )
-# What a resident may correct after hearing the record, and what it is read back from.
+# What a resident may correct after hearing the record, and what it is read back from: the
+# filing's slots but the bookkeeping of its questions, and the phone (kept across filings).
 _AMENDABLE = (
-    "complaint_text",
-    "category",
-    "category_name",
-    "top_items",
-    "resident_category",
-    "village",
-    "township",
-    "village_group",
-    "village_known",
-    "anonymity",
-    "name",
+    *(s for s in FILING_SLOTS if s not in ("village_tries", "township_asked", "person_wanted")),
     "phone",
 )
 

@@ -197,6 +197,17 @@ def more_coming(text: str) -> bool:
     return bool(_MORE_COMING.match(compact(text)))
 
 
+_ASKS_IF_MACHINE = re.compile(
+    r"是人不是|是不是人[?？吗啊]|是人吗|是真人吗|是机器(?:人)?(?:吗|不是)|是不是机器|"
+    r"^(?:喂|你好|您好)?[，,\s？?]*有人(?:在)?吗|你是谁[?？]?$|谁在说话"
+)
+
+
+def asks_if_machine(text: str) -> bool:
+    """ "喂？是人不是？": who is answering, asked, not a demand for a person."""
+    return bool(_ASKS_IF_MACHINE.search(text))
+
+
 def says_goodbye(text: str) -> bool:
     return bool(_BYE.search(text))
 

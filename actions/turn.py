@@ -19,6 +19,7 @@ from actions.meaning import (
     asks_about_anonymity,
     asks_can_report,
     asks_how_to,
+    asks_if_machine,
     asks_policy_at_length,
     asks_status,
     finished_words,
@@ -166,6 +167,9 @@ async def fresh(turn: Turn) -> None:
     how_to = asks_how_to(text)
     if named_item and how_to and not number and not rating_in(text) and not tells_wrongdoing(text):
         helpdesk.policy(turn, named_item)
+        return
+    if asks_if_machine(text) and han_count(text) <= 10 and not number:
+        turn.say("utter_who_answers")  # "喂？是人不是？": said plainly, with the way to a person
         return
     if is_filler(text) and not is_yes(text) and not number:
         helpdesk.greet(turn)  # "那个", "喂喂": the resident is about to speak; no case number

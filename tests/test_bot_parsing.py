@@ -409,3 +409,11 @@ def test_residents_words_from_fresh_dev_batch_10():
     asked = "匿名是什么意思？匿名了你们还能办吗？"
     assert answer_anonymity(without_questions(asked), None) is None
     assert answer_anonymity(without_questions("我不想让村干部知道是我反映的"), None) == "anonymous"
+
+
+def test_asking_who_answers_is_no_demand_for_a_person():
+    from actions import meaning
+
+    assert meaning.asks_if_machine("喂？是人不是？") and meaning.asks_if_machine("喂，有人吗？")
+    assert not meaning.wants_person("喂？是人不是？")
+    assert not meaning.asks_if_machine("村里有人没领到低保")
