@@ -46,6 +46,8 @@ ACTION_NAMES = {
     "handoff": "转人工服务",
     "handoff_unverified": "转人工服务（手机号未核实）",
     "transcribed": "录入录音内容",
+    "amended": "群众听复述后更正",
+    "not_read_back": "来电人未听完复述",
 }
 
 ACTOR_NAMES = {"system": "系统", "resident": "群众"}
