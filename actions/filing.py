@@ -35,6 +35,7 @@ from actions.meaning import (
     cannot_name_place,
     compact,
     denied_parts,
+    fed_up,
     is_bare_request,
     is_filler,
     is_no,
@@ -53,7 +54,7 @@ from actions.meaning import (
 from actions.places import example_township, example_village, gazetteer_village
 from actions.policy import item_named_in, load_policies
 from actions.wording import han_count, place_words, plain_date
-from common.digits import say_digits, speak_digits, to_digits
+from common.digits import find_phone, say_digits, speak_digits, to_digits
 
 NOT_SAID = "未说明"  # the village slot when the resident would not or could not say
 _SCAM = re.compile(
@@ -300,12 +301,17 @@ async def on_message(turn: Turn) -> None:
 async def _answer_story(turn: Turn, text: str, understood: dict) -> bool:
     if is_bare_request(text) or is_yes(text) or is_no(text) or han_count(text) < 2:
         return True  # nothing to add; the question is asked again
+    if fed_up(text):
+        turn.say("utter_heard_you")  # "俺说到做到": more anger, still no matter
+        return True
     await absorb(turn, text, understood)
     return True
 
 
 async def _answer_village(turn: Turn, text: str, understood: dict) -> bool:
     place = understood.get("place")
+    if fed_up(text) and not (place and place.get("village")):
+        return False  # "再不管我就去县纪委门口坐着": no answer, the village asked again
     if place and set_place(turn, place):
         take_details(turn, text, {**understood, "place": None})
         return True
@@ -389,8 +395,8 @@ def _not_a_story_after_all(turn: Turn, text: str) -> bool:
 def is_story_piece(text: str) -> bool:
     """A message that answers nothing asked but says more about what happened (several short
     messages make one story): a few words that are not a bare name, yes/no or refusal."""
-    if han_count(text) < 1 or is_filler(text) or is_yes(text) or is_no(text):
-        return False
+    if han_count(text) < 1 or is_filler(text) or is_yes(text) or is_no(text) or fed_up(text):
+        return False  # "俺说到做到": anger, no more of the story
     if is_question(text) and han_count(text) < 8 and not tells_wrongdoing(text):
         return False  # "你说啥？": a question, no story ("钱去哪了？" is one)
     if refuses_place(text) and han_count(text) <= 8:
@@ -440,6 +446,11 @@ _PUTS_OFF_NAME = re.compile(r"先记|再说|等下|等会|回头|不知道|不�
 
 
 async def _answer_phone(turn: Turn, text: str, understood: dict) -> bool:
+    wish = answer_anonymity(text, None)
+    if wish and wish != turn.slot("anonymity") and not find_phone(text):
+        # "算了算了 还是匿名吧": a change of mind about the name, no answer about the phone.
+        turn.set(anonymity=wish)
+        return False
     value = answer_phone(text, turn.channel_phone)
     if value is None:
         if digit_count(text) >= 5:
@@ -866,11 +877,9 @@ async def after_filing(turn: Turn) -> bool:
     who_only = han_count(text) > 12 and not _CORRECTS.search(text)
     turn.set(**record["slots"])
     changed = await _apply_correction(turn, text, who_only=who_only)
+    # More of the matter said with the correction ("说好两万，到手一万"), not only the fix.
     more = (
-        han_count(text) >= 12
-        and not is_question(text)
-        and not who_only
-        and bool(changed or _CORRECTS.search(text))
+        han_count(text) >= 12 and not is_question(text) and not who_only and tells_wrongdoing(text)
     )
     if not changed and not more:
         turn.clear_filing()

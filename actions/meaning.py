@@ -81,7 +81,7 @@ _WRONGDOING = re.compile(
     r"没给|没发|不给我|不给俺|扣了|克扣|贪|挪|占了|冒领|关系户|优亲厚友|凭什么|卡着|拖着|不公|"
     r"回扣|私分|私自|偷偷|骗|拿走|领走|取消了|停了|一分钱都|没有了|没了|莫得了|冇得了|凭啥|"
     r"没修|没动|一直没|钱去哪|钱哪去|钱呢|欠.{0,6}不给|拖欠|欠着不|不结账|"
-    r"被.{0,4}(?:拿|领|占|扣|删|取消|顶)"
+    r"被.{0,4}(?:拿|领|占|扣|删|取消|顶)|说好.{0,10}(?:到手|只给|只发)|只给了|少给|少发"
 )
 
 
@@ -313,6 +313,26 @@ _UPSET = re.compile(
 def only_upset(text: str) -> bool:
     """ "气死我了": feelings first, the matter still to come."""
     return bool(_UPSET.search(text)) and han_count(text) <= 10
+
+
+# Anger at the line or the cadres in general, threats of going higher: no matter in it yet.
+_FED_UP = re.compile(
+    r"干啥吃的|干什么吃的|吃干饭|有啥用|有什么用|摆起看|在耍|耍人|耍我|没人管|没人理|踢皮球|"
+    r"打了.{0,4}(?:回|次|遍|个)(?:电话)?|电话打了|再不管|不管的话|上访|拉横幅|找你们领导|"
+    r"(?:去|上|到)(?:北京|省里|市里|县里)|告到|中不中|搞什么|搞么子|搞啥|什么玩意|啥玩意|"
+    r"都是贼|是贼|贪官|王八蛋|混蛋|不是东西|黑心|狗东西|说到做到|等着瞧|走着瞧"
+)
+# Words that name a matter: with them, the anger comes with something that happened.
+_CONCRETE = re.compile(
+    r"钱|低保|五保|补|贴|款|费|路|桥|渠|井|地|房|账|分红|工资|粮|林|塘|选举|票|占|扣|贪了|"
+    r"拿了|给了|盖|修|租|卖|批|证明|章|医保|社保|养老|救助|名额|亲戚|小舅子|儿子|侄"
+)
+
+
+def fed_up(text: str) -> bool:
+    """ "你们这帮玩意儿是干啥吃的！打了八百回电话没人管", "再不管俺就去北京": anger or a
+    threat, but nothing said yet about what happened — the story is still to be asked for."""
+    return bool(_FED_UP.search(text)) and not _CONCRETE.search(text)
 
 
 def wants_person(text: str) -> bool:

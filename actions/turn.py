@@ -22,6 +22,7 @@ from actions.meaning import (
     asks_if_machine,
     asks_policy_at_length,
     asks_status,
+    fed_up,
     finished_words,
     is_bare_request,
     is_filler,
@@ -175,6 +176,10 @@ async def fresh(turn: Turn) -> None:
         helpdesk.greet(turn)  # "那个", "喂喂": the resident is about to speak; no case number
         return
     understood = None
+    if fed_up(text) and not number and not named_item:
+        turn.say("utter_heard_you")  # "打了八百回电话没人管": heard, then what happened
+        await filing.start(turn, None, tells=False)
+        return
     if only_upset(text) and not number and not named_item:
         # "妈的 这还有没有王法了", "气死我了，还讲不讲理了": no question about a policy or a
         # case (whatever the intent model says): feelings first, the matter next.

@@ -417,3 +417,19 @@ def test_asking_who_answers_is_no_demand_for_a_person():
     assert meaning.asks_if_machine("喂？是人不是？") and meaning.asks_if_machine("喂，有人吗？")
     assert not meaning.wants_person("喂？是人不是？")
     assert not meaning.asks_if_machine("村里有人没领到低保")
+
+
+def test_residents_words_from_fresh_dev_batch_11():
+    """Anger or a threat with nothing said about what happened is no story yet; anger with a
+    matter in it is one."""
+    from actions import meaning
+
+    for outburst in (
+        "你们这帮玩意儿是干啥吃的！！打了八百回电话没人管",
+        "搞么子鬼咯 村里那几个干部一个个都是贼！",
+        "俺跟你说 这事再不管 俺就拉横幅去镇政府门口坐着！",
+        "恁这电话打了有啥用 中不中啊",
+    ):
+        assert meaning.fed_up(outburst), outburst
+    assert not meaning.fed_up("修路的钱没了 打了几次电话没人管")
+    assert meaning.tells_wrongdoing("不是救灾的，是危房改造的补助，说好两万，到手一万")
