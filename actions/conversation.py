@@ -31,6 +31,7 @@ FILING_SLOTS = (
     "anonymity",
     "name",
     "person_wanted",  # a person was asked for, but no phone left to call back
+    "phone_start",  # the first digits of a phone said in two breaths
 )
 
 

@@ -16,7 +16,7 @@ _ANONYMOUS = re.compile(
 )
 _NAMED = re.compile(
     r"实名|留名|可以留|写我名字|写上我|留我名字|不用匿名|不需要匿名|不怕|公开我|署名|写我的名|我的名字|"
-    r"真名|用我名字|报我名字|名字写上|写名字|写我名|用我的名|"
+    r"真名|用我名字|报我名字|名字写上|写名字|写我名|用我的名|名字(?:可以|能|就|你)?(?:给)?写|"
     r"写(?:我|俺)(?:爸|妈|爹|娘|父亲|母亲|爷爷|奶奶|老伴|老头子?)的?名"  # a relative files
 )
 _HAD_MEANT = re.compile(r"本来|原来想|原本|本想|本打算|开始想")
@@ -61,11 +61,21 @@ def without_questions(text: str) -> str:
     return _QUESTION_CLAUSE.sub("", text)
 
 
+# A choice only supposed ("匿名了你们回头核实也找不着人", "实名的话…") is no choice, unless
+# settled on ("那就匿名了").
+_SETTLING = re.compile(r"(?:还是|就|干脆|改成|改为)$")
+
+
 def _explicit_choice(text: str) -> str | None:
-    """The last of the words 匿名/留名/实名 said outside a question ("能保密吗？那就留名")."""
+    """The last of the words 匿名/留名/实名 said outside a question ("能保密吗？那就留名"),
+    leaving out a choice only supposed ("还是留名吧，匿名了你们找不着人" is 留名)."""
     statement = _QUESTION_CLAUSE.sub("＿", text)
     choices = [
-        "anonymous" if m.group("anonymous") else "named" for m in _EXPLICIT.finditer(statement)
+        "anonymous" if m.group("anonymous") else "named"
+        for m in _EXPLICIT.finditer(statement)
+        if m.group("named")
+        or not statement.startswith(("了", "的话"), m.end())
+        or _SETTLING.search(statement[: m.start()])
     ]
     return choices[-1] if choices else None
 
@@ -94,6 +104,9 @@ def answer_anonymity(text: str, intent: str | None) -> str | None:
     if not named:
         named = [m.end() for m in _NAMED.finditer(text) if not _NOT_NAMED.search(text)]
     if named or anonymous:
+        # "名字可以写，但是别让村干部知道是我反映的，…我叫郑爱华": a name given after the
+        # worry is 留名 (a name given alone chooses nothing: "我叫李小红，我要举报").
+        named += [m.end() for m in _GIVES_NAME.finditer(text)]
         # "写我名字也不怕…别让村里晓得": what they settle on is what they say last.
         return "named" if max(named, default=-1) > max(anonymous, default=-1) else "anonymous"
     if intent == "affirm":
@@ -123,16 +136,24 @@ def without_spelling(text: str) -> str:
     return _SURNAME_FIRST.sub("", _SPELLED.sub(spelled, text))
 
 
+# A transcript's hesitations between the words of an answer: "名字是 呃 刘德胜".
+_FILLER_WORD = re.compile(r"^(?:呃|嗯|额|啊|哦|那个|就是|这个)+$")
+
+
 def answer_name(text: str) -> str | None:
     """A name given as the whole answer to "您叫什么名字？" ('王秀英', '我叫王秀英')."""
     text = without_spelling(text)
-    if len(parts := [p for p in re.split(r"[\s，。,.!！?？]+", text) if p]) > 1:
-        # "我是，余兴旺" (its spelling taken out): one name, and nothing else but a word or two.
+    parts = [p for p in re.split(r"[\s，。,.!！?？]+", text) if p and not _FILLER_WORD.match(p)]
+    if len(parts) > 1:
+        # "我是，余兴旺" (its spelling taken out): one name, and nothing else but a word or two
+        # ("名字是 呃 刘德胜": the lead-in of the answer).
         named = [name for p in parts if (name := answer_name(p))]
         rest = [p for p in parts if not answer_name(p)]
-        if len(named) == 1 and all(len(p) <= 2 for p in rest):
+        short = all(len(p) <= 2 or _NAME_LEAD.fullmatch(p) for p in rest)
+        if len(named) == 1 and short:
             return named[0]
         return None
+    text = "".join(parts)
     bare = re.sub(r"[\s，。,.!！?？的吧呀啊]+", "", text)
     bare = _NAME_LEAD.sub("", bare)
     if _BARE_NAME.match(bare) and not _NOT_A_NAME.search(bare):

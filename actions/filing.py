@@ -54,7 +54,14 @@ from actions.meaning import (
 from actions.places import example_township, example_village, gazetteer_village
 from actions.policy import item_named_in, load_policies
 from actions.wording import han_count, place_words, plain_date
-from common.digits import find_phone, say_digits, speak_digits, to_digits
+from common.digits import (
+    digit_runs,
+    find_case_number,
+    find_phone,
+    say_digits,
+    speak_digits,
+    to_digits,
+)
 
 NOT_SAID = "未说明"  # the village slot when the resident would not or could not say
 _SCAM = re.compile(
@@ -158,11 +165,16 @@ async def absorb(turn: Turn, text: str, understood: dict | None = None) -> None:
         turn.made_progress = True
         if not current and understood and understood.get("category"):
             _keep_item(turn, understood)  # the message was already classified on its own
-        else:
+        elif not (current and turn.slot("category") and _IN_PASSING.search(text)):
+            # "哦对了，还有路灯坏了半年，这个顺便说一声": kept for staff to read, but a matter
+            # said in passing does not change what the complaint is about.
             await _classify(turn, text)
     if not understood:
         understood = await _details(text)
     take_details(turn, text, understood)
+
+
+_IN_PASSING = re.compile(r"顺便|顺带|捎带|附带说")
 
 
 async def _classify(turn: Turn, newest: str = "") -> None:
@@ -231,10 +243,22 @@ def take_details(turn: Turn, text: str, understood: dict) -> bool:
     if turn.slot("anonymity") is None and wish:
         turn.set(anonymity=wish)
         kept = True
+    elif wish and wish != turn.slot("anonymity") and _CHANGES_MIND.search(text):
+        # "哎，算了，名字你给写上吧，我叫黄立群" said with the village: a change of mind (to 留名
+        # only with the name given).
+        name = name_said(text) if wish == "named" else None
+        if wish == "anonymous" or name:
+            turn.set(anonymity=wish, name=name)
+            kept = True
     elif turn.slot("anonymity") is None and understood.get("name") and han_count(text) >= 60:
         turn.set(anonymity="named")  # a written petition signed with the writer's name
         kept = True
     return kept
+
+
+_CHANGES_MIND = re.compile(
+    r"算了|想了想|考虑了|改主意|还是(?:留名|匿名|实名|写|别写|不写|不留)|不匿名了|不留名了"
+)
 
 
 def set_place(turn: Turn, place: dict) -> bool:
@@ -258,7 +282,10 @@ async def on_message(turn: Turn) -> None:
         turn.say("utter_greet_again")  # back after a pause: the open question comes again
     elif text and (asks_about_anonymity(text) or "匿名" in text) and is_question(text):
         turn.say("utter_explain_anonymity")
-        if requested == "anonymity" and settled_after_question(text):
+        statement = without_questions(text)
+        if requested == "anonymity" and (settled_after_question(text) or gives_name(statement)):
+            # "名字可以写，但别让村干部知道，能做到吧？我叫郑爱华": the question is answered,
+            # and the choice made with it stands.
             await _answer_anonymity(turn, text, await _details(text))
         elif han_count(without_questions(text)) >= 20 and is_story_piece(text):
             await absorb(turn, text, await _details(text))  # the question came with more story
@@ -382,7 +409,8 @@ def _bare_answer(text: str) -> str | None:
 def _not_a_story_after_all(turn: Turn, text: str) -> bool:
     """Asked "what happened?" after "我想问问": a policy question or a case number is no story.
     Answered here (the filing is dropped, nothing was told yet)."""
-    if (asks_how_to(text) and is_question(text)) or (
+    grievance = tells_wrongdoing(text) and han_count(text) >= 20  # "…打他电话不接，还骂人"
+    if (asks_how_to(text) and is_question(text) and not grievance) or (
         turn.intent == "ask_policy" and han_count(text) < 24
     ):
         turn.clear_filing()
@@ -421,7 +449,7 @@ async def _answer_anonymity(turn: Turn, text: str, understood: dict) -> bool:
     turn.set(anonymity=wish)
     if wish == "named":
         after = re.sub(r"^.*?(?:留名字?|留个名字?|实名|写我?名字)[，,。 ]*", "", text)
-        name = better_name(understood.get("name"), answer_name(after)) or name_said(text)
+        name = better_name(understood.get("name"), answer_name(after) or name_said(text))
         if name:
             turn.set(name=name)
     take_details(turn, text, {**understood, "place": understood.get("place"), "name": None})
@@ -452,11 +480,21 @@ async def _answer_phone(turn: Turn, text: str, understood: dict) -> bool:
         turn.set(anonymity=wish)
         return False
     value = answer_phone(text, turn.channel_phone)
+    digits = "".join(digit_runs(text))
+    if value is None and digits:
+        # "幺五九 六二" … "洞三 七七八幺": a number said in two breaths is one number.
+        joined = (turn.slot("phone_start") or "") + digits
+        value = find_phone(joined)
+        if value is None and joined.startswith("1") and len(joined) < 11:
+            turn.set(phone_start=joined)
+            turn.made_progress = True  # "记下了 1 5 9 6 2，后面几位呢？"
+            return False
     if value is None:
         if digit_count(text) >= 5:
             turn.say("utter_phone_incomplete")
+        turn.set(phone_start=None)
         return False
-    turn.set(phone=value)
+    turn.set(phone=value, phone_start=None)
     return True
 
 
@@ -518,6 +556,9 @@ async def next_step(turn: Turn) -> None:
     if turn.slot("phone") is None:
         if turn.channel_phone:
             turn.set(phone=turn.channel_phone)
+        elif _goes_on(turn, "phone") and (start := turn.slot("phone_start")):
+            turn.ask("phone", "utter_go_on_phone", digits=say_digits(start))
+            return
         else:
             turn.ask("phone", "utter_ask_phone")
             return
@@ -837,6 +878,24 @@ async def file(turn: Turn, read_back: bool = True) -> None:
     )
 
 
+# What a resident says to add to what they told: 补充一点, 忘了说, 再说一句.
+_ADDS_TO_IT = re.compile(r"^(?:另外|还有)?[，,：:\s]*(?:再?补充|忘了说|漏了|再说一句|还有一点)")
+# Another person or time with the same matter: 他家的也是, 也没发, 一样的情况.
+_SAME_AGAIN = re.compile(r"也是|也没(?:发|给|领|到|拿)|也被|也给|也停|也一样|一样的情况|同样")
+
+
+async def _another_matter(turn: Turn, text: str) -> bool:
+    """The model is sure the words are about another item than the case's (a second matter,
+    not more of the same)."""
+    try:
+        guess = await case_api.understand(text, classify=True)
+    except case_api.ServiceUnavailable:
+        return False
+    current = turn.slot("resident_category") or turn.slot("category")
+    top = (guess.get("top") or [[None, 0.0]])[0]
+    return top[0] not in (None, "OUT", current) and top[1] >= 0.5
+
+
 # Words that make a longer message after the record a correction, not a new message.
 _CORRECTS = re.compile(
     r"不对|不是|错了|搞错|弄错|改一下|改成|改为|应该是|其实是|换成|写成|^(?:算了|还是)"
@@ -844,7 +903,11 @@ _CORRECTS = re.compile(
 # What a resident may correct after hearing the record, and what it is read back from: the
 # filing's slots but the bookkeeping of its questions, and the phone (kept across filings).
 _AMENDABLE = (
-    *(s for s in FILING_SLOTS if s not in ("village_tries", "township_asked", "person_wanted")),
+    *(
+        s
+        for s in FILING_SLOTS
+        if s not in ("village_tries", "township_asked", "person_wanted", "phone_start")
+    ),
     "phone",
 )
 
@@ -872,16 +935,35 @@ async def after_filing(turn: Turn) -> bool:
         return True
     if asks_about_anonymity(text) or ("匿名" in text and is_question(text)):
         turn.say("utter_explain_anonymity")  # "这个名字村里会不会看到？…那还是匿名吧"
+    if _ONLY_A_NUMBER.fullmatch(to_digits(text)) and not find_case_number(text)[0]:
+        # "电话是幺五九 六二" … "洞三 七七八幺": a phone said in pieces is one correction.
+        joined = (turn.slot("phone_start") or "") + "".join(digit_runs(text))
+        if not find_phone(joined) and joined.startswith("1") and len(joined) < 11:
+            turn.set(phone_start=joined)
+            turn.say("utter_go_on_phone", digits=say_digits(joined))
+            return True
+        turn.set(phone_start=None)
+        text = joined
     # A longer message without a word of correction may be a new matter or a question: only
     # who the resident is (匿名/留名, name, phone) is taken from it.
     who_only = han_count(text) > 12 and not _CORRECTS.search(text)
     turn.set(**record["slots"])
     changed = await _apply_correction(turn, text, who_only=who_only)
-    # More of the matter said with the correction ("说好两万，到手一万"), not only the fix.
+    # More of the matter said with the correction ("说好两万，到手一万"), not only the fix; or
+    # said as more of it ("另外补充一点：…", "俺隔壁老周家的也是去年就停了").
     more = (
-        han_count(text) >= 12 and not is_question(text) and not who_only and tells_wrongdoing(text)
+        han_count(text) >= 8
+        and not is_question(text)
+        and (
+            (not who_only and tells_wrongdoing(text))
+            or _ADDS_TO_IT.search(text)
+            or (_SAME_AGAIN.search(text) and not await _another_matter(turn, text))
+        )
     )
-    if not changed and not more:
+    # "名字你别写成干钩于了，我是多余的余，余兴旺" when 余兴旺 is what was stored: a correction
+    # that changes nothing is told so ("没有变"), not taken as a new message.
+    about_record = bool(_CORRECTS.search(text)) and han_count(text) <= 30 and not is_question(text)
+    if not changed and not more and not about_record:
         turn.clear_filing()
         turn.set(awaiting=None, filed_record=None)
         return False
@@ -892,6 +974,10 @@ async def after_filing(turn: Turn) -> bool:
     turn.set(task="file", awaiting=None, requested_slot=None, filed_record=record)
     await next_step(turn)  # asks a name first when the correction was to 留名
     return True
+
+
+# A message that is only a number, perhaps with 电话是 before it.
+_ONLY_A_NUMBER = re.compile(r"(?:(?:我的|俺的)?(?:电话|手机|号码)(?:号码?)?(?:是|就是)?)?[\d\s]+")
 
 
 async def _send_amendment(turn: Turn) -> None:

@@ -3,6 +3,7 @@ when the bot did not understand (twice → offer a person)."""
 
 from __future__ import annotations
 
+import os
 import re
 
 from actions import case_api
@@ -172,10 +173,12 @@ def _who_is_calling(turn: Turn, text: str) -> bool:
 
 
 def _tells_a_matter(turn: Turn) -> bool:
-    """A matter the person will call back about, not yet on a case. Not on a call: the caller
-    is put through to a person at once, who asks."""
+    """A matter the person will call back about, not yet on a case. Not on a call that is put
+    through to a person at once (``HOTLINE_OPERATOR_NUMBER``), who asks; without one, a caller
+    too is called back, and the case must say who it may name."""
+    put_through = turn.channel == "voice" and bool(os.environ.get("HOTLINE_OPERATOR_NUMBER"))
     return bool(
-        turn.channel != "voice"
+        not put_through
         and turn.slot("complaint_text")
         and turn.slot("handoff_reason") in (ASKED_FOR_PERSON, NOT_UNDERSTOOD)
         and not turn.slot("filed_number")

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.clock import aware, now
 from api.db import results_may_lag
+from api.handoff_text import resident_words
 from api.jobs import Election, Job, is_postgres
 from api.models import Case, ClusterDecision
 from api.shared_state import ClusterState
@@ -203,7 +204,7 @@ class EventBridge:
             assignment = self.clusterer.add(
                 Complaint(
                     id=number,
-                    text=text_,
+                    text=resident_words(text_),
                     category=category or "OUT",
                     # Anonymous complaints each count as their own reporter.
                     reporter=f"r{reporter_id}" if reporter_id else f"c{case_id}",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.clock import aware
 from api.csv_export import csv_chunks
+from api.handoff_text import resident_words
 from api.models import Case, Label, LabelTask, User
 from classifiers.training_set import Labelled
 
@@ -51,7 +52,9 @@ class LabelRow:
         return data
 
     def labelled(self) -> Labelled:
-        return Labelled(self.text, self.label, f"case:{self.case_number}", self.kind)
+        return Labelled(
+            resident_words(self.text), self.label, f"case:{self.case_number}", self.kind
+        )
 
 
 def _query(latest_only: bool):

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.clock import local_date
 from api.db import results_may_lag
 from api.deadlines import add_working_days
+from api.handoff_text import resident_words
 from api.history import move, record
 from api.jobs import Election, Job, backoff, claim, due, later
 from api.lifecycle import OPEN_STATES, State
@@ -318,9 +319,10 @@ def _note_failure(session: Session, case: Case, exc: Exception) -> None:
 
 
 def classifiable(text: str) -> str:
-    """What the classifier is given: at most the first ``MAX_TEXT_CHARS`` characters (it refuses
-    longer texts; the item shows in the opening of a complaint). The stored text is untouched."""
-    return text[:MAX_TEXT_CHARS]
+    """What the classifier is given: the resident's words (a handoff case's header left out), at
+    most the first ``MAX_TEXT_CHARS`` characters (it refuses longer texts; the item shows in the
+    opening of a complaint). The stored text is untouched."""
+    return resident_words(text)[:MAX_TEXT_CHARS]
 
 
 def _classify_each(classify: Classify, texts: list[str]) -> list[Prediction | Exception]:

@@ -24,7 +24,17 @@ SPLITS = ("train", "test", "blind", "hard")
 # Held-out splits: written apart from train, never tuned on. ``hard`` (issue 16) holds indirect
 # complaints and out-of-list look-alikes by a writer who saw no code; it may not exist yet.
 HELD_OUT_SPLITS = ("test", "blind", "hard")
-STYLES = ("short", "plain", "long", "elderly", "dialect", "formal", "asr", "distractor")
+STYLES = (
+    "short",
+    "plain",
+    "long",
+    "elderly",
+    "dialect",
+    "formal",
+    "asr",
+    "distractor",
+    "fragments",
+)
 
 
 class CorpusError(ValueError):

@@ -38,11 +38,12 @@ _INTRODUCED = re.compile(
 )
 # Words around a bare name that say it is a place: 在梨园, 俺是梨园的, 梨园那边.
 _BEFORE_PLACE = re.compile(r"(?:在|住|是|到|去|们|咱|俺|我|从|属于|就是|镇|乡)$")
-_AFTER_PLACE = re.compile(r"^(?:那边|那里|那儿|那块|这边|这里|那|的|人|组|队|片|庄子)")
+# 嘞/哩/咧/滴 are 的 in Henan, Shandong, Sichuan speech: 王家湾嘞.
+_AFTER_PLACE = re.compile(r"^(?:那边|那里|那儿|那块|这边|这里|那|的|嘞|哩|咧|滴|人|组|队|片|庄子)")
 _FILLER = re.compile(r"[\s，。,.!！?？、~…：:；;“”\"'（）()]+")
 _ANSWER_NOISE = re.compile(
     r"^(?:我们|俺们|咱们|我|俺|咱|就)?(?:是|在|住在|住|家在|属于)?|"
-    r"(?:的|的人|那边|那里|这边|村民|人|啊|呀|吧|哈|嘛|呢)+$"
+    r"(?:的|嘞|哩|咧|滴|的人|那边|那里|这边|村民|人|啊|呀|吧|哈|嘛|呢)+$"
 )
 
 

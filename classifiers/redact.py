@@ -274,7 +274,8 @@ _SELF_DESCRIPTION_END = re.compile(
     _PERSON_NOUN.pattern + r"|村|组|队|镇|乡|社区|委员|干部|那个|负责人|法人|经理|老板|厂长|会长"
 )
 # A description that reports someone else is not the writer's: 本人举报村会计马文华.
-_NOT_SELF = re.compile(r"反映|举报|投诉|告|要|想|说|找|问|让|叫|把|被|给|和|跟|替|帮|代|为")
+# 了 too: "我们是买了那个农业保险的" tells what the writer did, not who they are.
+_NOT_SELF = re.compile(r"反映|举报|投诉|告|要|想|说|找|问|让|叫|把|被|给|和|跟|替|帮|代|为|了")
 # 反映, or a description in brackets first: 村民阎春花（车站村低保户）反映
 _REPORTS = re.compile(r"(?:[（(][^）)]{0,15}[）)])?(?:反映|举报|投诉)")
 _RESIDENT = re.compile(r"村民|居民|群众|党员|社员|低保户|五保户|贫困户")
@@ -282,6 +283,8 @@ _RESIDENT = re.compile(r"村民|居民|群众|党员|社员|低保户|五保户|
 _NAME_BEFORE_PHONE = re.compile(
     r"(?:^|(?<=[\s，,。：:；;]))[\u4e00-\u9fff]{2,4}(?=[\s，,：:]*(?:联系)?(?:电话|手机|方式)?[:：]?\s*$)"
 )
+# "应为13856201437", "改成1390…": a verb before the number, not a name.
+_COPULA_END = re.compile(r"(?:为|是|成|到)$")
 _LAST_LINES = re.compile(
     r"(?m)^[ \t\u3000]*([\u4e00-\u9fff]{2,4})[ \t\u3000]*(?:[\d０-９年月日.\-/ ]*)$"
 )
@@ -401,7 +404,7 @@ def _names(text: str, phones: list[Found]) -> list[Found]:
     spans: list[tuple[int, int]] = []
     for phone in phones:
         m = _NAME_BEFORE_PHONE.search(text, max(0, phone.start - 12), phone.start)
-        if m:
+        if m and not _COPULA_END.search(m.group()):
             span = _take_name(text, m.start())
             if span and span[1] == m.end():
                 spans.append(span)
@@ -442,6 +445,13 @@ def _names(text: str, phones: list[Found]) -> list[Found]:
             spans.append((p, p + 2))
         elif text[p] in _ALL_SURNAMES:
             spans.append((p, p + 1))
+            # "我姓叶 叶长青": the full name said right after the surname
+            q = p + 1
+            while q < len(text) and text[q] in " ，,\u3000":
+                q += 1
+            q += text.startswith("叫", q)
+            if q < len(text) and text[q] == text[p] and (full := _take_name(text, q)):
+                spans.append(full)
     # A signature after 此致敬礼, or a name ending the text: ……村民王秀英 2024年3月5日
     signs = [m.end() for m in _SIGN_OFF.finditer(text)]
     if signs:

@@ -433,3 +433,34 @@ def test_residents_words_from_fresh_dev_batch_11():
         assert meaning.fed_up(outburst), outburst
     assert not meaning.fed_up("修路的钱没了 打了几次电话没人管")
     assert meaning.tells_wrongdoing("不是救灾的，是危房改造的补助，说好两万，到手一万")
+
+
+def test_residents_words_from_fresh_dev_batch_12():
+    """Misread in fresh batch 12: a name after a hesitation, a named choice with a worry in it,
+    a choice settled on before its reason, a request for a person in plain words, dialect 的
+    after a bare village, a taunt quoted in a story."""
+    from actions import meaning
+    from classifiers.places import find_place, load_gazetteer
+
+    assert answer_name("名字是 呃 刘德胜") == "刘德胜"
+    assert answer_name("嗯") is None
+    worried = "名字可以写，但是别让村干部知道是我反映的，能做到吧？我叫郑爱华"
+    assert answer_anonymity(worried, None) == "named"
+    assert answer_anonymity("我叫张三，别让村里知道", None) == "anonymous"
+    settled = "我想了想，还是留名吧，匿名了你们回头核实也找不着人，写我名字，我叫方国栋"
+    assert answer_anonymity(settled, None) == "named"
+    assert answer_anonymity("匿名，写名字又要被穿小鞋", None) == "anonymous"
+    assert answer_anonymity("我叫李小红，我要举报", None) is None  # a name alone chooses nothing
+    changed = "实名吧，我叫钱光明……哎等下，实名的话会计会不会晓得是我？那还是算了，匿名"
+    assert answer_anonymity(changed, None) == "anonymous"
+    assert answer_anonymity("那就匿名了", None) == "anonymous"
+    assert meaning.wants_person("别跟我扯这些没用的，我要找你们领导，转接领导！")
+    assert meaning.wants_person("你们那有没有个人能接电话跟俺说说")
+    assert not meaning.wants_person("我去找村领导他不理")
+    assert meaning.fed_up("恁这热线到底管不管事儿？")
+    place = find_place("王家湾嘞", load_gazetteer(), answer=True)
+    assert place is not None and place.village == "王家湾村"
+    taunt = "村主任电话不接，找到他家里还骂人，说你爱找谁找谁去"
+    assert not asks_how_to(taunt) and meaning.tells_wrongdoing(taunt)
+    assert meaning.tells_wrongdoing("是失火以后那个临时救助，批两千到手八百")
+    assert not meaning.tells_wrongdoing("钱到手了谢谢")

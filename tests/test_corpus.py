@@ -106,4 +106,5 @@ def test_styles_are_the_documented_ones():
         "formal",
         "asr",
         "distractor",
+        "fragments",
     }

@@ -179,3 +179,16 @@ def test_a_transcripts_description_of_the_writer_ends_at_a_new_subject():
     (it was masked, and the complaint lost its street lights)."""
     assert redact("我是那个羊店村的 我们村那个路灯 去年装的").found == ()
     assert "王秀英" not in redact("我是李庄村三组村民 王秀英").text
+
+
+def test_a_verb_before_a_number_and_what_the_writer_did_are_no_names():
+    """Fresh batch 12: "应为1385…" masked 应为 as a name; "我们是买了那个农业保险的"
+    masked 农业保."""
+    assert redact("电话号码最后一位写错了，应为13856201437。").text.endswith("应为〔电话〕。")
+    assert "农业保险" in redact("我们是买了那个农业保险的 每亩都交了钱的").text
+
+
+def test_the_full_name_after_the_surname_is_masked_too():
+    """ "我姓叶 叶长青": the surname alone was masked and the full name was left for handlers."""
+    assert "叶长青" not in redact("我 我叫 我姓叶 叶长青 留名没事").text
+    assert "余兴旺" not in redact("我姓余，余兴旺").text

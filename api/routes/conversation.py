@@ -12,6 +12,7 @@ from api.amend import AmendClosed, Amendment, NotAmendable, amend
 from api.callers import is_internal
 from api.case_numbers import parse_case_number
 from api.db import committing
+from api.handoff_text import handoff_text
 from api.history import record
 from api.intake import accept
 from api.models import Case
@@ -74,10 +75,9 @@ def request_person(
     if body.case_number:
         response.status_code = 200
         return _on_named_case(context, session, request, body)
-    said = "\n".join(body.transcript) or "（无）"
     case, created = accept(
         context.sessions,
-        text=f"【请求人工服务】{body.reason}\n居民说：\n{said}",
+        text=handoff_text(body.reason, body.transcript),
         channel=body.channel.value,
         phone=body.phone,
         name=None if body.anonymous else body.name,

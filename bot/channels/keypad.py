@@ -76,8 +76,8 @@ def context_of(slots: dict) -> str:
     """Which question is open: 'number' (phone or case number), 'anonymity', 'yes_no',
     'rating', 'village' (a keyed list), 'speech' (an answer in words), 'menu'."""
     requested = slots.get("requested_slot")
-    if requested in ("phone", "case_number"):
-        return "number"
+    if requested in ("phone", "case_number") or slots.get("phone_start"):
+        return "number"  # phone_start: the rest of a phone said in pieces after the record
     if requested == "anonymity":
         return "anonymity"
     if requested == "village" and villages_of(slots):
