@@ -17,6 +17,7 @@ _ANONYMOUS = re.compile(
 _NAMED = re.compile(
     r"实名|留名|可以留|写我名字|写上我|留我名字|不用匿名|不需要匿名|不怕|公开我|署名|写我的名|我的名字|"
     r"真名|用我名字|报我名字|名字写上|写名字|写我名|用我的名|名字(?:可以|能|就|你)?(?:给)?写|"
+    r"(?<![别不莫])写上(?!了)|怕个鬼|怕个啥|怕啥|怕什么|"
     r"写(?:我|俺)(?:爸|妈|爹|娘|父亲|母亲|爷爷|奶奶|老伴|老头子?)的?名"  # a relative files
 )
 _HAD_MEANT = re.compile(r"本来|原来想|原本|本想|本打算|开始想")
@@ -25,11 +26,13 @@ _GIVES_NAME = re.compile(
     r"(?:我|俺|偶)(?:爸|妈|爹|娘|父亲|母亲|爷爷|奶奶|老爹|老娘|老头子?|老伴)?(?:的名字)?"
     r"(?:叫|名叫|姓名是|名字是)\s?[\u4e00-\u9fa5]{2,4}|"  # "我叫 余长春" of a transcript
     r"^(?:写|留)?(?:我|俺)(?:爸|妈|爹|娘|父亲|母亲|爷爷|奶奶|老伴)的?名字?[，,\s]*(?:她|他)"
-    r"(?:叫|名叫)\s?[\u4e00-\u9fa5]{2,4}"  # "写我妈的名字 她叫陈桂芝"
+    r"(?:叫|名叫)\s?[\u4e00-\u9fa5]{2,4}|"  # "写我妈的名字 她叫陈桂芝"
+    r"(?<![别不莫])写上\s?[\u4e00-\u9fa5]{2,4}(?=\s|[，,。]|$)"  # "写上 蒋德明 我怕个鬼"
 )
 _NAMED_FIRM = re.compile(r"不(?:用|要|需要|必)匿名|用不着匿名|不怕|实名")
 _NOT_NAMED = re.compile(
-    r"不(?:要|想|愿意|敢)?(?:实名|留名)|别留名|(?:莫|别|不要|不能|不)写(?:我|上我)?(?:的)?名"
+    r"不(?:要|想|愿意|敢)?(?:实名|留名)|别留名|(?:莫|别|不要|不能|不)写(?:我|上我)?(?:的)?名|"
+    r"(?:莫|别|不要|不能|不)写上"
 )
 _NO_PHONE = re.compile(
     r"不留|没有电话|没电话|不方便留|不想留|不给|不用了|算了|冇得电话|没手机|没得电话|莫得电话|"
@@ -61,9 +64,11 @@ def without_questions(text: str) -> str:
     return _QUESTION_CLAUSE.sub("", text)
 
 
-# A choice only supposed ("匿名了你们回头核实也找不着人", "实名的话…") is no choice, unless
-# settled on ("那就匿名了").
+# A choice only supposed ("匿名了你们回头核实也找不着人", "实名的话…", "留名又咋样") is no
+# choice, unless settled on ("那就匿名了"); nor one taken back at once ("匿名……不对 算了").
 _SETTLING = re.compile(r"(?:还是|就|干脆|改成|改为)$")
+_SUPPOSED = ("了", "的话", "又咋样", "又怎样", "又怎么样", "有啥用")
+_TAKEN_BACK = re.compile(r"[…\.。，,、\s]*(?:不对|算了|不行|不好|不要了)")
 
 
 def _explicit_choice(text: str) -> str | None:
@@ -73,9 +78,12 @@ def _explicit_choice(text: str) -> str | None:
     choices = [
         "anonymous" if m.group("anonymous") else "named"
         for m in _EXPLICIT.finditer(statement)
-        if m.group("named")
-        or not statement.startswith(("了", "的话"), m.end())
-        or _SETTLING.search(statement[: m.start()])
+        if not _TAKEN_BACK.match(statement, m.end())
+        and (
+            m.group("named")
+            or not statement.startswith(_SUPPOSED, m.end())
+            or _SETTLING.search(statement[: m.start()])
+        )
     ]
     return choices[-1] if choices else None
 

@@ -57,6 +57,9 @@ async def start_handoff(turn: Turn, reason: str) -> None:
     """A person was asked for. When nothing has been told yet, one question first (what and
     which village), so the person who calls back knows what about; then the phone."""
     already = turn.slot("task") == "handoff"
+    if turn.slot("requested_slot") == "village" and not turn.slot("village"):
+        # "我刚才不是说了吗 李家河 …听不懂就换个人来": the answer came with the request.
+        await _place_in(turn, turn.content, answers_place=True)
     turn.set(task="handoff", handoff_reason=reason, awaiting=None)
     if not already:
         turn.set(requested_slot=None)  # a filing's open question is not the handoff's

@@ -464,3 +464,19 @@ def test_residents_words_from_fresh_dev_batch_12():
     assert not asks_how_to(taunt) and meaning.tells_wrongdoing(taunt)
     assert meaning.tells_wrongdoing("是失火以后那个临时救助，批两千到手八百")
     assert not meaning.tells_wrongdoing("钱到手了谢谢")
+
+
+def test_residents_words_from_fresh_dev_batch_13():
+    """Misread in fresh batch 13: a choice taken back at once, 留名又咋样 (no choice), 写上 with a
+    name, a taunt (爱管不管) taken for a question, a person on duty asked for."""
+    from actions import meaning
+    from actions.details import name_said
+
+    taken_back = "匿名……不对 算了 我不怕 写上 我叫胡长林 他还能把我怎么样"
+    assert answer_anonymity(taken_back, None) == "named"
+    scorn = "留名又咋样 匿名又咋样 反正你们也不办 写上 蒋德明 我怕个鬼"
+    assert answer_anonymity(scorn, None) == "named" and name_said(scorn) == "蒋德明"
+    assert answer_anonymity("别写上我名字", None) == "anonymous"
+    assert not meaning.is_question("一顿饭三千多全记村账上 我匿名 爱管不管！")
+    assert meaning.is_question("这事你们管不管")
+    assert meaning.wants_person("有没有值班的？这个我跟值班的人说")
