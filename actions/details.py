@@ -18,7 +18,8 @@ _NAMED = re.compile(
     r"实名|留名|可以留|写我名字|写上我|留我名字|不用匿名|不需要匿名|不怕|公开我|署名|写我的名|我的名字|"
     r"真名|用我名字|报我名字|名字写上|写名字|写我名|用我的名|名字(?:可以|能|就|你)?(?:给)?写|"
     r"(?<![别不莫])写上(?!了)|怕个鬼|怕个啥|怕啥|怕什么|"
-    r"写(?:我|俺)(?:爸|妈|爹|娘|父亲|母亲|爷爷|奶奶|老伴|老头子?)的?名"  # a relative files
+    # a relative files: "写我妈的名字", "留我爷爷的名字"
+    r"(?:写|留|用)(?:我|俺)(?:爸|妈|爹|娘|父亲|母亲|爷爷|奶奶|外公|外婆|姥姥|姥爷|老伴|老头子?)的?名"
 )
 _HAD_MEANT = re.compile(r"本来|原来想|原本|本想|本打算|开始想")
 # "我叫黄志伟"; for a relative filing for a parent: "我爸叫钱有田" (the complainant's name).
@@ -148,6 +149,10 @@ def without_spelling(text: str) -> str:
 _FILLER_WORD = re.compile(r"^(?:呃|嗯|额|啊|哦|那个|就是|这个)+$")
 
 
+# Words about whose name it is, said with it: "周桂兰，是老人的名字，不是我的".
+_WHOSE_NAME = re.compile(r"名字|不是我|是我的?$|老人|她的|他的|我妈|我爸|本人")
+
+
 def answer_name(text: str) -> str | None:
     """A name given as the whole answer to "您叫什么名字？" ('王秀英', '我叫王秀英')."""
     text = without_spelling(text)
@@ -157,7 +162,7 @@ def answer_name(text: str) -> str | None:
         # ("名字是 呃 刘德胜": the lead-in of the answer).
         named = [name for p in parts if (name := answer_name(p))]
         rest = [p for p in parts if not answer_name(p)]
-        short = all(len(p) <= 2 or _NAME_LEAD.fullmatch(p) for p in rest)
+        short = all(len(p) <= 2 or _NAME_LEAD.fullmatch(p) or _WHOSE_NAME.search(p) for p in rest)
         if len(named) == 1 and short:
             return named[0]
         return None

@@ -109,6 +109,8 @@ async def start(turn: Turn, understood: dict | None = None, tells: bool = True) 
     place_said = (((understood or {}).get("place")) or {}).get("said")
     if text and says_place and _bare_answer(text) and han_count(text) <= 8:
         take_details(turn, text, understood)  # "三元村的": the place first, the story to come
+        if not only_who_and_where(text, place_said):
+            turn.set(complaint_text=text)  # "柏林村鱼塘": what about is kept; the story asked
     elif text and only_who_and_where(text, place_said):
         take_details(turn, text, understood or {})  # "我叫刘秀兰，杨店村的，别登记我名字"
     elif text and not is_bare_request(without_intro(text)) and han_count(text) >= 2:
@@ -398,6 +400,10 @@ async def _answer_township(turn: Turn, text: str, understood: dict) -> bool:
     return True
 
 
+def _only_a_topic(story: str) -> bool:
+    return han_count(story) <= 8 and _bare_answer(story) is not None
+
+
 def _bare_answer(text: str) -> str | None:
     bare = re.sub(r"^(?:我们|俺们|咱们|我|俺|咱|就)?(?:是|在|住在|住)?", "", compact(text))
     bare = re.sub(r"(?:的|的人|那边|那里|村民|人|啊|呀|吧)+$", "", bare)
@@ -519,7 +525,10 @@ async def next_step(turn: Turn) -> None:
             turn.set(**{slot: fallback})
     if turn.asked_in_vain("name") and not turn.slot("name"):
         turn.set(anonymity="anonymous")
-    if not turn.slot("complaint_text"):
+    story = turn.slot("complaint_text")
+    # "柏林村鱼塘" alone: what it is about, but not yet what happened; asked once.
+    only_a_topic = story and _only_a_topic(story) and turn.slots.get("requested_slot") is None
+    if not story or only_a_topic:
         if (village := turn.slot("village")) and village != NOT_SAID:
             turn.ask("complaint_text", "utter_ask_story_of_place", village=village)
         else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from actions import case_api
 from actions.conversation import Turn
 from actions.details import answer_phone
-from actions.meaning import lost_number, rating_in, refuses_place
+from actions.meaning import lost_number, rating_in, refuses_place, wants_to_rate
 from common.case_numbers import LENGTH
 from common.digits import digit_runs, find_case_number, find_phone
 
@@ -35,8 +35,9 @@ async def start_status(turn: Turn) -> None:
 async def status_message(turn: Turn) -> None:
     """A message while asking about a case: a number, a phone, or both."""
     text = turn.content
-    if (rating := rating_in(text)) and turn.slot("task") == "status":
-        turn.set(task="rate", rating=rating)  # the resident came to rate it
+    rating = rating_in(text)
+    if (rating or wants_to_rate(text)) and turn.slot("task") == "status":
+        turn.set(task="rate", rating=rating)  # the resident came to rate it ("这个要怎么评价")
     # "没记，你用电话查嘛，183…": a phone is no case number; asked twice, a person is offered.
     other_digits = [run for run in digit_runs(text) if not find_phone(run)]
     no_number = turn.slot("requested_slot") == "case_number" and not other_digits

@@ -42,7 +42,7 @@ from actions.meaning import (
 )
 from actions.policy import item_named_in, load_policies
 from actions.wording import han_count
-from common.digits import find_case_number
+from common.digits import find_case_number, find_phone, to_digits
 
 # Intents named by buttons and keypad payloads ("/check_case").
 _COMMAND_INTENTS = {
@@ -137,11 +137,11 @@ async def route(turn: Turn) -> None:
 def _leaves_lookup(turn: Turn) -> bool:
     """While asking for a case number: a story or a request for something else ends it."""
     text = turn.content
-    if find_case_number(text)[0] or lookup.number_problem(text) or not text:
-        return False
-    if rating_in(text):
-        return False  # "不满意！…" about the case being asked after
-    return han_count(text) >= 14 or turn.intent in ("ask_policy", "greet")
+    if find_case_number(text)[0] or lookup.number_problem(text) or not text or find_phone(text):
+        return False  # "俺的电话是幺五幺五六洞…": the phone asked for, in spoken digits
+    if rating_in(text) or wants_to_rate(text):
+        return False  # "不满意！…", "这个要怎么评价": about the case being asked after
+    return han_count(to_digits(text)) >= 14 or turn.intent in ("ask_policy", "greet")
 
 
 async def fresh(turn: Turn) -> None:

@@ -480,3 +480,17 @@ def test_residents_words_from_fresh_dev_batch_13():
     assert not meaning.is_question("一顿饭三千多全记村账上 我匿名 爱管不管！")
     assert meaning.is_question("这事你们管不管")
     assert meaning.wants_person("有没有值班的？这个我跟值班的人说")
+
+
+def test_residents_words_from_fresh_dev_batch_14():
+    """Misread in fresh batch 14: a name said with whose it is, asking how to rate, and
+    有没有人管 (is the case being handled) taken as a request for a person."""
+    from actions import meaning
+
+    assert answer_name("周桂兰，是老人的名字，不是我的") == "周桂兰"
+    assert answer_name("村长叫王大明") is None
+    assert meaning.wants_to_rate("这个要怎么评价")
+    assert not meaning.wants_person("案子号码是55999510，麻烦帮我看看现在有没有人管")
+    assert is_bare_request("帮我爷爷问问") and not is_bare_request("帮我问问低保咋申请")
+    assert answer_anonymity("留我爷爷的名字，钱启明", None) == "named"
+    assert answer_name("留我爷爷的名字，钱启明") == "钱启明"

@@ -192,3 +192,11 @@ def test_the_full_name_after_the_surname_is_masked_too():
     """ "我姓叶 叶长青": the surname alone was masked and the full name was left for handlers."""
     assert "叶长青" not in redact("我 我叫 我姓叶 叶长青 留名没事").text
     assert "余兴旺" not in redact("我姓余，余兴旺").text
+
+
+def test_surnames_seldom_words_and_households_counted():
+    """Fresh batch 14: "反映人：章友仁" was left unmasked (章 was no known surname), and
+    "六组十一户村民" (eleven households) was masked as a house address."""
+    assert "章友仁" not in redact("反映人：章友仁。联系电话：13696547781。").text
+    assert "十一户" in redact("受桃溪镇三元村六组十一户村民委托，代表大家实名反映").text
+    assert "12户" not in redact("我家住4队12户").text

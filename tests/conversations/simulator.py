@@ -415,6 +415,10 @@ def next_answer(
         return ("对", "person offered: yes") if scenario.wants_person else ("不用", "person: no")
     if awaiting == "resume":
         return "对", "asked to resume"
+    if awaiting == "rating_offer":
+        # Offered to rate after a status answer: a resident with an opinion gives it; one
+        # without has what they came for and says nothing more.
+        return (knows["rating"], "offered rating") if "rating" in knows else None
     if awaiting == "rating":
         if "rating" in knows:
             return knows["rating"], "asked rating"
