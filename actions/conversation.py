@@ -100,11 +100,11 @@ class Turn:
         if response:
             self.say(response, **values)
 
-    def asked_in_vain(self, requested: str) -> bool:
-        """The same question was asked three times and not answered: time to move on."""
+    def asked_in_vain(self, requested: str, times: int = 3) -> bool:
+        """The same question was asked ``times`` times and not answered: time to move on."""
         return (
             self.slots.get("requested_slot") == requested
-            and int(self.slots.get("reasked") or 0) >= 2
+            and int(self.slots.get("reasked") or 0) >= times - 1
             and self.slot("requested_slot") == requested
         )
 

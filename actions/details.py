@@ -15,7 +15,7 @@ _ANONYMOUS = re.compile(
     r"(?:别|不要|莫|不能|不许|不)[^，。,]{0,4}(?:我的?|俺的?)名字|名字(?:别|不要|莫|不)"
 )
 _NAMED = re.compile(
-    r"实名|留名|可以留|写我名字|写上我|留我名字|不用匿名|不需要匿名|不怕|公开我|署名|写我的名|我的名字|"
+    r"实名|留名|可以留|写我名字|写上我|留我名字|不用匿名|不需要匿名|不怕|公开我|署名|写我的名|我的名字(?=$|[，,。！!\s]|(?:就|可以|你们?|尽管|随便|也)?(?:写|留|用|登|公开|没关系|无所谓|不怕))|"
     r"真名|用我名字|报我名字|名字写上|写名字|写我名|用我的名|名字(?:可以|能|就|你)?(?:给)?写|"
     r"(?<![别不莫])写上(?!了)|怕个鬼|怕个啥|怕啥|怕什么|"
     # a relative files: "写我妈的名字", "留我爷爷的名字"
@@ -44,9 +44,12 @@ _NAME_LEAD = re.compile(
     r"^(?:(?:我|俺)(?:爸|妈|爹|娘|父亲|母亲|爷爷|奶奶|老爹|老娘|老头子?|老伴)(?:叫|名叫)|"
     r"我叫|俺叫|我是|俺是|我姓名|名字叫|名字是|叫|姓名|我的名字是|就叫|她叫|他叫)[:：]?"
 )
+_RELATIVE_LEAD = re.compile(
+    r"^(?:我|俺)(?:爸|妈|爹|娘|父亲|母亲|爷爷|奶奶|老爹|老娘|老头子?|老伴|外公|外婆|姥姥|姥爷)"
+)
 _BARE_NAME = re.compile(r"^[\u4e00-\u9fa5]{2,4}$")
 _NOT_A_NAME = re.compile(
-    r"不|没|了|匿名|留名|知道|晓得|说|村|镇|乡|组|电话|好的|可以|是的|对|姓|我|网格"
+    r"不|没|了|匿名|留名|知道|晓得|说|村|镇|乡|组|电话|好的|可以|是的|对|姓|我|网格|也|又|写|名字|实名|都|就|怕|事"
 )
 
 
@@ -100,13 +103,29 @@ def settled_after_question(text: str) -> str | None:
     return _explicit_choice(text) if _SETTLED.search(statement) else None
 
 
+_INDIFFERENT = re.compile(r"无所谓|都行|都可以|随便|哪个都|咋样都|怎么都")
+_EITHER_OR = re.compile(
+    r"(匿名|留名|实名)(?:不|没|还是)\1的?|(?:匿名|留名|实名)(?:还是|或者|或)(?:匿名|留名|实名)"
+)
+
+
+def names_plainly(text: str) -> bool:
+    """留名 said in so many words (留名, 实名, 不用匿名, 不怕), or with the name itself: what
+    a choice of 留名 said in passing, unasked, must rest on. A hint alone ("我的名字冇报上去"
+    in a story) never names a resident who was not asked."""
+    return bool(_explicit_choice(text) == "named" or _NAMED_FIRM.search(text) or gives_name(text))
+
+
 def answer_anonymity(text: str, intent: str | None) -> str | None:
     """'anonymous' or 'named' for "匿名还是留名？". 是/对 means yes, anonymous; 不 means named."""
     if _HAD_MEANT.search(text) and not _NAMED.search(text):
         return None  # "我本来想匿名的": what they choose now is still to come
     text = re.sub(f"(?:{_HAD_MEANT.pattern})[^，。,.!！?？]*", "＿", text)  # 本来想匿名的，…
+    text = _EITHER_OR.sub("＿", text)  # "么事匿名不匿名的，…莫写我名字": the words waved away
     if explicit := _explicit_choice(text):
         return explicit
+    if _INDIFFERENT.search(text) and not (gives_name(text) or _NAMED_FIRM.search(text)):
+        return "anonymous"  # "匿名还是留名无所谓": never named by default
     named = [m.end() for m in _NAMED_FIRM.finditer(text)]
     rest = _NAMED_FIRM.sub(lambda m: "＿" * len(m.group()), text)  # 不用匿名 is no 匿名
     anonymous = [m.end() for p in (_ANONYMOUS, _NOT_NAMED) for m in p.finditer(rest)]
@@ -163,6 +182,10 @@ def answer_name(text: str) -> str | None:
         named = [name for p in parts if (name := answer_name(p))]
         rest = [p for p in parts if not answer_name(p)]
         short = all(len(p) <= 2 or _NAME_LEAD.fullmatch(p) or _WHOSE_NAME.search(p) for p in rest)
+        if len(named) == 2 and short:
+            # "刘志强，我爸叫刘永福": their own name, and the parent's they file for.
+            own = [answer_name(p) for p in parts if answer_name(p) and not _RELATIVE_LEAD.match(p)]
+            return own[0] if len(own) == 1 else None
         if len(named) == 1 and short:
             return named[0]
         return None

@@ -23,6 +23,7 @@ from actions.details import (
     digit_count,
     gives_name,
     name_said,
+    names_plainly,
     only_who_and_where,
     settled_after_question,
     without_questions,
@@ -242,6 +243,9 @@ def take_details(turn: Turn, text: str, understood: dict) -> bool:
         turn.set(phone=understood["phone"])
         kept = True
     wish = None if is_question(text) else answer_anonymity(text, None)
+    unasked = turn.slots.get("requested_slot") not in ("anonymity", "name")
+    if wish == "named" and unasked and not (names_plainly(text) or understood.get("name")):
+        wish = None  # only a hint of 留名 in passing: the question is still asked
     if turn.slot("anonymity") is None and wish:
         turn.set(anonymity=wish)
         kept = True
@@ -299,8 +303,11 @@ async def on_message(turn: Turn) -> None:
             turn.say("utter_we_handle_unsure")
         # "龙潭村的！你们到底管不管！": the answer to the open question comes with it.
         take_details(turn, text, await _details(text, answers_place=requested == "village"))
-    elif text and requested == "complaint_text" and _not_a_story_after_all(turn, text):
-        return
+    elif text and (
+        (requested == "complaint_text" and _not_a_story_after_all(turn, text))
+        or (requested in _DETAIL_QUESTIONS and _asked_policy_all_along(turn, text))
+    ):
+        return  # a question about a policy after all: answered, the filing dropped
     elif text and requested != "complaint_text" and story_done(text):
         pass  # "就这些": the open question is asked plainly, nothing kept
     elif text and requested != "complaint_text" and more_coming(text):
@@ -426,6 +433,24 @@ def _not_a_story_after_all(turn: Turn, text: str) -> bool:
     return False
 
 
+_DETAIL_QUESTIONS = ("village", "township", "anonymity", "name")
+
+
+def _asked_policy_all_along(turn: Turn, text: str) -> bool:
+    """ "退耕还林的补助咋个算的…要找哪个领？" taken for a story, and asked the village: the
+    resident asks the question again ("就是退耕还林的钱找哪个领"). When neither the story nor
+    the answer tells of anything done wrong, it was a question: answered, the filing dropped."""
+    story = turn.slot("complaint_text") or ""
+    if not (asks_how_to(text) and asks_how_to(story)):
+        return False
+    if tells_wrongdoing(story) or tells_wrongdoing(text) or turn.slot("filed_record"):
+        return False
+    turn.clear_filing()
+    turn.set(task=None, requested_slot=None)
+    policy(turn, item_named_in(f"{story}。{text}", load_policies()))
+    return True
+
+
 def is_story_piece(text: str) -> bool:
     """A message that answers nothing asked but says more about what happened (several short
     messages make one story): a few words that are not a bare name, yes/no or refusal."""
@@ -454,12 +479,19 @@ async def _answer_anonymity(turn: Turn, text: str, understood: dict) -> bool:
         return False
     turn.set(anonymity=wish)
     if wish == "named":
-        after = re.sub(r"^.*?(?:留名字?|留个名字?|实名|写我?名字)[，,。 ]*", "", text)
-        name = better_name(understood.get("name"), answer_name(after) or name_said(text))
+        after = _AFTER_NAMED.sub("", text)
+        # What is left after 留名 is the name itself ("留我名字吧，刘志强。我爸叫刘永福"): it
+        # wins over a name found elsewhere in the message.
+        name = answer_name(after) or better_name(understood.get("name"), name_said(text))
         if name:
             turn.set(name=name)
     take_details(turn, text, {**understood, "place": understood.get("place"), "name": None})
     return True
+
+
+_AFTER_NAMED = re.compile(
+    r"^.*?(?:留名字?|留个名字?|实名|写我?名字|留(?:我|俺)的?名字)[吧啊呀嘛]?[，,。 ]*"
+)
 
 
 async def _answer_name(turn: Turn, text: str, understood: dict) -> bool:
@@ -523,8 +555,8 @@ async def next_step(turn: Turn) -> None:
     for slot, fallback in _GIVE_UP.items():
         if turn.slot(slot) is None and turn.asked_in_vain(slot):
             turn.set(**{slot: fallback})
-    if turn.asked_in_vain("name") and not turn.slot("name"):
-        turn.set(anonymity="anonymous")
+    if turn.asked_in_vain("name", times=2) and not turn.slot("name"):
+        turn.set(anonymity="anonymous")  # no name after asking twice: filed safe, as 匿名
     story = turn.slot("complaint_text")
     # "柏林村鱼塘" alone: what it is about, but not yet what happened; asked once.
     only_a_topic = story and _only_a_topic(story) and turn.slots.get("requested_slot") is None
@@ -960,11 +992,14 @@ async def after_filing(turn: Turn) -> bool:
     changed = await _apply_correction(turn, text, who_only=who_only)
     # More of the matter said with the correction ("说好两万，到手一万"), not only the fix; or
     # said as more of it ("另外补充一点：…", "俺隔壁老周家的也是去年就停了").
+    # The matter itself said again ("不对，是残疾人的护理补贴，我家老二是一级残疾"): the words
+    # that say what it is about go into the case with the new item.
+    new_item = turn.slot("resident_category") != record["slots"].get("resident_category")
     more = (
         han_count(text) >= 8
         and not is_question(text)
         and (
-            (not who_only and tells_wrongdoing(text))
+            (not who_only and (tells_wrongdoing(text) or (new_item and han_count(text) >= 12)))
             or _ADDS_TO_IT.search(text)
             or (_SAME_AGAIN.search(text) and not await _another_matter(turn, text))
         )

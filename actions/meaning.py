@@ -79,7 +79,12 @@ _HOW_TO = re.compile(
     r"干啥的|什么意思|是啥意思|能不能办|怎么个办法|啥手续(?!费)|什么手续(?!费)|能领多少|领多少|够不够条件|"
     r"够条件|够不够|符合条件吗|能不能评|能评上吗|多大年纪|多大岁数|几岁|多少岁|年满多少|"
     r"发多少|一年多少|一个月多少|每个月多少|每月多少|多少钱一年|多少钱一个月|可以领|可不可以领|"
-    r"能不能拿|能拿多少|有没有份|有份吗|发给谁|该给谁|归谁领|([给发])(?:俺|我|他|她|咱)(?:们)?不\1"
+    r"能不能拿|能拿多少|有没有份|有份吗|发给谁|该给谁|归谁领|([给发])(?:俺|我|他|她|咱)(?:们)?不\1|"
+    # "咋个算的嘛", "找哪个领", "要去哪里批，要准备些什么": the same, as people say them.
+    # Not "这咋办", "咋个搞嘛": a plea for help with a grievance, no question about a policy.
+    r"(?:咋个?|怎么个?|怎个|怎样|如何|咋样)(?:算|申请|领|批|审批|报名|批准)|"
+    r"(?:找|去|到|上)哪(?:个|里|儿|块)?(?:领|办理|批|审批|申请|报名|交)|"
+    r"(?:要|得|需要)?准备(?:些|点|哪些)?(?:什么|啥|啥子|哪些)"
 )
 # A question put as a question ("俺问个事儿", "请问") that tells of nothing done wrong.
 _ASKING = re.compile(r"问一下|问个事|问件事|问问|想问|请问|咨询|打听")
@@ -368,6 +373,21 @@ def wants_to_rate(text: str) -> bool:
 def finished_words(text: str) -> bool:
     """'说是办完了', '处理结果出来了': the resident speaks of a finished case."""
     return bool(re.search(r"办完|办好了|处理完|办结|结果出来|给了答复|回复了", text))
+
+
+_TELLS_US = re.compile(r"说一声|说声|告诉(?:你们|您|你)?一声|来反馈|反馈一下|谢谢|感谢|多谢|辛苦")
+_BUT = re.compile(r"但是|可是|不过|就是还|还没|没到|不对|没有办|没办")
+
+
+def reports_done(text: str) -> bool:
+    """ "我那个征地钱的事情办好了，我来说一声": a finished case told back, with thanks and no
+    complaint about it; what follows is a rating, not a new filing."""
+    return bool(
+        finished_words(text)
+        and _TELLS_US.search(text)
+        and not _BUT.search(text)
+        and not tells_wrongdoing(text)
+    )
 
 
 def lost_number(text: str) -> bool:

@@ -33,6 +33,7 @@ from actions.meaning import (
     lost_number,
     only_upset,
     rating_in,
+    reports_done,
     says_goodbye,
     tells_story,
     tells_wrongdoing,
@@ -157,7 +158,11 @@ async def fresh(turn: Turn) -> None:
     if rates and known_case:
         await lookup.start_rating(turn)
         return
-    if wants_to_rate(text) or (rating_in(text) and (intent == "rate_case" or finished_words(text))):
+    if (
+        wants_to_rate(text)
+        or reports_done(text)
+        or (rating_in(text) and (intent == "rate_case" or finished_words(text)))
+    ):
         await lookup.start_rating(turn)
         return
     if lost_number(text) and not number:

@@ -28,10 +28,17 @@ added, in key order, by one upsert per row, in that same transaction. Adding the
 order, keeps row locks short and two transactions from ever waiting on each other in a circle;
 inside a savepoint they are added at once, so they roll back with it. Whatever writes cases
 without the ORM (a bulk load with COPY or ``insert(Case)``) must call ``rebuild`` afterwards.
+
+Stripes (revision 0013): every new web case of a week adds to the same two rows, so on
+PostgreSQL concurrent filings queued on those rows' locks (a quarter of intake throughput, issue
+15). Each group is kept in ``STRIPES`` rows (``stripe``), a transaction adding to one stripe
+picked at random, and every reader sums over them, as it already sums over groups. SQLite has
+one writer at a time, so it keeps stripe 0 only.
 """
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -67,6 +74,7 @@ COUNTED_OUT = {State.MERGED.value, State.REFERRED.value}
 CLOSED = {s.value for s in CLOSED_STATES}
 SATISFIED = {"满意", "基本满意"}
 _PENDING = "case_counts.pending"
+STRIPES = 8  # rows per group on PostgreSQL; readers sum over them
 
 Key = tuple  # (kind, week, day, township, category, channel, unit_id, filed_by_id, bucket)
 Deltas = dict[Key, dict[str, int]]
@@ -212,21 +220,27 @@ def _flush_deltas(session: Session) -> Deltas:
 
 
 def apply(connection: Connection, deltas: Deltas) -> None:
-    """Add the deltas to their rows (created when new), in key order."""
+    """Add the deltas to their rows (created when new), in key order, all in one stripe."""
+    postgresql = connection.dialect.name == "postgresql"
+    stripe = random.randrange(STRIPES) if postgresql else 0
     rows = [
-        {**dict(zip(KEY, key, strict=True)), **{c: row.get(c, 0) for c in COUNTERS}}
+        {
+            **dict(zip(KEY, key, strict=True)),
+            "stripe": stripe,
+            **{c: row.get(c, 0) for c in COUNTERS},
+        }
         for key, row in sorted(deltas.items())
         if any(row.values())
     ]
     if not rows:
         return
-    if connection.dialect.name == "postgresql":
+    if postgresql:
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
     stmt = upsert(TABLE)
     stmt = stmt.on_conflict_do_update(
-        index_elements=list(KEY),
+        index_elements=[*KEY, "stripe"],
         set_={c: TABLE.c[c] + stmt.excluded[c] for c in COUNTERS},
     )
     connection.execute(stmt, rows)
@@ -359,12 +373,17 @@ def fresh(connection: Connection) -> dict[Key, dict[str, int]]:
 
 
 def stored(connection: Connection) -> dict[Key, dict[str, int]]:
-    """Every row as kept, leaving out rows whose counts all went back to 0."""
-    out = {}
+    """Every group as kept, its stripes added up, leaving out groups whose counts are all 0."""
+    sums: dict[Key, dict[str, int]] = {}
     for row in connection.execute(sql_select(TABLE)).mappings():
-        counts = {c: int(row[c]) for c in COUNTERS if row[c]}
+        group = sums.setdefault(_key(row), dict.fromkeys(COUNTERS, 0))
+        for c in COUNTERS:
+            group[c] += int(row[c])
+    out = {}
+    for key, group in sums.items():
+        counts = {c: n for c, n in group.items() if n}
         if counts:
-            out[_key(row)] = counts
+            out[key] = counts
     return out
 
 
@@ -376,8 +395,9 @@ def _key(row) -> Key:
 
 
 def rebuild(connection: Connection) -> None:
-    """Count every row afresh: after a bulk load that bypassed the ORM, and the backfill of
-    revision 0012. Run it while nothing else writes cases (it replaces the whole table)."""
+    """Count every row afresh (into stripe 0): after a bulk load that bypassed the ORM, and the
+    backfill of revision 0012. Run it while nothing else writes cases (it replaces the whole
+    table)."""
     connection.execute(delete(TABLE))
     names = ["kind", *KEY[1:], *COUNTERS]
     for query in _fresh_selects():

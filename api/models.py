@@ -284,6 +284,8 @@ class CaseCount(Base):
     unit_id: Mapped[int] = mapped_column(Integer)
     filed_by_id: Mapped[int] = mapped_column(Integer)
     bucket: Mapped[int] = mapped_column(Integer)  # confidence: its hundredths (0-100)
+    # Revision 0013: one of case_counts.STRIPES rows of the same group (readers sum them).
+    stripe: Mapped[int] = mapped_column(Integer, server_default="0")
     cases: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
     closed: Mapped[int] = mapped_column(Integer, default=0)
@@ -306,6 +308,7 @@ class CaseCount(Base):
             "unit_id",
             "filed_by_id",
             "bucket",
+            "stripe",
             name="pk_case_counts",
         ),
     )

@@ -494,3 +494,34 @@ def test_residents_words_from_fresh_dev_batch_14():
     assert is_bare_request("帮我爷爷问问") and not is_bare_request("帮我问问低保咋申请")
     assert answer_anonymity("留我爷爷的名字，钱启明", None) == "named"
     assert answer_name("留我爷爷的名字，钱启明") == "钱启明"
+
+
+def test_residents_words_from_fresh_dev_batch_15():
+    """Misread in fresh batch 15: dialect policy questions taken for stories, a finished case
+    told back with thanks taken for a new matter, 匿名不匿名的 (waved away) taken for 留名, a
+    story's 我的名字冇报上去 taken for a choice, and a caller's own name beside a parent's."""
+    from actions import meaning
+    from actions.details import names_plainly
+
+    for question in (
+        "想问下子，退耕还林的补助是咋个算的嘛，我屋头退了几亩坡地，要找哪个领？",
+        "想在老宅基地上把旧房子拆了重新盖，要去哪里批，要准备些什么？",
+    ):
+        assert meaning.asks_policy_at_length(question)
+    assert asks_how_to("就是翻建房子要咋审批")
+    # A plea for help with a grievance is no question about a policy.
+    assert not asks_how_to("我转了两千过去，现在电话打不通了，这咋办")
+    assert not asks_how_to("那个护理补贴喊了好多回了，你说这个咋个搞嘛")
+    assert meaning.reports_done("你好，我那个征地钱的事情办好了，我来说一声")
+    assert not meaning.reports_done("说是办完了，可是钱还没到，谢谢你们问")
+    assert answer_anonymity("么事匿名不匿名的，我不晓得，你就莫写我名字", None) == "anonymous"
+    assert answer_anonymity("匿名还是留名无所谓", None) == "anonymous"
+    assert answer_anonymity("留名，冯永贵，你们随便查", None) == "named"
+    story = "那个小伙子说我的名字冇报上去，叫我等"
+    assert answer_anonymity(story, None) is None and not names_plainly(story)
+    assert names_plainly("我的名字就写吧，我不怕")
+    assert answer_name("刘志强。我爸叫刘永福") == "刘志强"
+    assert answer_name("我爸叫刘永福") == "刘永福"
+    assert answer_name("也中 俺叫汪秀珍") == "汪秀珍"
+    for not_a_name in ("都得", "怕个球", "就写", "实名", "也冇事"):
+        assert answer_name(not_a_name) is None

@@ -152,6 +152,10 @@ class HotlineSmsInput(TwilioChannel):
             custom = message.get("custom")
             if isinstance(custom, dict) and custom.get("filed"):
                 return str(custom["filed"])
+            if isinstance(custom, dict) and custom.get("handoff"):
+                # A request for a person: no receipt is texted, so the reply keeps its number
+                # and who will call back (stripped, the resident got an empty reply).
+                return None
         number = after.get("filed_number")
         if number and number != before.get("filed_number"):
             return str(number)
