@@ -179,12 +179,13 @@ def answer_name(text: str) -> str | None:
     if len(parts) > 1:
         # "我是，余兴旺" (its spelling taken out): one name, and nothing else but a word or two
         # ("名字是 呃 刘德胜": the lead-in of the answer).
-        named = [name for p in parts if (name := answer_name(p))]
-        rest = [p for p in parts if not answer_name(p)]
+        names = [(p, answer_name(p)) for p in parts]
+        named = [name for _, name in names if name]
+        rest = [p for p, name in names if not name]
         short = all(len(p) <= 2 or _NAME_LEAD.fullmatch(p) or _WHOSE_NAME.search(p) for p in rest)
         if len(named) == 2 and short:
             # "刘志强，我爸叫刘永福": their own name, and the parent's they file for.
-            own = [answer_name(p) for p in parts if answer_name(p) and not _RELATIVE_LEAD.match(p)]
+            own = [name for p, name in names if name and not _RELATIVE_LEAD.match(p)]
             return own[0] if len(own) == 1 else None
         if len(named) == 1 and short:
             return named[0]

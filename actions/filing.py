@@ -426,11 +426,16 @@ def _not_a_story_after_all(turn: Turn, text: str) -> bool:
     if (asks_how_to(text) and is_question(text) and not grievance) or (
         turn.intent == "ask_policy" and han_count(text) < 24
     ):
-        turn.clear_filing()
-        turn.set(task=None, requested_slot=None)
-        policy(turn, item_named_in(text, load_policies()))
+        _policy_instead(turn, text)
         return True
     return False
+
+
+def _policy_instead(turn: Turn, asked: str) -> None:
+    """Drop the filing (nothing was told) and answer the policy question ``asked``."""
+    turn.clear_filing()
+    turn.set(task=None, requested_slot=None)
+    policy(turn, item_named_in(asked, load_policies()))
 
 
 _DETAIL_QUESTIONS = ("village", "township", "anonymity", "name")
@@ -445,9 +450,7 @@ def _asked_policy_all_along(turn: Turn, text: str) -> bool:
         return False
     if tells_wrongdoing(story) or tells_wrongdoing(text) or turn.slot("filed_record"):
         return False
-    turn.clear_filing()
-    turn.set(task=None, requested_slot=None)
-    policy(turn, item_named_in(f"{story}。{text}", load_policies()))
+    _policy_instead(turn, f"{story}。{text}")
     return True
 
 
