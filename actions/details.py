@@ -22,10 +22,19 @@ _NAMED = re.compile(
     r"(?:写|留|用)(?:我|俺)(?:爸|妈|爹|娘|父亲|母亲|爷爷|奶奶|外公|外婆|姥姥|姥爷|老伴|老头子?)的?名"
 )
 _HAD_MEANT = re.compile(r"本来|原来想|原本|本想|本打算|开始想")
+# Kin and people by their role: who a resident sends or means, never a name ("俺叫儿子去查").
+# 孙子/孙女 only when no given name follows: 孙 is a surname too (孙子明).
+_GRANDCHILD = r"孙[子女儿](?=[去来帮到给替跟把上查问看回打，,。\s]|$)"
+_KIN = (
+    r"儿子|女儿|闺女|儿媳|媳妇|老伴|老婆|老公|丈夫|爸|妈|爹|娘|爷爷|奶奶|哥|姐|弟|妹|"
+    r"叔|婶|舅|姨|侄|外甥|亲戚|邻居|娃|孩子|书记|主任|会计|干部|人"
+)
 # "我叫黄志伟"; for a relative filing for a parent: "我爸叫钱有田" (the complainant's name).
 _GIVES_NAME = re.compile(
     r"(?:我|俺|偶)(?:爸|妈|爹|娘|父亲|母亲|爷爷|奶奶|老爹|老娘|老头子?|老伴)?(?:的名字)?"
-    r"(?:叫|名叫|姓名是|名字是)\s?[\u4e00-\u9fa5]{2,4}|"  # "我叫 余长春" of a transcript
+    # "我叫 余长春" of a transcript; not "俺叫孙子去信用社查", "我叫他去问"
+    rf"(?:叫|名叫|姓名是|名字是)\s?(?!{_KIN}|{_GRANDCHILD}|他|她|你|[\u4e00-\u9fa5]{{1,3}}去)"
+    r"[\u4e00-\u9fa5]{2,4}|"
     r"^(?:写|留)?(?:我|俺)(?:爸|妈|爹|娘|父亲|母亲|爷爷|奶奶|老伴)的?名字?[，,\s]*(?:她|他)"
     r"(?:叫|名叫)\s?[\u4e00-\u9fa5]{2,4}|"  # "写我妈的名字 她叫陈桂芝"
     r"(?<![别不莫])写上\s?[\u4e00-\u9fa5]{2,4}(?=\s|[，,。]|$)"  # "写上 蒋德明 我怕个鬼"
@@ -49,7 +58,8 @@ _RELATIVE_LEAD = re.compile(
 )
 _BARE_NAME = re.compile(r"^[\u4e00-\u9fa5]{2,4}$")
 _NOT_A_NAME = re.compile(
-    r"不|没|了|匿名|留名|知道|晓得|说|村|镇|乡|组|电话|好的|可以|是的|对|姓|我|网格|也|又|写|名字|实名|都|就|怕|事"
+    r"不|没|了|匿名|留名|知道|晓得|说|村|镇|乡|组|电话|好的|可以|是的|对|姓|我|网格|也|又|写|名字|实名|都|就|怕|事|她|他|你|"
+    rf"^(?:{_KIN})|^孙[子女儿]$"  # "俺叫孙子去信用社查": a grandson sent to ask, no name
 )
 
 
@@ -169,7 +179,7 @@ _FILLER_WORD = re.compile(r"^(?:呃|嗯|额|啊|哦|那个|就是|这个)+$")
 
 
 # Words about whose name it is, said with it: "周桂兰，是老人的名字，不是我的".
-_WHOSE_NAME = re.compile(r"名字|不是我|是我的?$|老人|她的|他的|我妈|我爸|本人")
+_WHOSE_NAME = re.compile(r"名字|不是我|是我的?$|老人|她|他|我妈|我爸|本人")
 
 
 def answer_name(text: str) -> str | None:

@@ -49,7 +49,6 @@ from actions.meaning import (
     story_done,
     tells_wrongdoing,
     without_denied,
-    without_intro,
     without_stutter,
 )
 from actions.places import example_township, example_village, gazetteer_village
@@ -81,7 +80,10 @@ _OUT_REFERRALS = (
         "utter_referral_consumer",
     ),
     (re.compile(r"工资|工钱|包工头|欠薪|劳务费|老板.{0,6}(?:不给|拖|欠)"), "utter_referral_wages"),
-    (re.compile(r"邻居|吵架|打架|纠纷|婆媳|赡养|离婚|矛盾"), "utter_referral_dispute"),
+    (
+        re.compile(r"邻居|隔壁|对门|吵架|吵起来|打架|纠纷|婆媳|赡养|离婚|矛盾"),
+        "utter_referral_dispute",
+    ),
     (re.compile(r"打人|杀|放火|偷|抢|威胁|危险"), "utter_referral_emergency"),
 )
 # A name we do not know is taken only when it looks like a village's: 2-5 Han characters
@@ -114,7 +116,7 @@ async def start(turn: Turn, understood: dict | None = None, tells: bool = True) 
             turn.set(complaint_text=text)  # "柏林村鱼塘": what about is kept; the story asked
     elif text and only_who_and_where(text, place_said):
         take_details(turn, text, understood or {})  # "我叫刘秀兰，杨店村的，别登记我名字"
-    elif text and not is_bare_request(without_intro(text)) and han_count(text) >= 2:
+    elif text and not is_bare_request(text) and han_count(text) >= 2:
         await absorb(turn, text, understood)
         if question := _question_answered_before(turn, text):
             # "雨露计划是啥政策" answered, then "他同学家里都领到了…": the story leans on it.
@@ -924,6 +926,8 @@ async def file(turn: Turn, read_back: bool = True) -> None:
 
 # What a resident says to add to what they told: 补充一点, 忘了说, 再说一句.
 _ADDS_TO_IT = re.compile(r"^(?:另外|还有)?[，,：:\s]*(?:再?补充|忘了说|漏了|再说一句|还有一点)")
+# More said on from the story just read back: "还有，那个专干是村主任的儿媳妇…".
+_GOES_ON = re.compile(r"^(?:还有|另外|而且|对了|哦对了|再有|再一个)(?:啊|呀|哈|就是)?[，,：:\s]")
 # Another person or time with the same matter: 他家的也是, 也没发, 一样的情况.
 _SAME_AGAIN = re.compile(r"也是|也没(?:发|给|领|到|拿)|也被|也给|也停|也一样|一样的情况|同样")
 
@@ -1004,7 +1008,10 @@ async def after_filing(turn: Turn) -> bool:
         and (
             (not who_only and (tells_wrongdoing(text) or (new_item and han_count(text) >= 12)))
             or _ADDS_TO_IT.search(text)
-            or (_SAME_AGAIN.search(text) and not await _another_matter(turn, text))
+            or (
+                (_SAME_AGAIN.search(text) or _GOES_ON.search(text))
+                and not await _another_matter(turn, text)
+            )
         )
     )
     # "名字你别写成干钩于了，我是多余的余，余兴旺" when 余兴旺 is what was stored: a correction

@@ -94,7 +94,10 @@ _WRONGDOING = re.compile(
     r"没修|没动|一直没|钱去哪|钱哪去|钱呢|欠.{0,6}不给|拖欠|欠着不|不结账|"
     r"被.{0,4}(?:拿|领|占|扣|删|取消|顶)|说好.{0,10}(?:到手|只给|只发)|只给了|少给|少发|"
     r"电话不接|不接电话|骂人|见不着|找不到人|找不着人|不办事|推来推去|踢皮球|不管不问|"
-    r"到手(?:只有|才|就)?[\d一二两三四五六七八九十百千万]|到(?:我|俺)?手上?(?:只有|才|就)"
+    r"到手(?:只有|才|就)?[\d一二两三四五六七八九十百千万]|到(?:我|俺)?手上?(?:只有|才|就)|"
+    # "村里计生专干一直不给她报…我妈跑了四五趟了": refused on someone's behalf, in vain
+    r"不给(?:她|他|咱|我们|俺们|人家|我家|俺家)|不给(?:报|办|批|上报|评)|"
+    r"跑了[\d一二两三四五六七八九十几好多]{1,3}(?:趟|回|次)"
 )
 
 
@@ -290,9 +293,22 @@ _HAS_A_MATTER = re.compile(
 )
 
 
+# "是那个管村里么事的电话吧": the caller checking where they got through, nothing told yet.
+_CHECKS_LINE = re.compile(r"电话|热线|一点通|监督|你们这|恁这|这里是|这是")
+
+
 def is_bare_request(text: str) -> bool:
-    """'我要举报', '俺要说个么事', '我跟你讲个事啊': a complaint is coming, not what it is."""
-    bare = _GREETING.sub("", compact(text))
+    """'我要举报', '俺要说个么事', '我跟你讲个事啊': a complaint is coming, not what it is;
+    also after a greeting that asks whether this is the line ("喂，是那个管村里么事的电话吧？俺要
+    说个么事")."""
+    clauses = [c for c in re.split(r"[\s，。,.!！?？~…]+", text) if c]
+    if len(clauses) > 1 and all(
+        _GREETING.fullmatch(c)
+        or (_CHECKS_LINE.search(c) and not (_GRIEVANCE_WORDS.search(c) or tells_wrongdoing(c)))
+        for c in clauses[:-1]
+    ):
+        text = clauses[-1]
+    bare = _GREETING.sub("", without_intro(text))  # "俺是桃园村村民，俺要说个么事"
     return any(
         _BARE_REQUEST.match(b) or (b and _HAS_A_MATTER.match(b))
         for b in (bare, _TELL_YOU.sub("", bare))  # "俺来反映个么事，跟恁说说"

@@ -39,7 +39,6 @@ from actions.meaning import (
     tells_wrongdoing,
     wants_person,
     wants_to_rate,
-    without_intro,
 )
 from actions.policy import item_named_in, load_policies
 from actions.wording import han_count
@@ -229,7 +228,7 @@ async def fresh(turn: Turn) -> None:
     if policy_question or (how_to and just_asking(text)) or short_how_to:
         helpdesk.policy(turn, named_item, understood)
         return
-    if story or intent in _STORY_INTENTS or is_bare_request(without_intro(text)):
+    if story or intent in _STORY_INTENTS or is_bare_request(text):
         await filing.start(turn, understood)
         return
     if asks_can_report(text):

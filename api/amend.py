@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.clock import aware, now
 from api.history import record
-from api.intake import mentions_village_cadres, reporter_for
+from api.intake import ADDENDUM_MARK, mentions_village_cadres, reporter_for
 from api.lifecycle import State
 from api.models import Case
 from api.triage import set_due_date
@@ -37,7 +37,6 @@ _FIELD_WORDS = {
     "phone": "电话",
     "addendum": "补充内容",
 }
-ADDENDUM_MARK = "（居民听复述后补充）"
 
 
 class NotAmendable(LookupError):

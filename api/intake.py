@@ -32,6 +32,16 @@ _CADRE = re.compile(
 )
 
 
+# Words a resident adds after the read-back are appended to the stored text after this mark.
+ADDENDUM_MARK = "（居民听复述后补充）"
+
+
+def as_first_told(text: str) -> str:
+    """A case's text without what was added after the read-back: what its key was first sent
+    with (a resent filing of the same words is the same case, not a conflict)."""
+    return text.split(f"\n{ADDENDUM_MARK}", 1)[0]
+
+
 class IdempotencyConflict(ValueError):
     """The idempotency key was already used for a different complaint."""
 
@@ -94,7 +104,7 @@ def accept(
                     select(Case).where(Case.idempotency_key == idempotency_key)
                 ).first()
                 if existing is not None:
-                    if existing.text != text:
+                    if as_first_told(existing.text) != text:
                         raise IdempotencyConflict(idempotency_key)
                     return existing, False
         try:

@@ -237,6 +237,9 @@ _KIN = re.compile(
     r"的(?:儿子|女儿|闺女|媳妇|老伴|家属|孙子|孙女|爱人|丈夫|妻子|老婆|男人|家人|亲属)"
 )
 
+# 俺叫孙子去信用社查: a grandson sent on an errand (孙 is a surname, 孙子 no name here).
+_KIN_SENT = re.compile(r"孙(?:子|女|儿)(?=[去来帮到给替跟把上查问看回，,。\s]|$)")
+
 _SELF_CUE = re.compile(
     r"(?:我|俺|咱)(?:的)?(?:名字|名|姓名)(?:叫|是|为)|(?:我|俺|咱)(?:就)?叫(?:做)?|名叫"
     r"|本人(?:名叫|叫|是)?"
@@ -307,7 +310,7 @@ def _take_name(
     """The span of a person's name starting at p, or None where it is a place, a title, or
     not a name at all."""
     n = len(text)
-    if p >= n:
+    if p >= n or _KIN_SENT.match(text, p):
         return None
     start = p
     if text[p] in "老小" and p + 1 < n and text[p + 1] in _ALL_SURNAMES:

@@ -525,3 +525,24 @@ def test_residents_words_from_fresh_dev_batch_15():
     assert answer_name("也中 俺叫汪秀珍") == "汪秀珍"
     for not_a_name in ("都得", "怕个球", "就写", "实名", "也冇事"):
         assert answer_name(not_a_name) is None
+
+
+def test_residents_words_from_fresh_dev_batch_16():
+    """Misread in fresh batch 16: a grandson sent to the bank taken for the caller's name (and so
+    for 留名), a greeting that checks the line before "俺要说个么事", a refusal on a mother's behalf
+    answered as a policy question, and a name said with whose daughter the caller is."""
+    from actions import meaning
+    from actions.details import name_said, names_plainly
+    from classifiers.redact import redact
+
+    story = "从去年秋里就冇得了。俺叫孙子去信用社查，一分都冇进。"
+    assert name_said(story) is None and not names_plainly(story)
+    assert not [f for f in redact(story).found if f.kind == "name"]
+    assert name_said("我叫孙子明，河湾村的") == "孙子明"  # 孙 is a surname all the same
+    assert name_said("我叫张来福") == "张来福"
+    assert is_bare_request("喂，是那个管村里么事的电话吧？俺要说个么事")
+    assert is_bare_request("俺是桃园村村民，俺要说个么事")
+    assert not is_bare_request("喂，是热线吧？俺村的低保被会计家占了")
+    refused = "村里计生专干一直不给她报，说材料不全，要什么材料又说不清楚，我妈跑了四五趟了"
+    assert meaning.tells_wrongdoing(refused) and not meaning.asks_policy_at_length(refused)
+    assert answer_name("戴晓梅，我是她女儿") == "戴晓梅"

@@ -275,6 +275,14 @@ def test_only_the_filing_conversation_amends_its_fresh_case(service):
     contact = sup.get(f"/api/v1/cases/{number}/contact").json()
     assert contact["name"] is None and contact["phone"] == phone
     assert said in contact["text_original"]  # the words as said, for the audited view only
+    # The same words filed again with the same key (a retry, or the same story told again on
+    # another channel) are that case, though words were added to it since: no 409 for ever.
+    again = httpx.post(
+        service.url + "/api/v1/complaints",
+        json={"text": COMPLAINT, "phone": phone, "idempotency_key": key},
+        timeout=30,
+    )
+    assert again.status_code == 200 and again.json()["number"] == number
     unit = sup.post("/api/v1/units", json={"name": f"民政办{number}", "kind": "civil_affairs"})
     sup.post(f"/api/v1/cases/{number}/assign", json={"unit_id": unit.json()["id"]})
     late = amend(number, {**change, "phone": "13912340002"}, _as_bot(service))
