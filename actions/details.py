@@ -182,9 +182,16 @@ _FILLER_WORD = re.compile(r"^(?:呃|嗯|额|啊|哦|那个|就是|这个)+$")
 _WHOSE_NAME = re.compile(r"名字|不是我|是我的?$|老人|她|他|我妈|我爸|本人")
 
 
+# A phone said with the name: "电话你记一下13855012376", "手机是 138 5501 2376".
+_PHONE_SAID = re.compile(
+    r"(?:我的|俺的)?(?:电话|手机|号码)?(?:号码?)?(?:是|就是|你记一下|记一下|你记下|记下|你记着)?"
+    r"[:：]?[\d\s-]{7,}"
+)
+
+
 def answer_name(text: str) -> str | None:
     """A name given as the whole answer to "您叫什么名字？" ('王秀英', '我叫王秀英')."""
-    text = without_spelling(text)
+    text = _PHONE_SAID.sub("，", without_spelling(text))  # "鲍长青，电话你记一下138…"
     parts = [p for p in re.split(r"[\s，。,.!！?？]+", text) if p and not _FILLER_WORD.match(p)]
     if len(parts) > 1:
         # "我是，余兴旺" (its spelling taken out): one name, and nothing else but a word or two

@@ -46,6 +46,7 @@ from actions.meaning import (
     more_coming,
     opens_with_yes,
     refuses_place,
+    said_in_the_end,
     story_done,
     tells_wrongdoing,
     without_denied,
@@ -320,7 +321,13 @@ async def on_message(turn: Turn) -> None:
         policy(turn, turn.slots.get("resident_category") or turn.slots.get("category"))
         return
     elif text:
-        understood = await _details(text, answers_place=requested in ("village", "township"))
+        answers_place = requested in ("village", "township")
+        understood = await _details(text, answers_place=answers_place)
+        settled = said_in_the_end(text) if answers_place else None
+        later = await _details(settled, answers_place=True) if settled else {}
+        if later.get("place"):
+            # "东风村，不对，西风村": the place corrected to, not the one said first
+            understood = {**understood, "place": later["place"]}
         answer = _ANSWERS.get(requested or "", _answer_story)
         answered = await answer(turn, text, understood)
         # Spoken digits ("幺三八 零五六四 七七二一") are Han characters but no story.
@@ -652,8 +659,9 @@ def _unsure_out(turn: Turn) -> bool:
     管", no referral elsewhere, and not sent as the resident's confirmed item; staff decide."""
     if turn.slot("resident_category") or turn.slot("category") != "OUT":
         return False
-    if _SCAM.search(turn.slot("complaint_text") or ""):
-        return False
+    story = turn.slot("complaint_text") or ""
+    if _SCAM.search(story) or referral_for(story) != "utter_referral_general":
+        return False  # a scam, a private boss's wages, a neighbour: where to go is plain
     return any(code != "OUT" for code in turn.slot("top_items") or [])
 
 
@@ -946,7 +954,8 @@ async def _another_matter(turn: Turn, text: str) -> bool:
 
 # Words that make a longer message after the record a correction, not a new message.
 _CORRECTS = re.compile(
-    r"不对|不是|错了|搞错|弄错|改一下|改成|改为|应该是|其实是|换成|写成|^(?:算了|还是)"
+    r"不对|不是|错了|搞错|弄错|改一下|改成|改为|应该是|其实是|换成|写成|^(?:算了|还是)|"
+    r"没说清|说得不清|我的意思是|我是说|准确(?:地)?说"  # "我刚才没说清楚，那个钱是…优待金"
 )
 # What a resident may correct after hearing the record, and what it is read back from: the
 # filing's slots but the bookkeeping of its questions, and the phone (kept across filings).

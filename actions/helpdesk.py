@@ -9,7 +9,7 @@ import re
 from actions import case_api
 from actions.conversation import Turn, number_values
 from actions.details import answer_anonymity, answer_name, answer_phone, gives_name, name_said
-from actions.meaning import asks_who, is_question, refuses_place, wants_person
+from actions.meaning import asks_who, is_question, refuses_place, tells_wrongdoing, wants_person
 from actions.places import example_village
 from actions.policy import answer, item_named_in, load_policies
 from actions.wording import excerpt, han_count
@@ -71,8 +71,14 @@ async def start_handoff(turn: Turn, reason: str) -> None:
     await handoff_message(turn)
 
 
+# Why a person is wanted: "我普通话讲得唔好，打字又慢" tells about the caller, not the matter.
+_WHY_A_PERSON = re.compile(r"普通话|打字|听不懂|听不清|说不清|讲不清|机器|不会用|不识字|眼睛|耳朵")
+
+
 def _tells_something(text: str) -> bool:
     """More than the request for a person ("我要转人工"): a story said along with it."""
+    if _WHY_A_PERSON.search(text) and not tells_wrongdoing(text):
+        return False
     return han_count(text) >= 20
 
 

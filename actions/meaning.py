@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from actions.wording import han_count
+from common.digits import find_case_number
 
 _PUNCT = re.compile(r"[\s，。、,.!！?？~…：:；;“”\"'（）()]+")
 _YES = re.compile(
@@ -26,7 +27,9 @@ _ASKS_ABOUT_ANONYMITY = re.compile(
     r"(?:匿名|留名|名字).{0,16}(?:知道|晓得|报复|安全|暴露|泄露|啥意思|什么意思|会不会|有没有事|"
     r"保密)|"
     r"(?:会不会|怕|担心)[^，。,.!！?？；;]{0,12}(?:知道|晓得|报复|打击|穿小鞋|找我麻烦|整我)|"
-    r"(?:不想|不要|别)让.{0,6}(?:知道|晓得).{0,4}(?:是我|我反映)"
+    r"(?:不想|不要|别)让.{0,6}(?:知道|晓得).{0,4}(?:是我|我反映)|"
+    # "能不能不报名字？", "可以不留名吗"
+    r"(?:能不能|可不可以|可以|能)不(?:报|留|写|说|登记)(?:我的?|俺的?)?(?:名字|名|姓名)"
 )
 _ASKS_IF_HANDLED = re.compile(r"管不管|能不能管|归不归|管得了|能管吗|管吗|归你们管|受不受理")
 _ASKS_WHEN = re.compile(r"多久|几天|什么时候|啥时候|多长时间|啥时|哪天")
@@ -65,7 +68,8 @@ _LOST_NUMBER = re.compile(
     r"(?:不记得|没记|忘了).{0,3}号|^没记"
 )
 _STATUS_WORDS = re.compile(
-    r"查询|查一下|查查|进度|办得怎么样|办到哪|结果出来|有结果|办好了没|咋样了"
+    r"查询|查一下|查查|进度|办得怎么样|办到哪|结果出来|有结果|办好了没|咋样了|怎么样了|"
+    r"处理了没|办了没|有没有回音|有回音|有信儿|有消息"
 )
 
 
@@ -82,8 +86,10 @@ _HOW_TO = re.compile(
     r"能不能拿|能拿多少|有没有份|有份吗|发给谁|该给谁|归谁领|([给发])(?:俺|我|他|她|咱)(?:们)?不\1|"
     # "咋个算的嘛", "找哪个领", "要去哪里批，要准备些什么": the same, as people say them.
     # Not "这咋办", "咋个搞嘛": a plea for help with a grievance, no question about a policy.
-    r"(?:咋个?|怎么个?|怎个|怎样|如何|咋样)(?:算|申请|领|批|审批|报名|批准)|"
-    r"(?:找|去|到|上)哪(?:个|里|儿|块)?(?:领|办理|批|审批|申请|报名|交)|"
+    r"(?:咋个?|怎么个?|怎个|怎样|如何|咋样|啷个|哪门|咋子)(?:算|申请|领|批|审批|报名|批准)|"
+    # "要到哪块去报？", "是找村上还是找镇上？"
+    r"(?:找|去|到|上)哪(?:个|里|儿|块|边)?(?:去|来)?(?:领|办理|批|审批|申请|报名|报|交)|"
+    r"找[^，。,.!！?？\s]{1,4}还是找|"
     r"(?:要|得|需要)?准备(?:些|点|哪些)?(?:什么|啥|啥子|哪些)"
 )
 # A question put as a question ("俺问个事儿", "请问") that tells of nothing done wrong.
@@ -133,9 +139,10 @@ def compact(text: str) -> str:
 
 
 _YES_WORDS = re.compile(
-    r"无误|确认|没错|对的|是的|正确|没问题|就这样|提交|对对|是这样|是这么|这么回事|这么个事|好的|"
-    r"对头|是这个|就这个事|就是这事|是这个意思|"
-    r"可以|属实|予以登记|请登记|"
+    r"无误|确认|没错|对的|是的|正确|没问题|就这样|提交|对对|是这样|是这么|这么回事|这么个事|"
+    # not "说好的占地补偿一亩一千五", "村里说可以报一部分": what someone else said
+    r"(?<![说讲谈定约])好的|对头|是这个|就这个事|就是这事|是这个意思|"
+    r"(?<![说讲])可以|属实|予以登记|请登记|"
     r"登记吧|同意|准确|一致"
 )
 _NEGATION = re.compile(r"不对|不是|错了|有误|有错|改一下|改成|不行|不要|不用|别|不")
@@ -182,6 +189,18 @@ def without_denied(text: str) -> str:
     """ "不是低保的事 是那个修桥的钱" → " 是那个修桥的钱": what a correction says it is not is
     no part of what it is."""
     return _DENIED.sub("，", text)
+
+
+_SELF_CORRECTS = re.compile(r"不对|哦不|说错了|搞错了|讲错了|口误")
+
+
+def said_in_the_end(text: str) -> str | None:
+    """ "东风村，不对，西风村！气糊涂了" → "西风村！气糊涂了": what an answer settles on after the
+    speaker corrects themselves (None when they do not)."""
+    if not (_SELF_CORRECTS.search(text) or _DENIED.search(text)):
+        return None
+    last = _SELF_CORRECTS.split(without_denied(text))[-1]
+    return last if han_count(last) >= 2 else None
 
 
 def is_no(text: str) -> bool:
@@ -412,6 +431,28 @@ def lost_number(text: str) -> bool:
 
 def asks_status(text: str) -> bool:
     return bool(_STATUS_WORDS.search(text))
+
+
+# A report about to be made: 想反映, 要举报, 来投诉一下 (not "我反映的事办结了", "查下我的投诉").
+_REPORT_VERB = re.compile(
+    r"(?:想|要|来|得|准备)(?:跟你们|给你们|向你们|和你们)?(?:反映|举报|投诉|告状|检举)"
+)
+_REPORTED_BEFORE = re.compile(
+    r"(?:反映|举报|投诉)过|(?:之前|上次|上回|前几天|前些天|上个月|去年|那回|早就|已经)"
+    r"(?:我|俺|咱)?(?:们)?(?:就)?(?:反映|举报|投诉)"
+)
+
+
+def means_to_report(text: str) -> bool:
+    """ "我想反映一下我妈住院报销的事": a new matter to report (whatever the intent model
+    says), not a question about one reported before ("上个月反映的事怎么样了")."""
+    return bool(
+        _REPORT_VERB.search(text)
+        and not _REPORTED_BEFORE.search(text)
+        and not asks_status(text)
+        and not find_case_number(text)[0]
+        and not re.search(r"\d{6,}|查|办结|办完|回复|答复", text)
+    )
 
 
 def rating_in(text: str) -> str | None:

@@ -31,6 +31,7 @@ from actions.meaning import (
     is_yes,
     just_asking,
     lost_number,
+    means_to_report,
     only_upset,
     rating_in,
     reports_done,
@@ -192,7 +193,8 @@ async def fresh(turn: Turn) -> None:
             turn.say("utter_calm_down")
             await filing.start(turn, understood, tells=False)
             return
-    if number or intent == "check_case" or (asks_status(text) and han_count(text) <= 16):
+    checks = intent == "check_case" and not means_to_report(text)
+    if number or checks or (asks_status(text) and han_count(text) <= 16):
         await lookup.start_status(turn)
         return
     if lookup.number_problem(text) and han_count(text) <= 6:
@@ -239,6 +241,9 @@ async def fresh(turn: Turn) -> None:
         return
     if intent in ("affirm", "deny") and han_count(text) <= 4:
         turn.say("utter_ok")
+        return
+    if means_to_report(text):
+        await filing.start(turn, understood, tells=False)  # "我想反映个村里的事，…": 您请说
         return
     helpdesk.misunderstood(turn)
 

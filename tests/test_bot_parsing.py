@@ -546,3 +546,33 @@ def test_residents_words_from_fresh_dev_batch_16():
     refused = "村里计生专干一直不给她报，说材料不全，要什么材料又说不清楚，我妈跑了四五趟了"
     assert meaning.tells_wrongdoing(refused) and not meaning.asks_policy_at_length(refused)
     assert answer_name("戴晓梅，我是她女儿") == "戴晓梅"
+
+
+def test_residents_words_from_fresh_dev_batch_17():
+    """Misread in fresh batch 17: 说好的… and 村里说可以报… taken for a yes, a new report taken
+    for a status question, a place corrected in the same breath, a name said with a phone, and
+    dialect policy questions (and the programmes they name in everyday words)."""
+    from actions import meaning
+    from actions.policy import item_named_in, load_policies
+
+    assert not meaning.is_yes("说好的占地补偿一亩一千五")
+    assert not meaning.is_yes("村里说可以报一部分")
+    assert meaning.is_yes("好的") and meaning.is_yes("可以")
+    assert meaning.means_to_report("我想反映一下我妈住院报销的事")
+    for status in (
+        "收到短信说我反映的事办结了",
+        "我想查下我的投诉 21545528",
+        "上个月反映的事怎么样了",
+    ):
+        assert not meaning.means_to_report(status)
+    assert "西风村" in (meaning.said_in_the_end("东风村，不对，西风村！气糊涂了") or "")
+    assert meaning.said_in_the_end("东风村") is None
+    assert meaning.asks_about_anonymity("我想反映村里的事，但是能不能不报名字？")
+    assert answer_name("鲍长青，电话你记一下13855012376") == "鲍长青"
+    policies = load_policies()
+    harvester = "我今年想买台收割机，听说国家有补贴，这个补贴啷个申请嘛？是找村上还是找镇上？"
+    only_child = "国家对只生一个孩子的老人每年有点钱，这个要到哪块去报？"
+    for question in (harvester, only_child):
+        assert meaning.asks_policy_at_length(question)
+    assert policies[item_named_in(harvester, policies)].name == "农机购置补贴"
+    assert item_named_in(only_child, policies) == item_named_in("计划生育奖励扶助", policies)
