@@ -7,6 +7,7 @@ keeps a story from being stored as a village or a case number from becoming a co
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -22,6 +23,7 @@ from actions.meaning import (
     asks_if_machine,
     asks_policy_at_length,
     asks_status,
+    compact,
     fed_up,
     finished_words,
     is_bare_request,
@@ -245,7 +247,21 @@ async def fresh(turn: Turn) -> None:
     if means_to_report(text):
         await filing.start(turn, understood, tells=False)  # "我想反映个村里的事，…": 您请说
         return
+    if _about_own_family(text):
+        await filing.start(turn, understood)  # "俺孙子在县里读职高": the story's first line
+        return
     helpdesk.misunderstood(turn)
+
+
+# "俺孙子在县里读职高", "我家老头子前年瘫了": a caller starting on their own family's
+# situation, not a question: the first line of a story, kept as one.
+_OWN_FAMILY = re.compile(
+    r"^(?:我|俺|咱)(?:家|们家|屋头|屋里)?(?:的)?(?:孙|儿|女|闺女|老|爸|妈|爹|娘|爷|奶|媳妇|男人|婆)"
+)
+
+
+def _about_own_family(text: str) -> bool:
+    return bool(_OWN_FAMILY.match(compact(text))) and han_count(text) >= 6 and not is_question(text)
 
 
 async def _understand(text: str) -> dict[str, Any]:

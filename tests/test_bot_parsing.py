@@ -576,3 +576,16 @@ def test_residents_words_from_fresh_dev_batch_17():
         assert meaning.asks_policy_at_length(question)
     assert policies[item_named_in(harvester, policies)].name == "农机购置补贴"
     assert item_named_in(only_child, policies) == item_named_in("计划生育奖励扶助", policies)
+
+
+def test_residents_words_from_fresh_dev_batch_18():
+    """Misread in fresh batch 18: policy questions asked as 上哪去办 and 补交还来得及不 (filed as
+    complaints), and 不是告哪个 (only asking) — while 也不告诉我为啥 is no such word."""
+    from actions import meaning
+
+    disability = "俺问个事，不是告哪个啊。听人说残疾人有啥补贴，这个要上哪去办？"
+    pension = "俺想打听打听，那个农村养老保险俺们以前冇交过，现在补交还来得及不？"
+    for question in (disability, pension):
+        assert meaning.asks_policy_at_length(question)
+    assert meaning.just_asking(disability)
+    assert not meaning.just_asking("今年三月份开始就没了，村里说是被清退了，也不告诉我为啥")
