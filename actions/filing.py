@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from actions import case_api
 from actions.conversation import FILING_SLOTS, Turn, number_values
@@ -841,8 +843,15 @@ async def _item_meant(turn: Turn, text: str) -> str | None:
     return None
 
 
+_BEIJING = ZoneInfo("Asia/Shanghai")
+
+
 def _key(turn: Turn, text: str) -> str:
-    return "bot-" + hashlib.sha256(f"{turn.sender}\n{text}".encode()).hexdigest()[:40]
+    """The same words from the same sender on the same (Beijing) day are one filing: a retried
+    action files once. The day keeps a story told again weeks later (the same short words, by
+    SMS or by phone) from being answered with the old, perhaps closed, case."""
+    day = datetime.now(_BEIJING).date().isoformat()
+    return "bot-" + hashlib.sha256(f"{turn.sender}\n{day}\n{text}".encode()).hexdigest()[:40]
 
 
 async def call_ended(turn: Turn) -> None:

@@ -589,3 +589,25 @@ def test_residents_words_from_fresh_dev_batch_18():
         assert meaning.asks_policy_at_length(question)
     assert meaning.just_asking(disability)
     assert not meaning.just_asking("今年三月份开始就没了，村里说是被清退了，也不告诉我为啥")
+
+
+def test_a_filing_key_holds_for_a_retry_not_for_the_same_words_weeks_later(monkeypatch):
+    """A retried action files once (same sender, same words, same day); the same short words
+    texted again weeks later are a new filing, not the old (perhaps closed) case replayed."""
+    from datetime import datetime as real_datetime
+    from types import SimpleNamespace
+
+    from actions import filing
+
+    caller = SimpleNamespace(sender="+8613800000000")
+    today = filing._key(caller, "低保不公平")
+    assert filing._key(caller, "低保不公平") == today
+    assert filing._key(SimpleNamespace(sender="+8613900000000"), "低保不公平") != today
+
+    class Later(real_datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return real_datetime.now(tz) + (real_datetime(2027, 2, 1) - real_datetime(2027, 1, 1))
+
+    monkeypatch.setattr(filing, "datetime", Later)
+    assert filing._key(caller, "低保不公平") != today
