@@ -468,7 +468,9 @@ def _asked_policy_all_along(turn: Turn, text: str) -> bool:
 def is_story_piece(text: str) -> bool:
     """A message that answers nothing asked but says more about what happened (several short
     messages make one story): a few words that are not a bare name, yes/no or refusal."""
-    if han_count(text) < 1 or is_filler(text) or is_yes(text) or is_no(text) or fed_up(text):
+    if han_count(to_digits(text)) < 1 or is_filler(text) or is_yes(text) or is_no(text):
+        return False  # only digits ("幺三五 六七八九…"), a filler, yes or no: no story
+    if fed_up(text):
         return False  # "俺说到做到": anger, no more of the story
     if is_question(text) and han_count(text) < 8 and not tells_wrongdoing(text):
         return False  # "你说啥？": a question, no story ("钱去哪了？" is one)
@@ -482,7 +484,9 @@ def _example(turn: Turn) -> str:
 
 
 async def _answer_anonymity(turn: Turn, text: str, understood: dict) -> bool:
-    wish = answer_anonymity(text, None)
+    # "对" / "嗯" to "您想匿名还是留名？" is the safe choice, 匿名 (a 不 is no choice of 留名).
+    agrees = turn.intent == "affirm" and han_count(text) <= 4
+    wish = answer_anonymity(text, "affirm" if agrees else None)
     if wish is None and refuses_place(text) and han_count(text) <= 6:
         wish = "anonymous"  # 不知道 / 不清楚: keep them safe
     if wish is None and gives_name(text):
@@ -490,6 +494,9 @@ async def _answer_anonymity(turn: Turn, text: str, understood: dict) -> bool:
     if wish is None:
         if is_question(text) and ("匿名" in text or "留名" in text):
             turn.say("utter_explain_anonymity")
+        phone = answer_phone(text, None)
+        if phone and phone != "none" and not phone_of(turn):
+            turn.set(phone=phone)  # "幺三五 六七八九 零二四一": the phone first, then asked again
         return False
     turn.set(anonymity=wish)
     if wish == "named":

@@ -611,3 +611,15 @@ def test_a_filing_key_holds_for_a_retry_not_for_the_same_words_weeks_later(monke
 
     monkeypatch.setattr(filing, "datetime", Later)
     assert filing._key(caller, "低保不公平") != today
+
+
+def test_anonymity_in_henan_words_and_a_phone_said_first():
+    """Tried by hand: "莫写俺名" was no answer (only 我 was known), and a phone said in spoken
+    digits at the 匿名/留名 question was kept as more story."""
+    from actions.filing import is_story_piece
+
+    assert answer_anonymity("莫写俺名", None) == "anonymous"
+    assert answer_anonymity("不要写俺名字", None) == "anonymous"
+    assert answer_anonymity("写俺名字", None) == "named"
+    assert not is_story_piece("幺三五 六七八九 零二四一")
+    assert is_story_piece("村里那个会计把钱拿走了")
