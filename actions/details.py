@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from common.digits import find_phone, to_digits
+from common.digits import digit_runs, find_phone, to_digits
 
 _ANONYMOUS = re.compile(
     r"匿名|不留名|不要留名|别留名|不想留名|保密|不要写我|别写我|不透露|不要名字|不愿意留名|不敢留名|"
@@ -19,7 +19,7 @@ _NAMED = re.compile(
     r"实名|留名|可以留|写我名字|写上我|留我名字|不用匿名|不需要匿名|不怕|公开我|署名|写我的名|我的名字(?=$|[，,。！!\s]|(?:就|可以|你们?|尽管|随便|也)?(?:写|留|用|登|公开|没关系|无所谓|不怕))|"
     r"真名|用我名字|报我名字|名字写上|写名字|写我名|用我的名|名字(?:可以|能|就|你)?(?:给)?写|"
     r"(?<![别不莫])写上(?!了)|怕个鬼|怕个啥|怕啥|怕什么|"
-    r"(?<![别不莫要])(?:写|留|用|报)俺(?:的)?名|"  # "写俺名字", "留俺的名"
+    r"(?<![别不莫要])(?:写|留|用|报)(?:俺|我)(?:的)?名|"  # "写俺名字", "留我的名字吧"
     # a relative files: "写我妈的名字", "留我爷爷的名字"
     r"(?:写|留|用)(?:我|俺)(?:爸|妈|爹|娘|父亲|母亲|爷爷|奶奶|外公|外婆|姥姥|姥爷|老伴|老头子?)的?名"
 )
@@ -84,6 +84,8 @@ def without_questions(text: str) -> str:
 # choice, unless settled on ("那就匿名了"); nor one taken back at once ("匿名……不对 算了").
 _SETTLING = re.compile(r"(?:还是|就|干脆|改成|改为)$")
 _SUPPOSED = ("了", "的话", "又咋样", "又怎样", "又怎么样", "有啥用")
+# The word asked about, not chosen: "匿名是啥 就是不写名字是吧 那不用 我不怕 写我名字".
+_ASKED_ABOUT = ("是啥", "是什么", "啥意思", "什么意思", "是个啥", "是咋", "是怎么", "是不是")
 _TAKEN_BACK = re.compile(r"[…\.。，,、\s]*(?:不对|算了|不行|不好|不要了)")
 
 
@@ -95,6 +97,7 @@ def _explicit_choice(text: str) -> str | None:
         "anonymous" if m.group("anonymous") else "named"
         for m in _EXPLICIT.finditer(statement)
         if not _TAKEN_BACK.match(statement, m.end())
+        and not statement.startswith(_ASKED_ABOUT, m.end())
         and (
             m.group("named")
             or not statement.startswith(_SUPPOSED, m.end())
@@ -113,6 +116,13 @@ def settled_after_question(text: str) -> str | None:
     village never sees it, so the choice stands. Only a choice marked 就/那 counts."""
     statement = _QUESTION_CLAUSE.sub("＿", text)
     return _explicit_choice(text) if _SETTLED.search(statement) else None
+
+
+def anonymous_beside_question(text: str) -> bool:
+    """匿名 chosen in a clause of its own next to a question about it ("匿名，匿名了村里不会
+    知道是我吧？", "能不能不写？还是匿名吧"): the safe choice stands once explained. 留名
+    said so needs the condition settled (``settled_after_question``): never named in doubt."""
+    return _explicit_choice(text) == "anonymous"
 
 
 _INDIFFERENT = re.compile(r"无所谓|都行|都可以|随便|哪个都|咋样都|怎么都")
@@ -289,11 +299,27 @@ def answer_phone(text: str, channel_phone: str | None) -> str | None:
     phone = find_phone(text)
     if phone:
         return phone
+    # "一三九，那个……零五五，后边是七六二八一": one number read out in pieces, words between.
+    pieces = "".join(digit_runs(text))
+    if (
+        len(pieces) == 11
+        and find_phone(pieces)
+        and _FEW_WORDS.fullmatch(_PIECE_WORDS.sub("", text))
+    ):
+        return pieces
     if channel_phone and _THIS_PHONE.search(text):
         return channel_phone
     if _NO_PHONE.search(text):
         return "none"
     return None
+
+
+# What may stand between the pieces of a number read out: fillers, not a story.
+_PIECE_WORDS = re.compile(
+    r"[\d\s，。,.、…—\-：:]|[零〇一二三四五六七八九幺两洞拐]|那个|就是|后边|后面|后头|前边|前面|"
+    r"接着|然后|再是|是|嗯|啊|呃|哦|电话|号码|手机|我的|俺的|记一下|你记|记好"
+)
+_FEW_WORDS = re.compile(r"[\u4e00-\u9fa5]{0,4}")
 
 
 def digit_count(text: str) -> int:

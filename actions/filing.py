@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from actions import case_api
+from actions import case_api, lookup
 from actions.conversation import FILING_SLOTS, Turn, number_values
 from actions.details import (
+    anonymous_beside_question,
     answer_anonymity,
     answer_name,
     answer_phone,
@@ -71,11 +72,18 @@ _SCAM = re.compile(
     r"骗子|诈骗|安全账户|验证码|冒充.{0,6}(?:局|公安|警察|客服)|中奖.{0,6}(?:交|转)|"
     r"(?:电话|短信|微信).{0,12}(?:说是|自称).{0,30}(?:转钱|转账|汇款|打钱)|"
     r"(?:冻结|停用|涉嫌|洗钱).{0,20}(?:转钱|转账|汇款|打钱)|"
-    r"转了.{0,10}(?:打不通|联系不上|拉黑|关机)"
+    r"转了.{0,10}(?:打不通|联系不上|拉黑|关机)|"
+    # "打电话给我，说他是镇上民政所的…叫我先交五百块手续费，我就转给他了"
+    r"(?:电话|短信|微信)[^。]{0,12}(?:说他是|说她是|说是|自称是?)[^。]{0,40}"
+    r"(?:手续费|保证金|解冻费|工本费)|"
+    r"转(?:给|过去|到).{0,12}(?:打不通|联系不上|拉黑|关机|找不到人)"
 )
 _OUT_REFERRALS = (
     (
-        re.compile(r"骗|转账|转钱|打钱|汇款|验证码|中奖|冒充|刷单|贷款.*先交|交.*保证金|安全账户"),
+        re.compile(
+            r"骗|转账|转钱|打钱|汇款|验证码|中奖|冒充|刷单|贷款.*先交|交.*保证金|安全账户|"
+            r"手续费|转.{0,8}保证金"
+        ),
         "utter_referral_scam",
     ),
     (
@@ -84,7 +92,10 @@ _OUT_REFERRALS = (
     ),
     (re.compile(r"工资|工钱|包工头|欠薪|劳务费|老板.{0,6}(?:不给|拖|欠)"), "utter_referral_wages"),
     (
-        re.compile(r"邻居|隔壁|对门|吵架|吵起来|打架|纠纷|婆媳|赡养|离婚|矛盾"),
+        re.compile(
+            r"邻居|隔壁|对门|吵架|吵起来|吵了|打架|纠纷|婆媳|赡养|离婚|矛盾|"
+            r"邻舍|隔篱"  # "我同隔篱邻舍吵了几年了" (粤/客)
+        ),
         "utter_referral_dispute",
     ),
     (re.compile(r"打人|杀|放火|偷|抢|威胁|危险"), "utter_referral_emergency"),
@@ -294,7 +305,8 @@ async def on_message(turn: Turn) -> None:
     elif text and (asks_about_anonymity(text) or "匿名" in text) and is_question(text):
         turn.say("utter_explain_anonymity")
         statement = without_questions(text)
-        if requested == "anonymity" and (settled_after_question(text) or gives_name(statement)):
+        settled = settled_after_question(text) or anonymous_beside_question(text)
+        if requested == "anonymity" and (settled or gives_name(statement)):
             # "名字可以写，但别让村干部知道，能做到吧？我叫郑爱华": the question is answered,
             # and the choice made with it stands.
             await _answer_anonymity(turn, text, await _details(text))
@@ -337,7 +349,10 @@ async def on_message(turn: Turn) -> None:
         long_answer = answered and requested != "complaint_text" and spoken >= 10
         if long_answer and is_story_piece(text) and not cannot_name_place(text):
             # "王家湾村危房改造的补助给了组长他哥…": the answer and more of the story at once.
-            await absorb(turn, text, understood)
+            # The township answered ("杭埠的，俺们归杭埠镇管") names no village: 杭埠村 must not
+            # replace the village said before, one the county's list lacks.
+            passing = {**understood, "place": None} if requested == "township" else understood
+            await absorb(turn, text, passing)
         if not answered and is_story_piece(text):
             await absorb(turn, text, understood)  # keeps the details it names too
         elif not answered:
@@ -923,6 +938,8 @@ async def file(turn: Turn, read_back: bool = True) -> None:
             turn.say("utter_due_date", date=due)
     if not phone_of(turn):
         turn.say("utter_no_phone_note")
+    else:
+        await lookup.answer_left_lookup(turn, phone_of(turn) or "")
     if read_back and not joined:
         # Last, so the resident answers it: what was stored, to correct if it is wrong.
         turn.say("utter_filed_record", **_record_words(turn))
@@ -949,7 +966,10 @@ async def file(turn: Turn, read_back: bool = True) -> None:
 
 
 # What a resident says to add to what they told: 补充一点, 忘了说, 再说一句.
-_ADDS_TO_IT = re.compile(r"^(?:另外|还有)?[，,：:\s]*(?:再?补充|忘了说|漏了|再说一句|还有一点)")
+_ADDS_TO_IT = re.compile(
+    r"^(?:哦|噢|啊|嗯|哎|对了)*[，,\s]*(?:另外|还有)?(?:个事|件事|一个事|一件事|一点)?[，,：:\s]*"
+    r"(?:刚才|刚刚|我)?(?:再?补充|忘了说|忘说了|漏了|漏说了|再说一句|还有一点)"
+)
 # More said on from the story just read back: "还有，那个专干是村主任的儿媳妇…".
 _GOES_ON = re.compile(r"^(?:还有|另外|而且|对了|哦对了|再有|再一个)(?:啊|呀|哈|就是)?[，,：:\s]")
 # Another person or time with the same matter: 他家的也是, 也没发, 一样的情况.

@@ -76,10 +76,13 @@ _WHY_A_PERSON = re.compile(r"普通话|打字|听不懂|听不清|说不清|讲�
 
 
 def _tells_something(text: str) -> bool:
-    """More than the request for a person ("我要转人工"): a story said along with it."""
-    if _WHY_A_PERSON.search(text) and not tells_wrongdoing(text):
-        return False
-    return han_count(text) >= 20
+    """More than the request for a person ("我要转人工"): a story said along with it. Why a
+    person is wanted ("俺跟机器说不清") is no story; what is said besides it may be one."""
+    if tells_wrongdoing(text):
+        return han_count(text) >= 20
+    clauses = re.split(r"[，。,.!！?？；;\s]+", text)
+    told = [c for c in clauses if not (_WHY_A_PERSON.search(c) or wants_person(c))]
+    return sum(han_count(c) for c in told) >= 20
 
 
 # "别问了 直接让人打我电话": no more questions but the phone.
@@ -100,11 +103,15 @@ async def handoff_message(turn: Turn) -> None:
     if turn.slot("requested_slot") == "complaint_text":
         # The answer to "什么事、哪个村": kept for the person, unless it only repeats the
         # request or refuses.
-        if han_count(text) >= 4 and not wants_person(text) and not refuses_place(text):
+        # "俺要跟人说，俺家老头子去年查出来癌症…": the request again, with the story.
+        story = han_count(text) >= 4 and (not wants_person(text) or han_count(text) >= 16)
+        if story and not refuses_place(text):
             turn.set(complaint_text=text)
             await _place_in(turn, text)
         turn.set(requested_slot=None)
-    if turn.slot("phone") in (None, "none") and (found := turn.channel_phone or find_phone(text)):
+    read_out = answer_phone(text, None)  # also a number read out in pieces, words between
+    read_out = None if read_out == "none" else read_out
+    if turn.slot("phone") in (None, "none") and (found := turn.channel_phone or read_out):
         turn.set(phone=found)  # said with an answer to another question: never asked again
     if turn.slot("requested_slot") == "village":
         if refuses_place(text) and han_count(text) <= 6 and turn.slot("anonymity") is None:
@@ -274,6 +281,7 @@ async def _hand_over(turn: Turn, phone: str) -> None:
             village=village,
             township=turn.slot("township"),
             village_group=turn.slot("village_group"),
+            village_flagged=not turn.slot("village_known"),
         )
     try:
         reply = await case_api.request_person(payload, client=turn.sender)
@@ -290,9 +298,38 @@ async def _hand_over(turn: Turn, phone: str) -> None:
     if number and reply.status == 201:
         # The case the person will call about; asked again, the request joins it (no second).
         turn.set(last_case=number, filed_number=number)
+        key = reply.body.get("idempotency_key")
+        if key and han_count(turn.slot("complaint_text") or "") < 8:
+            # Nothing told yet ("别问了，让人打我电话"): what is told next goes into this case.
+            turn.set(handoff_open={"number": number, "key": key})
     turn.signal(handoff=True)
     if turn.slot("complaint_text"):
         turn.clear_filing()
+
+
+async def add_to_handoff(turn: Turn, understood: dict) -> bool:
+    """The story told after a request for a person that told none: added to that case (with
+    a village said in it), so the person who calls back reads it and no second case is made.
+    False when the case no longer takes words (in staff hands, or too late): then it is filed."""
+    opened = turn.slot("handoff_open") or {}
+    payload: dict = {"idempotency_key": opened.get("key"), "addendum": turn.content[:500]}
+    place = understood.get("place") or {}
+    if place.get("village"):
+        payload.update(
+            village=place["village"],
+            township=place.get("township"),
+            village_group=place.get("group"),
+            village_flagged=not place.get("known"),
+        )
+    try:
+        reply = await case_api.amend_filing(opened.get("number", ""), payload, client=turn.sender)
+    except case_api.ServiceUnavailable:
+        reply = None
+    if reply is None or reply.status != 200:
+        turn.set(handoff_open=None)
+        return False
+    turn.say("utter_handoff_added", **number_values(opened["number"]))
+    return True
 
 
 def goodbye(turn: Turn) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from actions import case_api
 from actions.conversation import Turn
 from actions.details import answer_phone
-from actions.meaning import lost_number, rating_in, refuses_place, wants_to_rate
+from actions.meaning import is_question, lost_number, rating_in, refuses_place, wants_to_rate
 from common.case_numbers import LENGTH
 from common.digits import digit_runs, find_case_number, find_phone
 
@@ -170,7 +170,8 @@ async def rating_message(turn: Turn) -> None:
     if turn.slot("awaiting") == "rating":
         turn.set(awaiting=None)
         if not turn.slot("rating"):
-            turn.say("utter_misunderstood")
+            # "那还会有人来重新弄吗": what a rating does, then the question again.
+            turn.say("utter_rating_explain" if is_question(turn.content) else "utter_misunderstood")
             turn.await_answer("rating", "utter_status_rate_hint")
             return
         await _next(turn)
@@ -205,8 +206,30 @@ async def _rate(turn: Turn, number: str, phone: str) -> None:
     turn.say("utter_anything_else_question")
 
 
+async def answer_left_lookup(turn: Turn, phone: str) -> None:
+    """ "问一下 4415 6966 到哪一步了" — then, asked for the phone, a new matter instead ("还有个
+    新事…"). Once that filing has the phone, the case asked about first is answered too (its
+    number was still waiting): the same check as any lookup, so a wrong phone learns nothing."""
+    number = turn.slot("case_number")
+    if not number or turn.slot("task") not in (None, "file"):
+        return
+    turn.set(case_number=None)
+    try:
+        reply = await case_api.case_status(number, phone, client=turn.sender)
+    except case_api.ServiceUnavailable:
+        return
+    if reply.status == 200:
+        turn.say("utter_status", summary=reply.body.get("summary", ""))
+
+
+def can_follow_up(turn: Turn) -> bool:
+    """A case of this conversation and the phone it was filed with: enough to look it up."""
+    return bool(turn.slot("last_case") and _phone(turn))
+
+
 async def follow_up(turn: Turn) -> None:
-    """A question right after a status answer ("那要多久？"): answer it from the case again."""
+    """A question right after a status answer or a filing ("那要多久？"): answered from the
+    case itself (its state, who handles it, the deadline in working days)."""
     number = turn.slot("last_case")
     phone = _phone(turn)
     if not number or not phone:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from actions.wording import han_count
-from common.digits import find_case_number
+from common.digits import find_case_number, to_digits
 
 _PUNCT = re.compile(r"[\s，。、,.!！?？~…：:；;“”\"'（）()]+")
 _YES = re.compile(
@@ -21,12 +21,17 @@ _NO = re.compile(
 _QUESTION = re.compile(
     r"[?？]|吗$|么$|(?<!爱)管不管|会不会|能不能|可不可以|是不是|有没有|咋办|怎么办|"
     r"(?<!把我)(?<!把俺)怎么样|多久|几天|"
-    r"什么时候|啥时候|多长时间|啥意思|什么意思|为啥|为什么|咋个|哪个部门|(?<![爱谁])找谁"
+    r"什么时候|啥时候|多长时间|啥意思|什么意思|为啥|为什么|咋个|哪个部门|(?<![爱谁])找谁|"
+    # "还给不给", "按人头发还是按地发…发不发": asked without a question mark
+    r"([给发能算])不\1"
 )
 _ASKS_ABOUT_ANONYMITY = re.compile(
     r"(?:匿名|留名|名字).{0,16}(?:知道|晓得|报复|安全|暴露|泄露|啥意思|什么意思|会不会|有没有事|"
     r"保密)|"
     r"(?:会不会|怕|担心)[^，。,.!！?？；;]{0,12}(?:知道|晓得|报复|打击|穿小鞋|找我麻烦|整我)|"
+    # "你们这边会不会告诉村里是谁打的电话？"
+    r"(?:会不会|会|能不能|怕|担心)[^，。,.!！?？；;]{0,8}告诉[^，。,.!！?？；;]{0,8}"
+    r"(?:是谁|是我|谁打|谁反映|谁举报|谁告)|"
     r"(?:不想|不要|别)让.{0,6}(?:知道|晓得).{0,4}(?:是我|我反映)|"
     # "能不能不报名字？", "可以不留名吗"
     r"(?:能不能|可不可以|可以|能)不(?:报|留|写|说|登记)(?:我的?|俺的?)?(?:名字|名|姓名)"
@@ -57,7 +62,9 @@ _WANTS_PERSON = re.compile(
     r"(?:跟|和|同)纪委(?:的)?(?:同志|人)(?:直接)?(?:说|讲|谈)|"
     r"见领导|找领导|跟领导|叫领导|让领导|领导.{0,4}(?:谈|说|见)|转接|(?:找|叫|喊)你们(?:的)?领导|"
     # "你们那有没有个人能接电话跟俺说说"
-    r"有没有(?:个|一个)?人(?:能|可以|来)?(?:接|听|跟|和)|值班的|值班人员"
+    r"有没有(?:个|一个)?人(?:能|可以|来)?(?:接|听|跟|和)|值班的|值班人员|"
+    # "你这个机器听不懂…搞个人来跟我讲"
+    r"(?:搞|弄|找)(?:个|一个)人来(?:跟|和|同|听|接)"
 )
 _JUST_ASKING = re.compile(
     r"就是问问|只是问问|问一下而已|先不反映|不是要反映|不反映|先不登记|不用登记|不登记|随便问问|"
@@ -69,7 +76,10 @@ _LOST_NUMBER = re.compile(
 )
 _STATUS_WORDS = re.compile(
     r"查询|查一下|查查|进度|办得怎么样|办到哪|结果出来|有结果|办好了没|咋样了|怎么样了|"
-    r"处理了没|办了没|有没有回音|有回音|有信儿|有消息"
+    r"处理了没|办了没|有没有回音|有回音|有信儿|有消息|"
+    # "俺那个高龄津贴的事办好了冇"
+    r"(?:办|处理|弄|搞)(?:好|完)了?(?:没|冇|吗|么|不|莫得|没有)|(?:到|在)哪一步|"
+    r"给了?(?:我|俺)?(?:个|一个)号"
 )
 
 
@@ -86,12 +96,17 @@ _HOW_TO = re.compile(
     r"能不能拿|能拿多少|有没有份|有份吗|发给谁|该给谁|归谁领|([给发])(?:俺|我|他|她|咱)(?:们)?不\1|"
     # "咋个算的嘛", "找哪个领", "要去哪里批，要准备些什么": the same, as people say them.
     # Not "这咋办", "咋个搞嘛": a plea for help with a grievance, no question about a policy.
-    r"(?:咋个?|怎么个?|怎个|怎样|如何|咋样|啷个|哪门|咋子)(?:算|申请|领|批|审批|报名|批准)|"
+    r"(?:咋个?|怎么个?|怎个|怎样|如何|咋样|啷个|哪门|咋子|么样|么子样)(?:算|申请|领|批|审批|报名|批准)|"
     # "要到哪块去报？", "是找村上还是找镇上？"
     r"(?:找|去|到|上)哪(?:个|里|儿|块|边)?(?:去|来)?(?:领|办理|办|批|审批|申请|报名|报|交)|"
     # "现在补交还来得及不？"
     r"来得及|来不来得及|能不能补交|可以补交|还能补交|"
     r"找[^，。,.!！?？\s]{1,4}还是找|"
+    # "流转费是给村里还是直接给我们个人？合同是跟谁签？"
+    r"(?:给|归|发给|交给)[^，。,.!！?？\s]{1,6}还是(?:直接)?(?:给|归|发|交)|(?:跟|和|同)谁签|"
+    # "种粮的钱是按户口人头发还是按地发", "残疾人的钱是不是也可以申请"
+    r"按[^，。,.!！?？\s]{1,6}还是按|"
+    r"(?:是不是|能不能|可不可以)也?(?:可以|能)?申请|也(?:可以|能)申请|"
     r"(?:要|得|需要)?准备(?:些|点|哪些)?(?:什么|啥|啥子|哪些)"
 )
 # A question put as a question ("俺问个事儿", "请问") that tells of nothing done wrong.
@@ -386,6 +401,19 @@ def fed_up(text: str) -> bool:
     return bool(_FED_UP.search(text)) and not _CONCRETE.search(text)
 
 
+_REPEAT = re.compile(
+    r"再说一[遍次下]|再讲一[遍次下]|再念一[遍次]|重说一|重复一[遍下]|说慢(?:一)?[点些]|慢(?:一)?[点些]说|"
+    r"说慢点|讲慢点|没听清|听不清|没听见|没听到|听不见|你说啥|你说什么|你讲啥|刚才说(?:的)?(?:啥|什么)"
+)
+
+
+def asks_to_repeat(text: str) -> bool:
+    """ "你说慢一点 我没听清 再说一遍": the last question again, nothing else said."""
+    return (
+        bool(_REPEAT.search(text)) and han_count(to_digits(text)) <= 14 and not wants_person(text)
+    )
+
+
 def wants_person(text: str) -> bool:
     return bool(_WANTS_PERSON.search(text))
 
@@ -441,19 +469,45 @@ _REPORT_VERB = re.compile(
 )
 _REPORTED_BEFORE = re.compile(
     r"(?:反映|举报|投诉)过|(?:之前|上次|上回|前几天|前些天|上个月|去年|那回|早就|已经)"
-    r"(?:我|俺|咱)?(?:们)?(?:就)?(?:反映|举报|投诉)"
+    r"(?:我|俺|咱)?(?:们)?(?:就)?(?:反映|举报|投诉)|"
+    # "我前些天打过电话 反映的那个事 给了我个号"
+    r"(?:之前|上次|上回|前几天|前些天|前阵子|上个月|去年)[^，。,.!！?？]{0,10}(?:反映|举报|投诉)(?:的|过)"
 )
+
+
+# "我反映一下 我上个月在县医院住院…": said as it is done.
+_REPORTS_NOW = re.compile(r"(?:我|俺|咱)(?:们)?(?:来)?(?:反映|举报|投诉)(?:一下|个事|件事)")
+# Words of a case lookup ("查一下", "查进度"), not 检查 or 调查 in a story.
+_LOOKS_UP = re.compile(r"(?<![检调审排清核抽])查|办结|办完|回复|答复")
 
 
 def means_to_report(text: str) -> bool:
     """ "我想反映一下我妈住院报销的事": a new matter to report (whatever the intent model
     says), not a question about one reported before ("上个月反映的事怎么样了")."""
     return bool(
-        _REPORT_VERB.search(text)
+        (_REPORT_VERB.search(text) or _REPORTS_NOW.search(text))
         and not _REPORTED_BEFORE.search(text)
         and not asks_status(text)
         and not find_case_number(text)[0]
-        and not re.search(r"\d{6,}|查|办结|办完|回复|答复", text)
+        and not re.search(r"\d{6,}", text)
+        and not _LOOKS_UP.search(text)
+    )
+
+
+def reported_before(text: str) -> bool:
+    """ "上个月反映的那个事", "我前些天打过电话 反映的…": a matter reported already."""
+    return bool(_REPORTED_BEFORE.search(text))
+
+
+def about_a_case(text: str) -> bool:
+    """Words that tie a longer message to a case already reported (a number, 案件, 进度,
+    上个月反映的…): what a lookup rests on, whatever the intent model says. "…让我先往卡上
+    转2000块保证金，这是真的假的" is no lookup."""
+    return bool(
+        asks_status(text)
+        or _REPORTED_BEFORE.search(text)
+        or re.search(r"\d{6,}|案件|案子|编号|号码|回执", text)
+        or _LOOKS_UP.search(text)
     )
 
 

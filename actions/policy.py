@@ -4,6 +4,7 @@ up an amount; the texts say who can tell the county's standard."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -47,10 +48,15 @@ def load_policies(data_dir: Path = DATA_DIR) -> dict[str, Policy]:
     return policies
 
 
+_MONEY_OF = re.compile(r"(?:的|那个|这个|那份)?(?:钱|补贴)")
+
+
 def item_named_in(text: str, policies: dict[str, Policy]) -> str | None:
     """The item whose longest alias appears in the text ('五保户有啥待遇' → S02); None if no alias
     appears. Out-of-list (OUT) is never picked by name."""
     text = unicodedata.normalize("NFKC", text)
+    # "种粮的钱", "残疾人那个钱", "种地的补贴": the programme named by its money.
+    text += "\n" + _MONEY_OF.sub("补贴", text)
     best: tuple[int, str] | None = None
     for policy in policies.values():
         if policy.code == "OUT":

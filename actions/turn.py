@@ -17,12 +17,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import case_api, filing, helpdesk, lookup
 from actions.conversation import Turn
 from actions.meaning import (
+    about_a_case,
     asks_about_anonymity,
     asks_can_report,
     asks_how_to,
     asks_if_machine,
     asks_policy_at_length,
     asks_status,
+    asks_to_repeat,
+    asks_when,
     compact,
     fed_up,
     finished_words,
@@ -36,6 +39,7 @@ from actions.meaning import (
     means_to_report,
     only_upset,
     rating_in,
+    reported_before,
     reports_done,
     says_goodbye,
     tells_story,
@@ -83,6 +87,10 @@ async def route(turn: Turn) -> None:
     awaiting, task = turn.slot("awaiting"), turn.slot("task")
     if turn.metadata.get("call_ended"):
         await filing.call_ended(turn)
+        return
+    if asks_to_repeat(text) and (said := _said_last(turn)):
+        for line in said:  # "你说慢一点 我没听清 再说一遍": the same words, nothing changed
+            turn.say("utter_again", text=line)
         return
     if wants_person(text) or (intent == "ask_human" and (turn.is_command or han_count(text) <= 12)):
         await helpdesk.start_handoff(turn, helpdesk.ASKED_FOR_PERSON)
@@ -183,6 +191,10 @@ async def fresh(turn: Turn) -> None:
         helpdesk.greet(turn)  # "那个", "喂喂": the resident is about to speak; no case number
         return
     understood = None
+    if asks_when(text) and han_count(text) <= 16 and not number and lookup.can_follow_up(turn):
+        # "多久给个说法？别又是踢皮球" after the filing: the deadline, not "您说说是什么事".
+        await lookup.follow_up(turn)
+        return
     if fed_up(text) and not number and not named_item:
         turn.say("utter_heard_you")  # "打了八百回电话没人管": heard, then what happened
         await filing.start(turn, None, tells=False)
@@ -195,8 +207,13 @@ async def fresh(turn: Turn) -> None:
             turn.say("utter_calm_down")
             await filing.start(turn, understood, tells=False)
             return
-    checks = intent == "check_case" and not means_to_report(text)
-    if number or checks or (asks_status(text) and han_count(text) <= 16):
+    checks = (
+        intent == "check_case"
+        and not means_to_report(text)
+        and (han_count(text) <= 16 or about_a_case(text))
+    )
+    status_words = asks_status(text) and (han_count(text) <= 16 or reported_before(text))
+    if number or checks or status_words:
         await lookup.start_status(turn)
         return
     if lookup.number_problem(text) and han_count(text) <= 6:
@@ -232,6 +249,8 @@ async def fresh(turn: Turn) -> None:
     if policy_question or (how_to and just_asking(text)) or short_how_to:
         helpdesk.policy(turn, named_item, understood)
         return
+    if story and turn.slot("handoff_open") and await helpdesk.add_to_handoff(turn, understood):
+        return  # told after asking for a person without saying what about: that case
     if story or intent in _STORY_INTENTS or is_bare_request(text):
         await filing.start(turn, understood)
         return
@@ -262,6 +281,20 @@ _OWN_FAMILY = re.compile(
 
 def _about_own_family(text: str) -> bool:
     return bool(_OWN_FAMILY.match(compact(text))) and han_count(text) >= 6 and not is_question(text)
+
+
+def _said_last(turn: Turn) -> list[str]:
+    """What the bot said in its last turn, before this message (as this channel said it)."""
+    said: list[str] = []
+    users = 0
+    for event in reversed(turn.metadata.get("events") or []):
+        if event.get("event") == "user":
+            users += 1
+            if users == 2:
+                break
+        elif event.get("event") == "bot" and users == 1 and event.get("text"):
+            said.append(str(event["text"]))
+    return said[::-1]
 
 
 async def _understand(text: str) -> dict[str, Any]:

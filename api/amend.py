@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import flag_modified
 
 from api.clock import aware, now
 from api.history import record
@@ -135,6 +136,14 @@ def _apply(session: Session, case: Case, change: Amendment, taxonomy: Taxonomy) 
     if change.addendum:
         _add_words(case, change.addendum)
         changed.append("addendum")
+        if not case.category_confirmed:
+            # Classified again on the whole text: a request for a person with the story after
+            # it was classified on the request's words alone.
+            case.triage_status = "pending"
+            case.triage_next_at = None
+            # Written even when it was read as pending: a classification of the old words
+            # committed meanwhile must not stand.
+            flag_modified(case, "triage_status")
     return changed
 
 

@@ -108,6 +108,9 @@ class HandoffIn(Strict):
     township: Place | None = None
     village: Place | None = None
     village_group: Annotated[Line, Field(max_length=20)] | None = None
+    village_flagged: bool = Field(
+        False, description="村名不在本县地名表（config/places.yml）里：按所说记下，请工作人员核实"
+    )
 
 
 class AmendIn(Strict):
@@ -138,6 +141,10 @@ class HandoffAccepted(BaseModel):
     number: str
     created: bool
     message: str
+    idempotency_key: str | None = Field(
+        None,
+        description="只回给热线内部服务：居民接着讲的事由此补充进这个登记（/amend）",
+    )
 
 
 class ComplaintAccepted(BaseModel):

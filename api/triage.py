@@ -253,14 +253,15 @@ def escalate(session: Session, case: Case, actor: str, reason: str) -> None:
     record(session, case, actor, "escalated", reason)
 
 
-def _claim(session: Session, case_id: int) -> Case | None:
+def _claim(session: Session, case_id: int, text: str) -> Case | None:
     """Lock a still-pending case for this transaction (a row lock on PostgreSQL, the write lock on
-    SQLite) so two classifiers never both apply a result; None when someone already did."""
+    SQLite) so two classifiers never both apply a result; None when someone already did, or when
+    the text classified is no longer the case's (words added meanwhile: it is classified again)."""
     claimed = claim(
         session,
         Case,
         case_id,
-        {"triage_status": "pending"},
+        {"triage_status": "pending", "text": text},
         {"triage_attempts": Case.triage_attempts},
     )
     return session.get(Case, case_id, populate_existing=True) if claimed else None
@@ -299,7 +300,7 @@ def triage_case(
         pred, failure = None, exc
     with factory() as session, session.begin():
         results_may_lag(session)
-        case = _claim(session, case_id)
+        case = _claim(session, case_id, text)
         if case is None:
             return None
         if failure is not None:
@@ -368,6 +369,7 @@ def triage_pending(
         ).all()
     if not rows:
         return 0
+    said = {case_id: text for case_id, text, _tries in rows}
     fresh = [(case_id, classifiable(text)) for case_id, text, tries in rows if not tries]
     retried = [(case_id, classifiable(text)) for case_id, text, tries in rows if tries]
     batch_out = _classify_batch(classify, [text for _, text in fresh])
@@ -381,9 +383,9 @@ def triage_pending(
     with factory() as session, session.begin():
         results_may_lag(session)
         for case_id, outcome in results:
-            case = _claim(session, case_id)
+            case = _claim(session, case_id, said[case_id])
             if case is None:
-                continue  # classified meanwhile by the request that filed it
+                continue  # classified meanwhile by the request that filed it, or amended
             if isinstance(outcome, Exception):
                 _note_failure(session, case, outcome)
             else:

@@ -39,10 +39,16 @@ _INTRODUCED = re.compile(
 # Words around a bare name that say it is a place: 在梨园, 俺是梨园的, 梨园那边.
 _BEFORE_PLACE = re.compile(r"(?:在|住|是|到|去|们|咱|俺|我|从|属于|就是|镇|乡)$")
 # 嘞/哩/咧/滴 are 的 in Henan, Shandong, Sichuan speech: 王家湾嘞.
-_AFTER_PLACE = re.compile(r"^(?:那边|那里|那儿|那块|这边|这里|那|的|嘞|哩|咧|滴|人|组|队|片|庄子)")
+_AFTER_PLACE = re.compile(
+    r"^(?:那边|那里|那儿|那块|这边|这里|那|的|嘞|哩|咧|滴|人|组|队|片|庄子|"
+    r"[\d一二三四五六七八九十]{1,2}(?:组|队))"  # "杨店4组"
+)
+_SAID_TWICE = re.compile(r"([\u4e00-\u9fa5]{2,3})\s+\1")
 _FILLER = re.compile(r"[\s，。,.!！?？、~…：:；;“”\"'（）()]+")
 _ANSWER_NOISE = re.compile(
-    r"^(?:我们|俺们|咱们|我|俺|咱|就)?(?:是|在|住在|住|家在|属于)?|"
+    # "我妈是章家湾的": a relative's village, said for them
+    r"^(?:我们|俺们|咱们|我|俺|咱|就)?(?:妈|爸|爹|娘|家|老家|父母|爷爷|奶奶|外公|外婆|老人)?"
+    r"(?:是|在|住在|住|家在|家住|属于)?|"
     r"(?:的|嘞|哩|咧|滴|的人|那边|那里|这边|村民|人|啊|呀|吧|哈|嘛|呢)+$"
 )
 
@@ -227,12 +233,14 @@ def _pick(villages: list[Village], township: Township | None) -> Village | None:
 def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Place | None:
     """The place a message names, or None. ``answer`` is True when the message answers "哪个村？"
     (then a bare or misheard name on its own counts)."""
+    text = _SAID_TWICE.sub(r"\1", text)  # "青石 青石村": a name said twice is one name
     clean = _FILLER.sub("", text)
     if not clean:
         return None
     core = _ANSWER_NOISE.sub("", clean) if answer else clean
     whole = answer and 2 <= len(core) <= 8
     township: Township | None = None
+    township_said = ""
     village: Village | None = None
     said: list[str] = []
     # 1. Names spelled as in the gazetteer (longest first).
@@ -250,6 +258,7 @@ def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Plac
             continue
         if isinstance(place, Township) and township is None:
             township = place
+            township_said = spelling
             said.append(spelling)
             covered.append((at, at + len(spelling)))
         elif isinstance(place, Village) and village is None:
@@ -262,6 +271,7 @@ def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Plac
             for size in range(len(match.group(1)), 1, -1):
                 if found := gazetteer.township_sounding(match.group(1)[-size:]):
                     township = found
+                    township_said = match.group(0)
                     said.append(match.group(0))
                     break
             if township:
@@ -283,7 +293,10 @@ def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Plac
         # or introduced: "我是陈大圩村的"), never "镇上又喊回村头问" of a long answer.
         # A whole answer may be introduced too: "俺是春秋乡罗家畈村的".
         patterns = (_SUFFIXED, _INTRODUCED) if whole else (_INTRODUCED,)
-        for match in (m for pattern in patterns for m in pattern.finditer(spoken)):
+        # "晓天镇老鸦冲村的": the township said first is no part of the village's name.
+        rest = spoken.replace(township_said, "，") if township_said else spoken
+        matches = (m for p in patterns for m in p.finditer(rest if p is _SUFFIXED else spoken))
+        for match in matches:
             if village is None and (name := _clean_unknown(match.group(1))):
                 name = _without_township(name, gazetteer)
                 if len(name) > 4:

@@ -258,6 +258,35 @@ def test_a_person_on_request_is_recorded(stack, staff):
     assert not actions or "handoff" in actions
 
 
+def test_the_story_after_a_storyless_request_for_a_person_goes_into_that_case(stack, staff):
+    """ "别问了，让人打我电话" hands over with nothing told; the story said next is added to
+    that case (classified again on it), not filed as a second case."""
+    r = Resident(stack)
+    r.say("我要转人工")
+    assert "电话" in r.say("别问了，直接让人打我电话")
+    number = case_number_in(r.say(r.phone).replace("登记号", "登记号是"))
+    before = staff.get("/api/v1/cases", params={"limit": 1}).json()["total"]
+    reply = r.say("俺们柳树村的低保，村长把他小舅子弄上了，俺家老头子瘫在床上反倒没评上")
+    assert number in reply.replace(" ", "")
+    assert staff.get("/api/v1/cases", params={"limit": 1}).json()["total"] == before
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        stored = staff.get(f"/api/v1/cases/{number}").json()
+        if stored["category"] == "S01":
+            break
+        time.sleep(0.3)
+    assert "小舅子" in stored["text"] and stored["category"] == "S01"
+    assert (stored["village"], stored["anonymous"]) == ("柳树村", True)
+
+
+def test_say_it_again_repeats_the_open_question_and_changes_nothing(stack, staff):
+    r = Resident(stack)
+    asked = r.say("村里修路的钱被村长挪走了，路修了一半就停了")
+    assert "哪个村" in asked
+    assert r.say("你说慢一点 我没听清 再说一遍").strip() == asked.strip()
+    assert "匿名还是留名" in r.say("柳树村")  # the village question is still the open one
+
+
 def test_two_misunderstandings_bring_a_person(stack):
     r = Resident(stack)
     first = r.say("qwerty asdf zxcv")

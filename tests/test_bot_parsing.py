@@ -591,6 +591,103 @@ def test_residents_words_from_fresh_dev_batch_18():
     assert not meaning.just_asking("今年三月份开始就没了，村里说是被清退了，也不告诉我为啥")
 
 
+def test_residents_words_from_fresh_dev_batch_19():
+    """Misread in fresh batch 19: a fear of being named asked as 会不会告诉村里是谁, 匿名 chosen
+    in the same breath as a question about it (asked again and again), 搞个人来跟我讲, a policy
+    question put as 是给村里还是给个人, a township said before a village the county's list
+    lacks, a scam that borrows 民政所's name, and 还有个事忘了说 at the read-back."""
+    from actions import meaning
+    from actions.details import anonymous_beside_question
+    from actions.filing import _ADDS_TO_IT, _SCAM
+
+    assert meaning.asks_about_anonymity(
+        "我想反映个事，但是我有点怕，你们会不会告诉村里是谁打的电话？"
+    )
+    assert anonymous_beside_question("匿名，匿名了村里不会知道是我吧？")
+    assert anonymous_beside_question("我刚才把名字说出来了，能不能不写？还是匿名吧，别写我名字")
+    for undecided in ("匿名的话，村里会知道吗？", "匿名了村里就不知道了？", "留名，村里会知道吗？"):
+        assert not anonymous_beside_question(undecided)  # 留名 is never taken in doubt
+    assert meaning.wants_person("你这个机器听不懂我讲的嘛，搞个人来跟我讲")
+    assert not meaning.wants_person("村里搞了个人来量地，量完就走了")
+    land = "明年要把地统一流转给一个种植大户，流转费是给村里还是直接给我们个人？合同是跟谁签？"
+    assert meaning.asks_policy_at_length(land)
+    place = find_place("晓天镇老鸦冲村的", load_gazetteer(), answer=True)
+    assert place and (place.township, place.village, place.known) == ("晓天镇", "老鸦冲村", False)
+    scam = "有个人打电话说他是镇上民政所的，能领低保补发款，叫我先交五百块手续费，我就转给他了"
+    assert _SCAM.search(scam)
+    assert not _SCAM.search("村会计说要先交五百块手续费才给报低保，交了以后还是没给办")
+    assert _ADDS_TO_IT.search("哦还有个事忘了说，收钱的时候连个收据都没给")
+
+
+def test_residents_words_from_fresh_dev_batch_20():
+    """Misread in fresh batch 20: a bare village with its group in a terse text (杨店4组), a
+    report said as it is made (我反映一下…检查) and a scam question taken for case lookups, and
+    programmes named by their money (种粮的钱, 残疾人的钱) in questions without a question mark."""
+    from actions import meaning
+
+    terse = "种粮补贴 俺家8亩只给算5亩 3亩没了 问村会计说报错了明年补 去年也这么说 杨店4组"
+    place = find_place(terse, load_gazetteer())
+    assert place and (place.village, place.group) == ("杨店村", "四组")
+    hospital = "喂 嗯 我反映一下 我上个月在县医院住院 那个 出院结账 单子上有好几项检查我根本没做"
+    assert meaning.means_to_report(hospital)
+    assert not meaning.means_to_report("我反映的事查一下办到哪了")
+    scam = "有人打电话说是银行的，能办低息贷款，让我先往一个卡上转2000块保证金，这是真的假的"
+    assert not meaning.about_a_case(scam)
+    assert meaning.about_a_case("我上个月反映的那个事，有没有人管")
+    policies = load_policies()
+    grain = "种粮的钱是按户口人头发还是按地发 俺家有2亩撂荒了还给不给"
+    disabled = "还有，我家老二是残疾，有证的，那个残疾人的钱是不是也可以申请"
+    for question, item in ((grain, "耕地地力保护补贴"), (disabled, "残疾人两项补贴")):
+        assert meaning.asks_policy_at_length(question)
+        assert policies[item_named_in(question, policies)].name == item
+    assert item_named_in("村里的钱去哪了", policies) is None
+
+
+def test_residents_words_from_fresh_dev_batch_21():
+    """Misread in fresh batch 21: a phone read out in pieces with words between (asked for again
+    and again while handing over), a neighbours' quarrel in 粤/客 words (no 12348), and a Hubei
+    policy question (么样申请) that was filed as a complaint."""
+    from actions import meaning
+    from actions.filing import referral_for
+
+    assert answer_phone("一三九，那个……零五五，后边是七六二八一", None) == "13905576281"
+    assert answer_phone("俺家三口人，五亩地，一年收入两千", None) is None
+    assert answer_phone("我今年六十八岁，家里三口人", None) is None
+    quarrel = "我同隔篱邻舍吵了几年了，佢家把猪栏的脏水直接排到我屋门口"
+    assert referral_for(quarrel) == "utter_referral_dispute"
+    assert meaning.asks_policy_at_length("俺家伢考上职业学校了，听说有个雨露计划，么样申请？")
+
+
+def test_residents_words_from_fresh_dev_batch_22():
+    """Misread in fresh batch 22 (the phone line as speech recognition writes it): 匿名是啥
+    taken for a choice of 匿名 (the caller then said 写我名字), 留我的名字吧, a relative's
+    village (我妈是章家湾的), a name said twice (青石 青石村), 六树 for 柳树, a lookup of an
+    earlier report, a request to say it again, and 种地的补贴 / 地里补贴 for 地力补贴."""
+    from actions import meaning
+    from actions.policy import item_named_in, load_policies
+
+    assert answer_anonymity("匿名是啥 就是不写名字是吧 那不用 我不怕 写我名字", None) == "named"
+    assert answer_anonymity("留我的名字吧 我是他女儿", None) == "named"
+    assert answer_anonymity("别留我的名字", None) == "anonymous"
+    assert answer_anonymity("匿名吧 写我名字也行 嗯 还是匿名吧", None) == "anonymous"
+    gazetteer = load_gazetteer()
+    for said, village in (
+        ("我妈是章家湾的 万佛湖那边", "张家湾村"),
+        ("我是那个 青石 青石村的", "青石村"),
+        ("我家是六树的 城关", "柳树村"),
+    ):
+        place = find_place(said, gazetteer, answer=True)
+        assert place and place.village == village, said
+    earlier = "那个 我前些天打过电话 反映的那个事 给了我个号"
+    assert meaning.asks_status(earlier) and meaning.reported_before(earlier)
+    assert meaning.asks_to_repeat("你说慢一点 我没听清 再说一遍")
+    assert not meaning.asks_to_repeat("村里开会说的我没听清，后来才知道低保名额给了村长亲戚")
+    assert not meaning.asks_to_repeat("你这个机器说话我听不清楚，给我转个真人")
+    policies = load_policies()
+    land = "俺家的地流转给别人种了 那个地里补贴 种地的补贴 还给俺不给"
+    assert policies[item_named_in(land, policies)].name == "耕地地力保护补贴"
+
+
 def test_a_filing_key_holds_for_a_retry_not_for_the_same_words_weeks_later(monkeypatch):
     """A retried action files once (same sender, same words, same day); the same short words
     texted again weeks later are a new filing, not the old (perhaps closed) case replayed."""

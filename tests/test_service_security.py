@@ -170,6 +170,54 @@ def test_only_the_internal_caller_may_set_a_handoff_channel(service):
     assert bot.status_code == 201
 
 
+def test_a_handoff_keeps_a_village_the_gazetteer_does_not_know_flagged(service):
+    """Staff check a village name the county's list lacks, whether it came with a complaint or
+    with a request for a person; a flag without a village flags nothing."""
+    sup = service.client(service.login("sup", "sup-pass-1"))
+
+    def handoff(conversation: str, **where) -> dict:
+        body = {"conversation_id": conversation, "phone": "13700000011", "reason": "要人工"}
+        reply = httpx.post(
+            service.url + "/api/v1/handoffs",
+            json={**body, "transcript": ["山上公益林补偿款被村里拿走了"], **where},
+            headers=_as_bot(service),
+            timeout=30,
+        )
+        assert reply.status_code == 201
+        return sup.get(f"/api/v1/cases/{reply.json()['number']}").json()
+
+    unknown = handoff("c-flag", township="晓天镇", village="老鸦冲村", village_flagged=True)
+    assert (unknown["village"], unknown["village_flagged"]) == ("老鸦冲村", True)
+    assert handoff("c-no-village", village_flagged=True)["village_flagged"] is False
+
+
+def test_only_the_bot_learns_the_key_that_adds_to_a_handoff(service):
+    """The key that lets words be added to a handoff case goes to the bot's action server
+    only: a web page asking for a person gets the number, never a handle on the case."""
+    body = {"phone": "13700000012", "reason": "要人工", "transcript": ["别问了，让人打我电话"]}
+    public = httpx.post(
+        service.url + "/api/v1/handoffs",
+        json={**body, "conversation_id": "c-public", "phone": "13700000013"},
+        timeout=30,
+    )
+    assert public.status_code == 201 and public.json()["idempotency_key"] is None
+    bot = httpx.post(
+        service.url + "/api/v1/handoffs",
+        json={**body, "conversation_id": "c-bot"},
+        headers=_as_bot(service),
+        timeout=30,
+    )
+    key = bot.json()["idempotency_key"]
+    assert bot.status_code == 201 and key
+    added = httpx.post(
+        service.url + f"/api/v1/cases/{bot.json()['number']}/amend",
+        json={"idempotency_key": key, "addendum": "村里的低保给了村长小舅子"},
+        headers=_as_bot(service),
+        timeout=30,
+    )
+    assert added.status_code == 200 and "addendum" in added.json()["changed"]
+
+
 def test_open311_lists_public_ids_and_the_lead_by_its_public_id(service):
     number = _file(service, "13700000006", village="河湾村")["number"]
     feed = httpx.get(service.url + "/open311/v2/requests.json").json()

@@ -79,3 +79,61 @@ def test_a_text_longer_than_the_classifier_takes_is_cut_for_it_and_kept_whole(
     with factory() as session:
         case = session.get(Case, case_id)
         assert case.triage_status == "done" and case.text == long_text
+
+
+def test_words_added_while_the_case_is_classified_are_classified_again(
+    tmp_path, model_path, taxonomy
+):
+    """A request for a person says nothing of the matter; the story told right after it is
+    added (``amend``) while the classifier may be busy with the request's words. Whichever
+    commits first, the case ends classified on the whole text, never on the old words."""
+    from api.amend import Amendment, amend
+
+    factory, classify, _seen = _setup(tmp_path, model_path)
+    rules = load_rules(Settings().rules_path)
+    story = "俺们柳树村的低保，村长把他小舅子弄上了，俺家老头子瘫在床上反倒没评上"
+
+    def handoff(key: str) -> int:
+        return accept(
+            factory,
+            text="【请求人工服务】别问了，直接让人打我电话",
+            channel="web",
+            idempotency_key=key,
+        )[0].id
+
+    def number_of(case_id: int) -> str:
+        with factory() as session:
+            return session.get(Case, case_id).number
+
+    # The story is added while the request's words are being classified.
+    during = handoff("handoff-during-classify")
+
+    def classify_while_amended(texts: Sequence[str]):
+        if not getattr(classify_while_amended, "done", False):
+            classify_while_amended.done = True
+            amend(
+                factory,
+                number_of(during),
+                "handoff-during-classify",
+                Amendment(addendum=story),
+                taxonomy,
+            )
+        return classify(texts)
+
+    assert triage_pending(factory, classify_while_amended, taxonomy, rules) == 0
+    with factory() as session:
+        assert session.get(Case, during).triage_status == "pending"  # the old words' result dropped
+    assert triage_pending(factory, classify, taxonomy, rules) == 1
+
+    # The story is added after the request's words were classified.
+    after = handoff("handoff-after-classify")
+    assert triage_pending(factory, classify, taxonomy, rules) == 1
+    with factory() as session:
+        first = session.get(Case, after).category
+    amend(factory, number_of(after), "handoff-after-classify", Amendment(addendum=story), taxonomy)
+    assert triage_pending(factory, classify, taxonomy, rules) == 1
+    with factory() as session:
+        for case_id in (during, after):
+            case = session.get(Case, case_id)
+            assert case.triage_status == "done" and case.category == "S01", case.text
+    assert first != "S01"

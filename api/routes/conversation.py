@@ -85,6 +85,7 @@ def request_person(
         township=body.township,
         village=body.village,
         village_group=body.village_group,
+        village_flagged=bool(body.village and body.village_flagged),
         idempotency_key=_handoff_key(body),
     )
     if created:
@@ -98,6 +99,8 @@ def request_person(
         number=case.number,
         created=created,
         message=f"已登记转人工（{case.number}），工作人员会回电",
+        # The story told after a request with none goes into this case, not a second one.
+        idempotency_key=case.idempotency_key if internal else None,
     )
 
 
@@ -138,6 +141,8 @@ def amend_filing(number: str, body: AmendIn, context: Ctx, request: Request) -> 
         raise HTTPException(404, "没有找到这个案件") from exc
     except AmendClosed as exc:
         raise HTTPException(409, "这个案件已在办理，不能再更正，请联系工作人员") from exc
+    if "addendum" in changed:
+        request.app.state.wake_worker()  # classified again on the words added
     return AmendAccepted(
         number=case.number,
         changed=changed,
