@@ -138,6 +138,12 @@ def names_plainly(text: str) -> bool:
     return bool(_explicit_choice(text) == "named" or _NAMED_FIRM.search(text) or gives_name(text))
 
 
+_NAME_FOR_US = re.compile(
+    r"名字(?:可以|能|就)?(?:告诉|给|留给)(?:你们|您|恁)|(?:回电话?|打电话|联系)(?:好|方便)?找(?:我|俺)"
+)
+_VILLAGE_NOT_TOLD = re.compile(r"(?:别|不要|不想|不能|莫)让[^，。,]{0,8}(?:知道|晓得)")
+
+
 def answer_anonymity(text: str, intent: str | None) -> str | None:
     """'anonymous' or 'named' for "匿名还是留名？". 是/对 means yes, anonymous; 不 means named."""
     if _HAD_MEANT.search(text) and not _NAMED.search(text):
@@ -150,6 +156,10 @@ def answer_anonymity(text: str, intent: str | None) -> str | None:
         return "anonymous"  # "匿名还是留名无所谓": never named by default
     named = [m.end() for m in _NAMED_FIRM.finditer(text)]
     rest = _NAMED_FIRM.sub(lambda m: "＿" * len(m.group()), text)  # 不用匿名 is no 匿名
+    if _NAME_FOR_US.search(text) and gives_name(text):
+        # "名字可以告诉你们，我叫胡玉梅，你们回电话好找我，就是别让村里知道是我说的": the name
+        # is for the callback; the village never learns who reported, named or not.
+        rest = _VILLAGE_NOT_TOLD.sub(lambda m: "＿" * len(m.group()), rest)
     anonymous = [m.end() for p in (_ANONYMOUS, _NOT_NAMED) for m in p.finditer(rest)]
     if not named:
         named = [m.end() for m in _NAMED.finditer(text) if not _NOT_NAMED.search(text)]

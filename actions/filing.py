@@ -1018,7 +1018,7 @@ async def after_filing(turn: Turn) -> bool:
     if not record:
         turn.set(awaiting=None)
         return False
-    if is_yes(text) or (opens_with_yes(text) and han_count(text) <= 8):
+    if is_yes(text) or (opens_with_yes(text) and han_count(text) <= 8) or _record_right(text):
         turn.set(awaiting=None, filed_record=None)
         turn.say("utter_record_kept")
         turn.say("utter_anything_else")
@@ -1073,6 +1073,16 @@ async def after_filing(turn: Turn) -> bool:
     turn.set(task="file", awaiting=None, requested_slot=None, filed_record=record)
     await next_step(turn)  # asks a name first when the correction was to 留名
     return True
+
+
+# "记是记对了。他妈的去年就有人反映过…": the record is right, whatever else is vented.
+_RECORD_RIGHT = re.compile(
+    r"^(?:嗯|对|好)?[，,\s]*(?:记是记对了|记对了|没记错|记得对|都对|写对了|没错)"
+)
+
+
+def _record_right(text: str) -> bool:
+    return bool(_RECORD_RIGHT.search(text)) and not _CORRECTS.search(text) and "但" not in text
 
 
 # A message that is only a number, perhaps with 电话是 before it.

@@ -72,7 +72,9 @@ async def start_handoff(turn: Turn, reason: str) -> None:
 
 
 # Why a person is wanted: "我普通话讲得唔好，打字又慢" tells about the caller, not the matter.
-_WHY_A_PERSON = re.compile(r"普通话|打字|听不懂|听不清|说不清|讲不清|机器|不会用|不识字|眼睛|耳朵")
+_WHY_A_PERSON = re.compile(
+    r"普通话|打字|听不懂|听不清|说不清|讲不清|机器|不会用|不识字|眼睛|眼神|眼花|看不清|耳朵|打不好"
+)
 
 
 def _tells_something(text: str) -> bool:
@@ -104,7 +106,7 @@ async def handoff_message(turn: Turn) -> None:
         # The answer to "什么事、哪个村": kept for the person, unless it only repeats the
         # request or refuses.
         # "俺要跟人说，俺家老头子去年查出来癌症…": the request again, with the story.
-        story = han_count(text) >= 4 and (not wants_person(text) or han_count(text) >= 16)
+        story = han_count(text) >= 4 and (not wants_person(text) or _tells_something(text))
         if story and not refuses_place(text):
             turn.set(complaint_text=text)
             await _place_in(turn, text)

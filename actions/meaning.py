@@ -64,7 +64,9 @@ _WANTS_PERSON = re.compile(
     # "你们那有没有个人能接电话跟俺说说"
     r"有没有(?:个|一个)?人(?:能|可以|来)?(?:接|听|跟|和)|值班的|值班人员|"
     # "你这个机器听不懂…搞个人来跟我讲"
-    r"(?:搞|弄|找)(?:个|一个)人来(?:跟|和|同|听|接)"
+    r"(?:搞|弄|找)(?:个|一个)人来(?:跟|和|同|听|接)|"
+    # "我要直接找县纪委的人，你给我转过去"
+    r"找(?:县|县里|上面|上级|市)?纪委(?:的)?(?:人|同志|领导)|给我转过去|转给(?:县|上面)?纪委"
 )
 _JUST_ASKING = re.compile(
     r"就是问问|只是问问|问一下而已|先不反映|不是要反映|不反映|先不登记|不用登记|不登记|随便问问|"
@@ -90,7 +92,8 @@ _HOW_TO = re.compile(
     r"归哪里管|归谁管|打什么电话|找哪个部门|哪个部门管|该找谁|还有没有|到哪里去办|去哪里办|在哪办|"
     r"怎么弄|咋弄|怎么搞|咋整|能补多少|补多少|给多少|有什么要求|啥要求|谁能申请|哪些人能|条件是|"
     r"要交什么|能不能申请|可以申请吗|能申请吗|怎么报名|咋报名|在哪报名|怎么报|是什么政策|是啥政策|"
-    r"干啥的|什么意思|是啥意思|能不能办|怎么个办法|啥手续(?!费)|什么手续(?!费)|能领多少|领多少|够不够条件|"
+    r"干啥的|什么意思|是啥意思|啥子意思|"
+    r"能不能办|怎么个办法|啥手续(?!费)|什么手续(?!费)|能领多少|领多少|够不够条件|"
     r"够条件|够不够|符合条件吗|能不能评|能评上吗|多大年纪|多大岁数|几岁|多少岁|年满多少|"
     r"发多少|一年多少|一个月多少|每个月多少|每月多少|多少钱一年|多少钱一个月|可以领|可不可以领|"
     r"能不能拿|能拿多少|有没有份|有份吗|发给谁|该给谁|归谁领|([给发])(?:俺|我|他|她|咱)(?:们)?不\1|"
@@ -276,6 +279,16 @@ def asks_if_handled(text: str) -> bool:
     return bool(_ASKS_IF_HANDLED.search(text))
 
 
+_ASKS_WHO_HANDLES = re.compile(
+    r"谁负责|谁来办|谁来管|谁办|谁处理|经办人|哪个单位|哪个部门(?:办|管|处理)"
+)
+
+
+def asks_who_handles(text: str) -> bool:
+    """ "谁负责办这个？把经办人的名字告诉我": about a case filed, who handles it."""
+    return bool(_ASKS_WHO_HANDLES.search(text))
+
+
 def asks_when(text: str) -> bool:
     return bool(_ASKS_WHEN.search(text))
 
@@ -402,16 +415,23 @@ def fed_up(text: str) -> bool:
 
 
 _REPEAT = re.compile(
-    r"再说一[遍次下]|再讲一[遍次下]|再念一[遍次]|重说一|重复一[遍下]|说慢(?:一)?[点些]|慢(?:一)?[点些]说|"
-    r"说慢点|讲慢点|没听清|听不清|没听见|没听到|听不见|你说啥|你说什么|你讲啥|刚才说(?:的)?(?:啥|什么)"
+    r"再说一[遍次下]|再讲一[遍次下]|重说一[遍次下]|重复一[遍下]|说慢(?:一)?[点些]|慢(?:一)?[点些]说|"
+    r"讲慢(?:一)?[点些]|没听清楚?|听不清楚?|没听见|没听到|听不见|你说啥|你说什么|你讲啥|"
+    r"刚才说(?:的)?(?:啥|什么)"
+)
+# What may come with the request besides it: "你说慢一点 我没听清 再说一遍".
+_REPEAT_FILLER = re.compile(
+    r"你|您|恁|我|俺|啊|哦|嗯|呃|喂|那个|一下|请|麻烦|再|刚才|好吗|行吗|吧|呀|大声点?|清楚"
 )
 
 
 def asks_to_repeat(text: str) -> bool:
-    """ "你说慢一点 我没听清 再说一遍": the last question again, nothing else said."""
-    return (
-        bool(_REPEAT.search(text)) and han_count(to_digits(text)) <= 14 and not wants_person(text)
-    )
+    """ "你说慢一点 我没听清 再说一遍": the last turn again. Nothing else may be said with it:
+    "啊你说什么哪个村哦杨点村" answers the question, and "俺再念一遍，二二四二…" is a number."""
+    if not _REPEAT.search(text) or wants_person(text):
+        return False
+    rest = to_digits(_REPEAT_FILLER.sub("", _REPEAT.sub("", text)))
+    return han_count(rest) <= 1 and not any(ch.isdigit() for ch in rest)
 
 
 def wants_person(text: str) -> bool:

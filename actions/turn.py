@@ -26,6 +26,7 @@ from actions.meaning import (
     asks_status,
     asks_to_repeat,
     asks_when,
+    asks_who_handles,
     compact,
     fed_up,
     finished_words,
@@ -191,8 +192,10 @@ async def fresh(turn: Turn) -> None:
         helpdesk.greet(turn)  # "那个", "喂喂": the resident is about to speak; no case number
         return
     understood = None
-    if asks_when(text) and han_count(text) <= 16 and not number and lookup.can_follow_up(turn):
-        # "多久给个说法？别又是踢皮球" after the filing: the deadline, not "您说说是什么事".
+    about_handling = asks_when(text) or asks_who_handles(text)
+    if about_handling and han_count(text) <= 24 and not number and lookup.can_follow_up(turn):
+        # "多久给个说法？别又是踢皮球", "谁负责办这个？" after the filing: answered from the
+        # case (who handles it, by when), not "您说说是什么事".
         await lookup.follow_up(turn)
         return
     if fed_up(text) and not number and not named_item:

@@ -377,6 +377,8 @@ def _clean_unknown(stem: str) -> str | None:
     what is left names no village."""
     if _NOT_VILLAGE.match(stem) or _NOT_VILLAGE.match(stem[-2:]) or _NOT_VILLAGE.match(stem[-1:]):
         return None
+    if stem.startswith("村"):
+        return None  # "我们村开村民代表会议": 村 starts a clause, not a name
     cut = _NOT_NAME_HEAD.sub("", stem)
     if len(cut) < 2 or _NOT_VILLAGE.match(cut):
         return None

@@ -683,9 +683,29 @@ def test_residents_words_from_fresh_dev_batch_22():
     assert meaning.asks_to_repeat("你说慢一点 我没听清 再说一遍")
     assert not meaning.asks_to_repeat("村里开会说的我没听清，后来才知道低保名额给了村长亲戚")
     assert not meaning.asks_to_repeat("你这个机器说话我听不清楚，给我转个真人")
+    assert not meaning.asks_to_repeat("啊你说什么哪个村哦杨点村杨点")  # the answer comes with it
+    assert not meaning.asks_to_repeat("俺再念一遍，二二四二洞九三八")  # the caller repeats
     policies = load_policies()
     land = "俺家的地流转给别人种了 那个地里补贴 种地的补贴 还给俺不给"
     assert policies[item_named_in(land, policies)].name == "耕地地力保护补贴"
+
+
+def test_residents_words_from_fresh_dev_batch_23():
+    """Misread in fresh batch 23: a name given for the callback only (别让村里知道 is what
+    every case promises), 找县纪委的人…给我转过去, 啥子意思, 村开村 of 我们村开村民代表会议,
+    记是记对了 at the read-back with venting after it, and 谁负责办这个 after filing."""
+    from actions import meaning
+    from actions.filing import _record_right
+
+    callback = "名字可以告诉你们，我叫胡玉梅，你们回电话好找我，就是别让村里知道是我说的"
+    assert answer_anonymity(callback, None) != "anonymous"
+    assert answer_anonymity("我叫李红，别让村里知道", None) == "anonymous"
+    assert meaning.wants_person("我要直接找县纪委的人，你给我转过去，跟你们说没用")
+    assert meaning.asks_policy_at_length("请问一哈，一事一议是啥子意思？这个要不要开会大家同意嘛？")
+    assert find_place("我们村开村民代表会议，签字全是会计代签的", load_gazetteer()) is None
+    assert _record_right("记是记对了。他妈的去年就有人反映过，屁用没有")
+    assert not _record_right("记是记对了，就是村名写错了")
+    assert meaning.asks_who_handles("谁负责办这个？把经办人的名字告诉我，别又是踢皮球！")
 
 
 def test_a_filing_key_holds_for_a_retry_not_for_the_same_words_weeks_later(monkeypatch):
