@@ -65,9 +65,14 @@ async def start_handoff(turn: Turn, reason: str) -> None:
         turn.set(requested_slot=None)  # a filing's open question is not the handoff's
     told = turn.slot("complaint_text") or turn.slot("filed_number") or turn.slot("last_case")
     asked_for = reason == ASKED_FOR_PERSON  # not an offer after the bot failed to understand
-    if asked_for and not already and not told and not _tells_something(turn.content):
-        turn.ask("complaint_text", "utter_ask_handoff_story")
-        return
+    if asked_for and not already and not told:
+        if not _tells_something(turn.content):
+            turn.ask("complaint_text", "utter_ask_handoff_story")
+            return
+        # "…给俺找个活人。俺是光明村的，就是那个扶贫的小额贷款…": the story came with the
+        # request: kept for the person (and its village), as an answer to the question would be.
+        turn.set(complaint_text=_story_part(turn.content))
+        await _place_in(turn, turn.content)
     await handoff_message(turn)
 
 
@@ -244,6 +249,18 @@ async def _place_in(turn: Turn, text: str, answers_place: bool = False) -> None:
         )
 
 
+def _story_part(text: str) -> str:
+    """The story without the request for a person and why ("你是机器吧？俺跟机器说不清，给俺
+    找个活人。"): the header says that, and its words pull the item towards 清单外."""
+    clauses = re.findall(r"[^，。,.!！?？；;]+[，。,.!！?？；;]*", text)
+    # Only short clauses: one that goes on to the matter ("跟机器说不清村里低保被会计改了的事")
+    # is kept whole.
+    kept = [
+        c for c in clauses if han_count(c) > 12 or not (wants_person(c) or _WHY_A_PERSON.search(c))
+    ]
+    return "".join(kept).strip() or text
+
+
 def _transcript(turn: Turn, events: list[dict]) -> list[str]:
     """What the resident said, for the person who calls back: commands and numbers left out
     (a phone said in passing must not land in the case text)."""
@@ -257,6 +274,7 @@ def _transcript(turn: Turn, events: list[dict]) -> list[str]:
         text = _NUMBERS.sub("…", text).strip()
         if wants_person(text) and han_count(text) < 30:
             continue  # only the request for a person: the reason says it, and it tells no matter
+        text = _story_part(text)
         if text and text != "…":
             said.append(text[:500])
     draft = turn.slot("complaint_text")

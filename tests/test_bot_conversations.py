@@ -287,6 +287,20 @@ def test_say_it_again_repeats_the_open_question_and_changes_nothing(stack, staff
     assert "匿名还是留名" in r.say("柳树村")  # the village question is still the open one
 
 
+def test_a_request_for_a_person_with_the_story_keeps_it_and_its_village(stack, staff):
+    r = Resident(stack)
+    reply = r.say(
+        "俺跟机器说不清，给俺找个活人。俺是光明村的，就是那个扶贫的小额贷款，"
+        "前年村主任说帮俺贷，贷下来的钱他拿去用了"
+    )
+    assert "匿名还是留名" in reply  # what about and where were said: only who is asked
+    assert "电话" in r.say("匿名")
+    number = case_number_in(r.say(r.phone).replace("登记号", "登记号是"))
+    stored = staff.get(f"/api/v1/cases/{number}").json()
+    assert stored["village"] == "光明村" and "小额贷款" in stored["text"]
+    assert stored["anonymous"] is True
+
+
 def test_two_misunderstandings_bring_a_person(stack):
     r = Resident(stack)
     first = r.say("qwerty asdf zxcv")

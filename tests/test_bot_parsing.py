@@ -708,6 +708,19 @@ def test_residents_words_from_fresh_dev_batch_23():
     assert meaning.asks_who_handles("谁负责办这个？把经办人的名字告诉我，别又是踢皮球！")
 
 
+def test_a_story_with_a_request_for_a_person_is_kept_without_the_request():
+    """The request and why ("你是机器吧？俺跟机器说不清，给俺找个活人。") is in the handoff
+    header; left in the story it pulled a 扶贫小额贷款 case to 清单外. A clause that goes on to
+    the matter is kept whole: nothing told is dropped."""
+    from actions.helpdesk import _story_part
+
+    told = "你是机器吧？俺跟机器说不清，给俺找个活人。俺是光明村的，就是那个扶贫的小额贷款"
+    assert _story_part(told) == "俺是光明村的，就是那个扶贫的小额贷款"
+    mixed = "我跟机器说不清楚村里低保的名额被会计改成他亲戚了"
+    assert _story_part(mixed) == mixed
+    assert _story_part("我要转人工") == "我要转人工"
+
+
 def test_a_filing_key_holds_for_a_retry_not_for_the_same_words_weeks_later(monkeypatch):
     """A retried action files once (same sender, same words, same day); the same short words
     texted again weeks later are a new filing, not the old (perhaps closed) case replayed."""
