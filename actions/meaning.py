@@ -343,7 +343,9 @@ _HAS_A_MATTER = re.compile(
 
 
 # "是那个管村里么事的电话吧": the caller checking where they got through, nothing told yet.
-_CHECKS_LINE = re.compile(r"电话|热线|一点通|监督|你们这|恁这|这里是|这是")
+_CHECKS_LINE = re.compile(
+    r"电话|热线|一点通|监督|你们这|恁这|这里是|这是|管村里|管事的|反映问题的|是不是.{0,4}(?:地方|这里)"
+)
 
 
 def is_bare_request(text: str) -> bool:

@@ -706,6 +706,9 @@ def test_residents_words_from_fresh_dev_batch_23():
     assert _record_right("记是记对了。他妈的去年就有人反映过，屁用没有")
     assert not _record_right("记是记对了，就是村名写错了")
     assert meaning.asks_who_handles("谁负责办这个？把经办人的名字告诉我，别又是踢皮球！")
+    # Found by hand on make run: the line checked without 电话 or 热线.
+    assert is_bare_request("喂，是管村里事的吧？俺要说个么事")
+    assert not is_bare_request("喂，是管村里事的吧？俺村的低保被会计家占了")
 
 
 def test_a_story_with_a_request_for_a_person_is_kept_without_the_request():
