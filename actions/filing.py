@@ -7,6 +7,7 @@ asked, nor a question of their own, is added to the complaint."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from datetime import datetime
@@ -321,8 +322,8 @@ async def on_message(turn: Turn) -> None:
         # "龙潭村的！你们到底管不管！": the answer to the open question comes with it.
         take_details(turn, text, await _details(text, answers_place=requested == "village"))
     elif text and (
-        (requested == "complaint_text" and _not_a_story_after_all(turn, text))
-        or (requested in _DETAIL_QUESTIONS and _asked_policy_all_along(turn, text))
+        (requested == "complaint_text" and await _not_a_story_after_all(turn, text))
+        or (requested in _DETAIL_QUESTIONS and await _asked_policy_all_along(turn, text))
     ):
         return  # a question about a policy after all: answered, the filing dropped
     elif text and requested != "complaint_text" and story_done(text):
@@ -445,29 +446,35 @@ def _bare_answer(text: str) -> str | None:
     return bare
 
 
-def _not_a_story_after_all(turn: Turn, text: str) -> bool:
+async def _not_a_story_after_all(turn: Turn, text: str) -> bool:
     """Asked "what happened?" after "我想问问": a policy question or a case number is no story.
     Answered here (the filing is dropped, nothing was told yet)."""
     grievance = tells_wrongdoing(text) and han_count(text) >= 20  # "…打他电话不接，还骂人"
     if (asks_how_to(text) and is_question(text) and not grievance) or (
         turn.intent == "ask_policy" and han_count(text) < 24
     ):
-        _policy_instead(turn, text)
+        await _policy_instead(turn, text)
         return True
     return False
 
 
-def _policy_instead(turn: Turn, asked: str) -> None:
-    """Drop the filing (nothing was told) and answer the policy question ``asked``."""
+async def _policy_instead(turn: Turn, asked: str) -> None:
+    """Drop the filing (nothing was told) and answer the policy question ``asked``; a matter
+    described, not named ("水稻淹了…保险咋个赔，要找谁报"), by the item it is about."""
     turn.clear_filing()
     turn.set(task=None, requested_slot=None)
-    policy(turn, item_named_in(asked, load_policies()))
+    named = item_named_in(asked, load_policies())
+    guess = None
+    if named is None:
+        with contextlib.suppress(case_api.ServiceUnavailable):
+            guess = await case_api.understand(asked, classify=True)
+    policy(turn, named, guess)
 
 
 _DETAIL_QUESTIONS = ("village", "township", "anonymity", "name")
 
 
-def _asked_policy_all_along(turn: Turn, text: str) -> bool:
+async def _asked_policy_all_along(turn: Turn, text: str) -> bool:
     """ "退耕还林的补助咋个算的…要找哪个领？" taken for a story, and asked the village: the
     resident asks the question again ("就是退耕还林的钱找哪个领"). When neither the story nor
     the answer tells of anything done wrong, it was a question: answered, the filing dropped."""
@@ -476,7 +483,7 @@ def _asked_policy_all_along(turn: Turn, text: str) -> bool:
         return False
     if tells_wrongdoing(story) or tells_wrongdoing(text) or turn.slot("filed_record"):
         return False
-    _policy_instead(turn, f"{story}。{text}")
+    await _policy_instead(turn, f"{story}。{text}")
     return True
 
 
@@ -968,7 +975,8 @@ async def file(turn: Turn, read_back: bool = True) -> None:
 # What a resident says to add to what they told: 补充一点, 忘了说, 再说一句.
 _ADDS_TO_IT = re.compile(
     r"^(?:哦|噢|啊|嗯|哎|对了)*[，,\s]*(?:另外|还有)?(?:个事|件事|一个事|一件事|一点)?[，,：:\s]*"
-    r"(?:刚才|刚刚|我)?(?:再?补充|忘了说|忘说了|漏了|漏说了|再说一句|还有一点)"
+    r"(?:刚才|刚刚|我|俺|咱)?(?:再?补(?:充|一句|两句|几句|一下|一点)|忘了说|忘说了|漏了|漏说了|"
+    r"再说一句|再加一句|还有一点)"
 )
 # More said on from the story just read back: "还有，那个专干是村主任的儿媳妇…".
 _GOES_ON = re.compile(r"^(?:还有|另外|而且|对了|哦对了|再有|再一个)(?:啊|呀|哈|就是)?[，,：:\s]")

@@ -14,6 +14,7 @@ from actions.places import example_village
 from actions.policy import answer, item_named_in, load_policies
 from actions.wording import excerpt, han_count
 from common.digits import find_phone, say_digits
+from common.told import tells_a_matter
 
 _NUMBERS = re.compile(r"[\d０-９零〇一二三四五六七八九幺两洞拐]{5,}")
 
@@ -120,6 +121,8 @@ async def handoff_message(turn: Turn) -> None:
     read_out = None if read_out == "none" else read_out
     if turn.slot("phone") in (None, "none") and (found := turn.channel_phone or read_out):
         turn.set(phone=found)  # said with an answer to another question: never asked again
+    if turn.slot("requested_slot") in ("anonymity", "name", "phone") and han_count(text) >= 3:
+        await _place_in(turn, text)  # "我们是沙埂村的" said late, at another question
     if turn.slot("requested_slot") == "village":
         if refuses_place(text) and han_count(text) <= 6 and turn.slot("anonymity") is None:
             turn.set(anonymity="anonymous")  # "不知道": no more questions but the phone
@@ -252,7 +255,8 @@ async def _place_in(turn: Turn, text: str, answers_place: bool = False) -> None:
 def _story_part(text: str) -> str:
     """The story without the request for a person and why ("你是机器吧？俺跟机器说不清，给俺
     找个活人。"): the header says that, and its words pull the item towards 清单外."""
-    clauses = re.findall(r"[^，。,.!！?？；;]+[，。,.!！?？；;]*", text)
+    # Spaces part clauses too: texts and speech transcripts seldom carry punctuation.
+    clauses = re.findall(r"[^，。,.!！?？；;\s]+[，。,.!！?？；;\s]*", text)
     # Only short clauses: one that goes on to the matter ("跟机器说不清村里低保被会计改了的事")
     # is kept whole.
     kept = [
@@ -271,10 +275,10 @@ def _transcript(turn: Turn, events: list[dict]) -> list[str]:
         text = str(event["text"])
         if text.startswith("/"):
             continue
-        text = _NUMBERS.sub("…", text).strip()
+        # "我是开养鸡场的 找你们领导当面说": who they are stays, the request goes.
+        text = _story_part(_NUMBERS.sub("…", text).strip())
         if wants_person(text) and han_count(text) < 30:
             continue  # only the request for a person: the reason says it, and it tells no matter
-        text = _story_part(text)
         if text and text != "…":
             said.append(text[:500])
     draft = turn.slot("complaint_text")
@@ -319,7 +323,7 @@ async def _hand_over(turn: Turn, phone: str) -> None:
         # The case the person will call about; asked again, the request joins it (no second).
         turn.set(last_case=number, filed_number=number)
         key = reply.body.get("idempotency_key")
-        if key and han_count(turn.slot("complaint_text") or "") < 8:
+        if key and not tells_a_matter(turn.slot("complaint_text") or ""):
             # Nothing told yet ("别问了，让人打我电话"): what is told next goes into this case.
             turn.set(handoff_open={"number": number, "key": key})
     turn.signal(handoff=True)

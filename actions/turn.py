@@ -93,7 +93,9 @@ async def route(turn: Turn) -> None:
         for line in said:  # "你说慢一点 我没听清 再说一遍": the same words, nothing changed
             turn.say("utter_again", text=line)
         return
-    if wants_person(text) or (intent == "ask_human" and (turn.is_command or han_count(text) <= 12)):
+    asks_person = intent == "ask_human" and (turn.is_command or han_count(text) <= 12)
+    # "跟你们说个事": about to tell, not asking for a person (whatever the intent model says).
+    if wants_person(text) or (asks_person and not is_bare_request(text)):
         await helpdesk.start_handoff(turn, helpdesk.ASKED_FOR_PERSON)
         return
     if intent == "goodbye" and han_count(text) <= 8 and not is_yes(text) and says_goodbye(text):

@@ -103,6 +103,7 @@ def _apply(session: Session, case: Case, change: Amendment, taxonomy: Taxonomy) 
             case.category = code
             case.needs_review = True
             set_due_date(case, taxonomy)
+            case.cluster_status = "pending"  # its event is looked for again under this item
         changed.append("resident_category")
     place = {
         "township": change.township,
@@ -141,6 +142,7 @@ def _apply(session: Session, case: Case, change: Amendment, taxonomy: Taxonomy) 
             # it was classified on the request's words alone.
             case.triage_status = "pending"
             case.triage_next_at = None
+            case.cluster_status = "pending"  # and clustered again on the whole text
             # Written even when it was read as pending: a classification of the old words
             # committed meanwhile must not stand.
             flag_modified(case, "triage_status")

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.clock import aware, now
 from api.db import results_may_lag
-from api.handoff_text import resident_words
+from api.handoff_text import resident_words, tells_no_matter
 from api.jobs import Election, Job, is_postgres
 from api.models import Case, ClusterDecision
 from api.shared_state import ClusterState
@@ -200,7 +200,14 @@ class EventBridge:
             return 0
         touched: set[str] = set()
         reasons: dict[int, str] = {}
+        again = False
         for case_id, number, text_, category, reporter_id, received_at, top, unsure in rows:
+            if number in self.clusterer:
+                # Clustered before, and changed since (a story added, the item corrected).
+                again = True
+                left = self.clusterer.withdraw(number)
+                if left:
+                    touched.add(left)
             assignment = self.clusterer.add(
                 Complaint(
                     id=number,
@@ -211,6 +218,7 @@ class EventBridge:
                     received_at=aware(received_at),
                     # Unsure items are also compared under the classifier's runners-up.
                     alternatives=alternatives(category or "OUT", top, bool(unsure)),
+                    alone=tells_no_matter(text_),
                 )
             )
             touched.add(assignment.event_id)
@@ -227,6 +235,10 @@ class EventBridge:
                     .values(cluster_status="done", cluster_reason=why)
                 )
             self._write_events(session, touched)
+            if again:
+                # A restart replays only cases newer than the saved state: one clustered again
+                # is saved with its new place in the same transaction, or it would be lost.
+                self._store(session)
         return len(rows)
 
     def _apply_decisions(self) -> int:
@@ -296,29 +308,34 @@ class EventBridge:
         if self.clusterer is None:
             return
         started = time.monotonic()
-        saved = {
-            "clusterer": self.clusterer.to_state(),
-            "last_case_id": self.last_case_id,
-            "last_decision_id": self.last_decision_id,
-        }
-        blob = gzip.compress(json.dumps(saved, ensure_ascii=False).encode("utf-8"), 6)
         with self.factory() as session, session.begin():
-            written = session.execute(
-                update(ClusterState)
-                .where(ClusterState.id == STATE_ROW, ClusterState.generation == self.generation)
-                .values(
-                    state=blob,
-                    last_case_id=self.last_case_id,
-                    last_decision_id=self.last_decision_id,
-                    saved_at=now(),
-                )
-            ).rowcount
+            written = self._store(session)
         if not written:
             log.warning("clustering state not saved: another process holds the clusterer")
             self.forget()
         self._saved_at = time.monotonic()
         self._save_seconds = self._saved_at - started
         self._dirty = False
+
+    def _store(self, session: Session) -> int:
+        """Write the clusterer and how far it got to the state row, if it is still ours;
+        returns the rows written (0: another process holds the clusterer)."""
+        saved = {
+            "clusterer": self.clusterer.to_state(),
+            "last_case_id": self.last_case_id,
+            "last_decision_id": self.last_decision_id,
+        }
+        blob = gzip.compress(json.dumps(saved, ensure_ascii=False).encode("utf-8"), 6)
+        return session.execute(
+            update(ClusterState)
+            .where(ClusterState.id == STATE_ROW, ClusterState.generation == self.generation)
+            .values(
+                state=blob,
+                last_case_id=self.last_case_id,
+                last_decision_id=self.last_decision_id,
+                saved_at=now(),
+            )
+        ).rowcount
 
 
 def _event_or_none(clusterer: EventClusterer, number: str) -> str | None:

@@ -4,6 +4,8 @@ the resident's words, so the header's words (人工服务) never pull a matter i
 
 from __future__ import annotations
 
+from common.told import tells_a_matter
+
 HEADER = "【请求人工服务】"
 _SAID = "\n居民说：\n"
 
@@ -17,3 +19,8 @@ def resident_words(text: str) -> str:
     if text.startswith(HEADER) and _SAID in text:
         return text.split(_SAID, 1)[1]
     return text
+
+
+def tells_no_matter(text: str) -> bool:
+    """A request for a person with no story yet: the clusterer keeps it apart from everyone."""
+    return text.startswith(HEADER) and not tells_a_matter(resident_words(text))

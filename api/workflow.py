@@ -117,6 +117,7 @@ def set_category(
     case.needs_review = False
     if kind == "correct":
         set_due_date(case, taxonomy)
+        case.cluster_status = "pending"  # its event is looked for again under the right item
         record(
             session,
             case,

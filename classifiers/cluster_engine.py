@@ -55,6 +55,9 @@ class Complaint:
     reporter: str | None = None
     received_at: datetime | None = None
     alternatives: tuple[str, ...] = ()
+    # Tells no matter yet (a request for a person, the story still to come): an event of its
+    # own that nothing joins, or every such request would look like one event.
+    alone: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ class EventView:
 
 
 class _Case:
-    __slots__ = ("event", "features", "id", "items", "reporter", "t")
+    __slots__ = ("alone", "event", "features", "id", "items", "reporter", "t")
 
     def __init__(
         self,
@@ -106,9 +109,10 @@ class _Case:
         reporter: str,
         items: tuple[str, ...],
         features: Features,
+        alone: bool = False,
     ) -> None:
         self.id, self.event, self.t, self.reporter = case_id, event, t, reporter
-        self.items, self.features = items, features
+        self.items, self.features, self.alone = items, features, alone
 
 
 class _Event:
@@ -210,11 +214,14 @@ class EventClusterer:
             reporter,
             tuple(i for i in items if i in self.taxonomy.by_code),
             features,
+            complaint.alone,
         )
 
         forced, forbidden = self._constraints(case.id)
         match: Match | None = None
-        if forced:
+        if case.alone and not forced:
+            event = self._new_event()
+        elif forced:
             target = forced[0]
             for other in forced[1:]:
                 target = self._merge_events(target, other)
@@ -290,6 +297,22 @@ class EventClusterer:
             self._index(new.id, self._cases[m])
         return new.id
 
+    def withdraw(self, case_id: str) -> str | None:
+        """Take a case out of its event, to be added again as it reads now (a story told after
+        a request for a person, a corrected item). Staff decisions about it stay and bind it
+        when it is added again. Returns the event it left, or None when that event is gone."""
+        event = self._event_of(case_id)
+        del self._cases[case_id]
+        staying = [self._cases[m] for m in event.members if m != case_id]
+        if not staying:
+            del self._events[event.id]  # the index and the expiry heap skip a missing event
+            return None
+        self._rebuild(event, staying)
+        return event.id
+
+    def __contains__(self, case_id: object) -> bool:
+        return case_id in self._cases
+
     def event_of(self, case_id: str) -> EventView:
         return self._view(self._event_of(case_id))
 
@@ -326,7 +349,7 @@ class EventClusterer:
             "seq": self._seq,
             "now": self._now if self._now != float("-inf") else None,
             "cases": [
-                [c.id, c.event, c.t, c.reporter, list(c.items), c.features.to_list()]
+                [c.id, c.event, c.t, c.reporter, list(c.items), c.features.to_list(), c.alone]
                 for c in self._cases.values()
             ],
             "aliases": self._alias,
@@ -354,8 +377,10 @@ class EventClusterer:
         self.lexicon = Lexicon.from_dict(state.get("lexicon", {}))
         self.rarity.n_seen = int(state["rarity"]["n"])
         self.rarity.seen = Counter(state["rarity"]["seen"])
-        for cid, eid, t, reporter, items, feats in state["cases"]:
-            case = _Case(cid, "", float(t), reporter, tuple(items), Features.from_list(feats))
+        for cid, eid, t, reporter, items, feats, *rest in state["cases"]:
+            alone = bool(rest and rest[0])  # states saved before "alone" existed have none
+            features = Features.from_list(feats)
+            case = _Case(cid, "", float(t), reporter, tuple(items), features, alone)
             self._cases[cid] = case
             event = self._events.get(eid)
             if event is None:
@@ -436,6 +461,8 @@ class EventClusterer:
         return keys
 
     def _index(self, event_id: str, case: _Case) -> None:
+        if case.alone:
+            return  # found by nothing: it tells no matter to be found by
         keep = self.config.scan_per_key
         for key in self._keys(case, for_query=False):
             postings = self._postings.setdefault(key, [])
@@ -614,6 +641,8 @@ class EventClusterer:
         earlier = len(members) - 1
         if forced:
             why = "按人工合并决定归入此事件"
+        elif case.alone:
+            why = "尚未讲述具体事项（只请求了人工服务），不与其他反映归并"
         elif match is not None:
             names = [self.taxonomy.name_of(i) for i in case.items[:1]]
             why = explain(match, names[0] if names else "")

@@ -216,6 +216,11 @@ def test_policy_questions_answer_from_the_item_list(stack):
     reply = r.say("火星移民补贴怎么申请")
     assert "答不上来" in reply and "工作人员" in reply
     assert "电话" in r.say("好")  # yes to a person: the handoff asks for a phone
+    # A programme described, not named, after "想问下": answered by the item it is about.
+    asker = Resident(stack)
+    assert "您请说" in asker.say("想问下")
+    reply = asker.say("今年水稻被水淹了好多 听讲交了保险的可以赔 那个保险是咋个赔法 要找谁报啊")
+    assert "农业保险" in reply and "答不上来" not in reply
 
 
 def test_out_of_list_is_referred_and_still_recorded(stack, staff):
@@ -253,6 +258,15 @@ def test_a_person_on_request_is_recorded(stack, staff):
     told = case_number_in(reply.replace("登记号", "登记号是"))
     assert staff.get(f"/api/v1/cases/{told}").json()["village"] == "柳树村"
     assert staff.get(f"/api/v1/cases/{told}").json()["anonymous"] is True
+    # "跟你们说个事" is about to tell, not a request; who the caller is stays in the handoff.
+    assert "转人工" not in Resident(stack).say("跟你们说个事")
+    farmer = Resident(stack)
+    assert "什么事" in farmer.say("我是开养鸡场的 找你们领导当面说")
+    farmer.say("村里一个干部 每年要我交一万块管理费 不交就找人来查环保")
+    assert "电话" in farmer.say("不说")  # no village: 匿名, and only the phone is left
+    reply = farmer.say(farmer.phone)
+    told = case_number_in(reply.replace("登记号", "登记号是"))
+    assert "养鸡场" in staff.get(f"/api/v1/cases/{told}").json()["text"]
     history = staff.get(f"/api/v1/cases/{number}/history")
     actions = [h["action"] for h in history.json()] if history.status_code == 200 else []
     assert not actions or "handoff" in actions

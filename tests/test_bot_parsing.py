@@ -711,6 +711,25 @@ def test_residents_words_from_fresh_dev_batch_23():
     assert not is_bare_request("喂，是管村里事的吧？俺村的低保被会计家占了")
 
 
+def test_residents_words_from_fresh_dev_batch_24():
+    """Misread in fresh batch 24 (texted and spoken without punctuation): 跟你们说个事 was a
+    request for a person, 俺再补一句 after the read-back a second matter, 由哪个部门负责办理
+    a case lookup, 以后还打给俺不 a complaint, and 我是开养鸡场的 lost from a handoff."""
+    from actions import meaning
+    from actions.filing import _ADDS_TO_IT
+    from actions.helpdesk import _story_part
+
+    assert is_bare_request("跟你们说个事") and is_bare_request("我要跟你说说")
+    assert not is_bare_request("跟你们领导说")
+    assert _ADDS_TO_IT.search("俺再补一句，村主任他小舅子家一点没淹，也领了两袋米两桶油")
+    assert meaning.asks_who_handles("请问这件事由哪个部门负责办理？")
+    rented_out = "俺家八亩地包给别人种了 那个每年打到一卡通上的种粮的钱 以后还打给俺不"
+    assert meaning.is_question(rented_out) and asks_how_to(rented_out)
+    assert item_named_in(rented_out, load_policies()) == "S13"
+    assert not meaning.is_question("我还是不") and meaning.is_question("低保还能领不")
+    assert _story_part("我是开养鸡场的 找你们领导当面说") == "我是开养鸡场的"
+
+
 def test_a_story_with_a_request_for_a_person_is_kept_without_the_request():
     """The request and why ("你是机器吧？俺跟机器说不清，给俺找个活人。") is in the handoff
     header; left in the story it pulled a 扶贫小额贷款 case to 清单外. A clause that goes on to

@@ -147,6 +147,42 @@ def test_state_round_trip_continues_like_the_original(taxonomy, clusterer, tmp_p
     ]
 
 
+def test_requests_with_no_matter_join_nothing_and_nothing_joins_them(taxonomy, clusterer):
+    """Bare requests for a person ("（无）") are alike word for word: as one event they were a
+    false 多人反映同一问题 of unrelated people."""
+    bare = [
+        Complaint(f"h{k}", "（无）", "OUT", f"p{k}", T0 + timedelta(days=k), alone=True)
+        for k in range(3)
+    ]
+    out = [clusterer.add(c) for c in bare]
+    assert len({a.event_id for a in out}) == 3 and all(a.reporters == 1 for a in out)
+    assert "人工" in out[0].why
+    same = clusterer.add(Complaint("h9", "（无）", "OUT", "p9", T0 + timedelta(days=4)))
+    assert same.event_id not in {a.event_id for a in out}  # a lone case is found by nothing
+    restored = EventClusterer.from_state(clusterer.to_state(), taxonomy, CONFIG)
+    again = restored.add(Complaint("h10", "（无）", "OUT", "p10", T0 + timedelta(days=4)))
+    assert again.event_id not in {restored.event_of(f"h{k}").id for k in range(3)}
+
+
+def test_a_case_told_again_moves_to_the_event_it_now_belongs_to(taxonomy, clusterer):
+    """A request for a person with its story added later, or a corrected item: withdrawn and
+    added again as it reads now; staff decisions about it still bind it."""
+    feed(clusterer, LOW_INCOME[:2])
+    clusterer.add(Complaint("h1", "（无）", "OUT", "u3", T0 + timedelta(days=5), alone=True))
+    lone = clusterer.event_of("h1").id
+    assert clusterer.withdraw("h1") is None and "h1" not in clusterer
+    told = clusterer.add(complaint("h1", LOW_INCOME[2][1], "u3", 5))
+    assert told.event_id == clusterer.event_of("a1").id != lone and told.reporters == 3
+    clusterer.split("h1")
+    left = clusterer.withdraw("h1")
+    assert left is None  # its own event after the split: nothing stays
+    assert clusterer.add(complaint("h1", LOW_INCOME[2][1], "u3", 5)).event_id != (
+        clusterer.event_of("a1").id
+    )
+    assert clusterer.withdraw("a2") == clusterer.event_of("a1").id
+    assert clusterer.event_of("a1").members == ("a1",) and clusterer.event_of("a1").reporters == 1
+
+
 def test_unknown_category_future_time_and_duplicate_id_are_refused(clusterer):
     with pytest.raises(ValueError):
         clusterer.add(complaint("z", "河湾村低保", category="NOPE"))

@@ -89,3 +89,53 @@ def test_staff_split_is_applied_and_survives_a_restart(service, sup):
     assert cases[3]["event_id"] == cases[0]["event_id"] == event
     assert cases[2]["event_id"] != event
     assert cases[0]["event_reporters"] == 3
+
+
+def test_bare_requests_for_a_person_are_no_event_until_their_story_is_told(service, sup):
+    """Three people asked for a person and told nothing: three events, never one 多人反映. Two
+    then tell the same story (added by the bot to their open case): those two become one event
+    once classified again; a staff correction to an unrelated item takes one out again."""
+    opened = []
+    for k in range(3):
+        bot = {
+            "X-Hotline-Internal-Token": service.env["HOTLINE_INTERNAL_TOKEN"],
+            "X-Hotline-Client": f"bare-{k}",
+        }
+        r = httpx.post(
+            service.url + "/api/v1/handoffs",
+            json={
+                "conversation_id": f"bare-{k}",
+                "phone": f"1370000009{k}",
+                "reason": "居民要求转人工",
+                "transcript": [["人工"], ["转人工"], ["喂 人工"]][k],  # alike word for word
+            },
+            headers=bot,
+            timeout=30,
+        )
+        assert r.status_code == 201, r.text
+        opened.append((r.json(), bot))
+    numbers = [body["number"] for body, _ in opened]
+    cases = _wait(sup, numbers, lambda cs: all(c["event_id"] for c in cs))
+    assert len({c["event_id"] for c in cases}) == 3
+    assert not any(c["joint_review"] or c["event_reporters"] != 1 for c in cases)
+    for (body, bot), (_, story) in zip(opened, SAME_EVENT[:2], strict=False):
+        r = httpx.post(
+            service.url + f"/api/v1/cases/{body['number']}/amend",
+            json={
+                "idempotency_key": body["idempotency_key"],
+                "addendum": story.replace("河湾", "龙潭"),
+            },
+            headers=bot,
+            timeout=30,
+        )
+        assert r.status_code == 200, r.text
+    cases = _wait(
+        sup, numbers, lambda cs: cs[0]["event_id"] == cs[1]["event_id"] and cs[1]["category"]
+    )
+    assert cases[0]["event_reporters"] == cases[1]["event_reporters"] == 2
+    assert cases[0]["category"] == cases[1]["category"] != "OUT"
+    assert cases[2]["event_id"] != cases[0]["event_id"] and cases[2]["event_reporters"] == 1
+    r = sup.post(f"/api/v1/cases/{numbers[1]}/category", json={"category": "S26"})
+    assert r.status_code == 200, r.text
+    cases = _wait(sup, numbers, lambda cs: cs[1]["event_id"] != cs[0]["event_id"])
+    assert cases[0]["event_reporters"] == 1 and cases[1]["event_reporters"] == 1
