@@ -26,8 +26,11 @@ _REPORT = """
 done = function(summary, latency, requests)
   local errors = summary.errors.status + summary.errors.connect + summary.errors.read
     + summary.errors.write + summary.errors.timeout
-  io.write(string.format('{"requests": %d, "seconds": %.3f, "p95_ms": %.2f, "errors": %d}\\n',
-    summary.requests, summary.duration / 1e6, latency:percentile(95) / 1000, errors))
+  io.write(string.format(
+    '{"requests": %d, "seconds": %.3f, "p95_ms": %.2f, "errors": %d, "status_errors": %d,'
+    .. ' "timeouts": %d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(95) / 1000, errors,
+    summary.errors.status, summary.errors.timeout))
 end
 """
 
@@ -76,7 +79,9 @@ def _wrk(url: str, script: str, seconds: int, connections: int) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as f:
         f.write(script)
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", f.name, url],
+        # The bot's action server waits 5 s for the case service: a slower answer is an error
+        # to a resident (wrk's own default, 2 s, counted slow answers as failures).
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", f.name, url],
         capture_output=True,
         text=True,
         check=True,
@@ -104,6 +109,17 @@ def _drain(database_url: str, limit_s: float = 300) -> float:
     finally:
         engine.dispose()
     return time.monotonic() - started
+
+
+def _count_cases(database_url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM cases")).scalar() or 0)
+    finally:
+        engine.dispose()
 
 
 def _texts() -> list[str]:
@@ -137,12 +153,17 @@ def run_backend(backend: str, model_path: Path, seconds: int, connections: int) 
     svc = Service(home, service_env(home, model_path, url)).start()
     try:
         texts = _texts()
+        database = url or f"sqlite:///{home / 'hotline.db'}"
         pairs = _file_some(svc.url, texts, 300)  # also warms every worker process up
-        _drain(url or f"sqlite:///{home / 'hotline.db'}")
+        _drain(database)
+        before = _count_cases(database)
         intake = _wrk(svc.url, _intake_script(texts[:200]), seconds, connections)
         # Classification and clustering follow intake in the background: how long until the
         # burst is fully classified and clustered, then measure lookups on a quiet service.
-        lag = _drain(url or f"sqlite:///{home / 'hotline.db'}")
+        lag = _drain(database)
+        # Every answered filing is stored (a timed-out one may be too: the resident's retry
+        # then finds it by its key).
+        stored = _count_cases(database) - before
         lookup = _wrk(svc.url, _lookup_script(pairs), seconds, connections)
     finally:
         svc.stop()
@@ -154,6 +175,10 @@ def run_backend(backend: str, model_path: Path, seconds: int, connections: int) 
         "intake_per_s": round(intake["per_s"], 1),
         "intake_p95_ms": round(intake["p95_ms"], 1),
         "intake_errors": intake["errors"],
+        "intake_status_errors": intake["status_errors"],
+        "intake_timeouts": intake["timeouts"],
+        "intake_answered": intake["requests"] - intake["status_errors"],
+        "intake_stored": stored,
         "lookup_per_s": round(lookup["per_s"], 1),
         "lookup_p95_ms": round(lookup["p95_ms"], 1),
         "lookup_errors": lookup["errors"],
@@ -161,7 +186,9 @@ def run_backend(backend: str, model_path: Path, seconds: int, connections: int) 
     }
     print(
         f"{backend:<11} intake {result['intake_per_s']:>7}/s p95 {result['intake_p95_ms']:>6} ms"
-        f" errors {intake['errors']}   lookup {result['lookup_per_s']:>7}/s"
+        f" errors {intake['errors']} (status {intake['status_errors']}, over 5 s"
+        f" {intake['timeouts']}), stored {stored} of {result['intake_answered']} answered"
+        f"   lookup {result['lookup_per_s']:>7}/s"
         f" p95 {result['lookup_p95_ms']:>6} ms errors {lookup['errors']}"
         f"   classified+clustered {intake['requests']} in {lag:.1f} s after the burst"
     )

@@ -205,6 +205,29 @@ def test_zero_reaches_a_person_at_the_anonymity_question(stack):
     assert "人工" in said or "工作人员" in said, said
 
 
+def test_a_caller_put_down_for_a_call_back_may_tell_the_matter_first(stack):
+    """No operator to put the call through to and nothing told yet: the call is not cut off
+    after the request is registered; what the caller says then goes into that same case."""
+    caller = Caller(stack)
+    caller.call()
+    assert "什么事" in spoken(caller.say("转人工"))
+    root = caller.say("别问了 让人给我回电话")
+    said = spoken(root)
+    assert "工作人员" in said and "现在就说" in said and root.find("Gather") is not None
+    said = spoken(caller.say("柳树村修水渠的钱拨下来两年了 渠到现在一锹土都没挖"))
+    assert "记到您的登记里" in said
+    with admin(stack) as staff:
+        listed = staff.get("/api/v1/cases", params={"limit": 500}).json()["items"]
+        told = [
+            staff.get(f"/api/v1/cases/{c['number']}").json()
+            for c in listed
+            if c.get("channel") == "voice"
+        ]
+    mine = [c for c in told if "一锹土都没挖" in c["text"]]
+    assert len(mine) == 1 and "请求人工服务" in mine[0]["text"]
+    assert mine[0]["village"] == "柳树村"
+
+
 def test_a_caller_who_hangs_up_mid_filing_loses_nothing(stack):
     """Hung up at the phone question, before the read-back: the status callback files what was
     said (匿名, marked as not read back), the receipt is texted once, a resent callback files

@@ -32,6 +32,7 @@ POLICY_PROMPT = "请说您想问哪项政策。比如：低保怎么申请。"
 VOICEMAIL_TAKEN = "留言已经收到。登记号是{number}。工作人员会听您的留言，尽快回电。"
 VOICEMAIL_FAILED = "留言已经录好了。系统暂时登记不上，工作人员会根据来电回电。"
 NO_SUCH_KEY = "没有这个按键。"
+TELL_NOW = "您也可以现在就说是什么事。说完挂机就行。"
 TAXONOMY = Path(__file__).resolve().parents[2] / "nlu_data" / "taxonomy.yml"
 
 
@@ -77,6 +78,10 @@ class HotlineVoiceInput(TwilioChannel):
         if flags.get("end_call"):
             return self.xml_reply(self.provider.final(texts))
         if flags.get("handoff"):
+            if self.operator is None and slots.get("handoff_open"):
+                # Called back later and nothing told yet: what the caller says now goes into
+                # the same case, so the person who calls back knows what about.
+                return self.listen([*texts, TELL_NOW], slots, turn)
             return self.xml_reply(self.provider.final(texts, dial=self.operator))
         return self.listen(texts, slots, turn)
 
