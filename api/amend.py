@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
 from api.clock import aware, now
+from api.handoff_text import HEADER
 from api.history import record
-from api.intake import ADDENDUM_MARK, mentions_village_cadres, reporter_for
+from api.intake import ADDENDUM_MARK, LATER_MARK, mentions_village_cadres, reporter_for
 from api.lifecycle import State
 from api.models import Case
 from api.triage import set_due_date
@@ -156,7 +157,9 @@ def _add_words(case: Case, words: str) -> None:
     original = case.text_original
     if masked.found and original is None:
         original = case.text  # nothing was masked before: the stored text is the original
-    case.text = f"{case.text}\n{ADDENDUM_MARK}{masked.text}"
+    # No read-back comes before a request for a person: its story is simply told later.
+    mark = LATER_MARK if case.text.startswith(HEADER) else ADDENDUM_MARK
+    case.text = f"{case.text}\n{mark}{masked.text}"
     if original is not None:
-        case.text_original = f"{original}\n{ADDENDUM_MARK}{words}"
+        case.text_original = f"{original}\n{mark}{words}"
     case.about_cadres = case.about_cadres or mentions_village_cadres(words)

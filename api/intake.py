@@ -32,14 +32,17 @@ _CADRE = re.compile(
 )
 
 
-# Words a resident adds after the read-back are appended to the stored text after this mark.
+# Words a resident adds after the read-back are appended to the stored text after this mark;
+# the story told after a request for a person that told none, after the second.
 ADDENDUM_MARK = "（居民听复述后补充）"
+LATER_MARK = "（居民随后补充）"
+_ADDED = re.compile(f"\n(?:{re.escape(ADDENDUM_MARK)}|{re.escape(LATER_MARK)})")
 
 
 def as_first_told(text: str) -> str:
-    """A case's text without what was added after the read-back: what its key was first sent
-    with (a resent filing of the same words is the same case, not a conflict)."""
-    return text.split(f"\n{ADDENDUM_MARK}", 1)[0]
+    """A case's text without what was added later: what its key was first sent with (a
+    resent filing or request of the same words is the same case, not a conflict)."""
+    return _ADDED.split(text, maxsplit=1)[0]
 
 
 class IdempotencyConflict(ValueError):

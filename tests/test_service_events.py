@@ -134,6 +134,7 @@ def test_bare_requests_for_a_person_are_no_event_until_their_story_is_told(servi
     )
     assert cases[0]["event_reporters"] == cases[1]["event_reporters"] == 2
     assert cases[0]["category"] == cases[1]["category"] != "OUT"
+    assert "（居民随后补充）" in cases[0]["text"]  # no read-back came before the story
     assert cases[2]["event_id"] != cases[0]["event_id"] and cases[2]["event_reporters"] == 1
     r = sup.post(f"/api/v1/cases/{numbers[1]}/category", json={"category": "S26"})
     assert r.status_code == 200, r.text
