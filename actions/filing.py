@@ -69,10 +69,12 @@ from common.digits import (
 )
 
 NOT_SAID = "未说明"  # the village slot when the resident would not or could not say
+# Money sent away: 转钱, 转账, 汇款, 打钱, and with the sum said (转三万块钱, 打五千块过去).
+_SEND_MONEY = r"(?:转|汇)(?:个|了)?[\d一二两三四五六七八九十百千万几块元]{0,8}(?:钱|账|款)|打钱"
 _SCAM = re.compile(
-    r"骗子|诈骗|安全账户|验证码|冒充.{0,6}(?:局|公安|警察|客服)|中奖.{0,6}(?:交|转)|"
-    r"(?:电话|短信|微信).{0,12}(?:说是|自称).{0,30}(?:转钱|转账|汇款|打钱)|"
-    r"(?:冻结|停用|涉嫌|洗钱).{0,20}(?:转钱|转账|汇款|打钱)|"
+    r"骗子|诈骗|安全账户|验证码|冒充.{0,6}(?:局|公安|警察|客服)|中奖.{0,6}(?:交|转)|保释|"
+    rf"(?:电话|短信|微信).{{0,12}}(?:说是|自称).{{0,40}}(?:{_SEND_MONEY})|"
+    rf"(?:冻结|停用|涉嫌|洗钱|被抓|抓起来|判刑).{{0,20}}(?:{_SEND_MONEY})|"
     r"转了.{0,10}(?:打不通|联系不上|拉黑|关机)|"
     # "打电话给我，说他是镇上民政所的…叫我先交五百块手续费，我就转给他了"
     r"(?:电话|短信|微信)[^。]{0,12}(?:说他是|说她是|说是|自称是?)[^。]{0,40}"
@@ -82,8 +84,8 @@ _SCAM = re.compile(
 _OUT_REFERRALS = (
     (
         re.compile(
-            r"骗|转账|转钱|打钱|汇款|验证码|中奖|冒充|刷单|贷款.*先交|交.*保证金|安全账户|"
-            r"手续费|转.{0,8}保证金"
+            r"骗|保释|验证码|中奖|冒充|刷单|贷款.*先交|交.*保证金|安全账户|"
+            rf"手续费|转.{{0,8}}保证金|{_SEND_MONEY}"  # (its alternatives, each on its own)
         ),
         "utter_referral_scam",
     ),
@@ -224,8 +226,12 @@ def _keep_item(turn: Turn, guess: dict) -> None:
     if _SCAM.search(told):
         # A scam that borrows an office's name (医保卡要冻结) is still a scam: 110, not 医保.
         guess = {**guess, "category": "OUT", "name_of_item": None}
-    elif guess.get("category") == "OUT" and named:
+        if _SCAM.search(turn.content or ""):
+            # "…要我转三万块钱保释…要不要转": said at once, before any question.
+            turn.say("utter_referral_scam")
+    elif guess.get("category") == "OUT" and named and (guess.get("confidence") or 0) < 0.8:
         # "五保户的钱…文书领起走了噻": the model misses the dialect; the programme is named.
+        # Not when the model is sure: "隔壁天天把拖拉机停我家门口" names a machine, no subsidy.
         guess = {**guess, "category": named, "name_of_item": None}
     turn.set(
         category=guess.get("category"),

@@ -358,11 +358,19 @@ def is_bare_request(text: str) -> bool:
     also after a greeting that asks whether this is the line ("喂，是那个管村里么事的电话吧？俺要
     说个么事")."""
     clauses = [c for c in re.split(r"[\s，。,.!！?？~…]+", text) if c]
-    if len(clauses) > 1 and all(
-        _GREETING.fullmatch(c)
-        or (_CHECKS_LINE.search(c) and not (_GRIEVANCE_WORDS.search(c) or tells_wrongdoing(c)))
-        for c in clauses[:-1]
+
+    def checks_line(clause: str) -> bool:
+        return bool(_CHECKS_LINE.search(clause)) and not (
+            _GRIEVANCE_WORDS.search(clause) or tells_wrongdoing(clause)
+        )
+
+    if (
+        clauses
+        and any(map(checks_line, clauses))
+        and all(_GREETING.fullmatch(c) or checks_line(c) for c in clauses)
     ):
+        return True  # "喂 恁这是管村里事儿的不是": only whether this is the line; the matter next
+    if len(clauses) > 1 and all(_GREETING.fullmatch(c) or checks_line(c) for c in clauses[:-1]):
         text = clauses[-1]
     bare = _GREETING.sub("", without_intro(text))  # "俺是桃园村村民，俺要说个么事"
     return any(
@@ -455,6 +463,7 @@ def wants_to_rate(text: str) -> bool:
     return bool(
         re.search(
             r"打分|打个分|评价一下|评个价|我来评价|我要评价|想评价|给个评价|怎么评价|咋评价|如何评价|"
+            r"(?:来|要|想)评一?(?:下|评)|"  # "说是办完了 我来评一下"
             r"在哪评价|"
             r"(?:评|打|给)个(?:满意|基本满意|不满意)",
             text,

@@ -36,6 +36,7 @@ _INTRODUCED = re.compile(
     r"(?:是|在|住|自|于|们|咱|俺|映|报)([\u4e00-\u9fa5]{2,7}?)(村|社区)"
     r"(?!长|主任|委|里|干部|支书|书记|会计|两委|集体|级|务|规|官|医|上|头|部|子)"
 )
+_INTRODUCED_BARE = re.compile(r"(?:我们|俺们|咱们|我是|俺是|住在|家在)([\u4e00-\u9fa5]{3,4})")
 # Words around a bare name that say it is a place: 在梨园, 俺是梨园的, 梨园那边.
 _BEFORE_PLACE = re.compile(r"(?:在|住|是|到|去|们|咱|俺|我|从|属于|就是|镇|乡)$")
 # 嘞/哩/咧/滴 are 的 in Henan, Shandong, Sichuan speech: 王家湾嘞.
@@ -289,6 +290,21 @@ def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Plac
                     break
             if village:
                 break
+        # "我们张家弯那个高标准农田…": a name we know, heard wrong and said without 村, where it
+        # is introduced as a place; three characters at least, so that chance sounds do not count.
+        for match in _INTRODUCED_BARE.finditer(spoken) if village is None else ():
+            for size in (4, 3):
+                stem = match.group(1)[:size]
+                after = spoken[match.start(1) + size : match.start(1) + size + 1]
+                if len(stem) < size or after in ("镇", "乡", "街"):
+                    continue  # "俺是百神庙镇的": the township of that name, not its village
+                candidates = gazetteer.villages_sounding(stem)
+                if candidates and (chosen := _pick(candidates, township)):
+                    village = chosen
+                    said.append(stem)
+                    break
+            if village:
+                break
         # A village we do not know: only where it is said as a place (a whole short answer,
         # or introduced: "我是陈大圩村的"), never "镇上又喊回村头问" of a long answer.
         # A whole answer may be introduced too: "俺是春秋乡罗家畈村的".
@@ -358,7 +374,8 @@ _NOT_NAME_HEAD = re.compile(
 # Words before 村 that are no village's name: 俺们村, 本村, 全村, 隔壁村, 哪个村.
 _NOT_VILLAGE = re.compile(
     r"^(?:我们|俺们|咱们|你们|他们|本|该|此|全|邻|外|隔壁|哪个|这个|那个|农|乡|山|城中|村|整个|各|"
-    r"别的|别|其他|其它|附近|周边|周围|几个|好几个|每个|各个|的)$"
+    r"别的|别|其他|其它|附近|周边|周围|几个|好几个|每个|各个|的|"
+    r"俺|我|咱|恁|你|他|她)$"  # "俺要说说俺村那个低保": 俺村 is no name
 )
 
 

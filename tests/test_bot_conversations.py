@@ -233,6 +233,13 @@ def test_out_of_list_is_referred_and_still_recorded(stack, staff):
     number = case_number_in(reply)
     stored = staff.get(f"/api/v1/cases/{number}").json()
     assert stored["category"] == "OUT"
+    # A machine named in a quarrel is no 农机购置补贴 when the model is sure it is none.
+    other = Resident(stack)
+    other.say("我隔壁那家天天把拖拉机停在我家门口 说了几回还骂人 前天两家还差点打起来 能不能管管")
+    other.say("柳树村")
+    other.say("匿名")
+    reply = other.say(other.phone)
+    assert "12348" in reply and "农机" not in reply
 
 
 def test_a_person_on_request_is_recorded(stack, staff):

@@ -730,6 +730,28 @@ def test_residents_words_from_fresh_dev_batch_24():
     assert _story_part("我是开养鸡场的 找你们领导当面说") == "我是开养鸡场的"
 
 
+def test_residents_words_from_fresh_dev_batch_25():
+    """Misread in fresh batch 25: a fake policeman's 转三万块钱保释 (sent to 12348 as a quarrel,
+    as 打架 was the only word known), 我来评一下 of a finished case (filed as a new one), a
+    call that only asks whether this is the line, 俺村 taken for a village named 要说说俺村, and
+    张家弯 (张家湾 heard wrong, said without 村) not found."""
+    from actions.filing import _SCAM, referral_for
+    from actions.meaning import wants_to_rate
+
+    scam = "刚才有个人打电话 说是派出所的 说我孙子打架被抓了 要我转三万块钱保释 要不要转"
+    assert _SCAM.search(scam) and referral_for(scam) == "utter_referral_scam"
+    assert referral_for("村里修路打了钱") == "utter_referral_general"
+    assert not _SCAM.search("村主任把低保钱打到他自己卡上了")
+    assert wants_to_rate("鱼塘那个事 说是办完了 我来评一下")
+    assert is_bare_request("喂 恁这是管村里事儿的不是")
+    assert not is_bare_request("喂，是管村里事的吧？俺村的低保被会计家占了")
+    gazetteer = load_gazetteer()
+    place = find_place("俺是百神庙镇的 俺要说说俺村那个低保", gazetteer)
+    assert place.village is None and place.township == "百神庙镇"
+    place = find_place("嗯我们张家弯那个高标准农田啊挖沟渠占了我家两亩多地", gazetteer)
+    assert (place.village, place.township) == ("张家湾村", "万佛湖镇")
+
+
 def test_a_story_with_a_request_for_a_person_is_kept_without_the_request():
     """The request and why ("你是机器吧？俺跟机器说不清，给俺找个活人。") is in the handoff
     header; left in the story it pulled a 扶贫小额贷款 case to 清单外. A clause that goes on to
