@@ -261,7 +261,7 @@ def name_said(text: str) -> str | None:
 
 
 _CORRECTED_NAME = re.compile(
-    r"(?<!不)(?:是|叫|改成|改为|应该是|写成)[“\"']?([\u4e00-\u9fa5]{2,4}?)[”\"']?(?=[，。,.！!\s]|$|的)"
+    r"(?<!不)(?:是|叫|改成|改为|应该是|写成)[“\"']?([\u4e00-\u9fa5]{2,4}?)[”\"']?(?=[，。,.！!；;\s]|$|的)"
 )
 
 
@@ -277,7 +277,7 @@ def corrected_name(text: str, current: str | None = None) -> str | None:
         if about_name or (current and name != current and name[0] == current[0]):
             return name
     if about_name:  # "名字你别写成干钩于了，我是多余的余，余兴旺": the last clause that is a name
-        for part in reversed(re.split(r"[\s，。,.!！?？]+", text)):
+        for part in reversed(re.split(r"[\s，。,.!！?？；;：:]+", text)):
             if part and (name := answer_name(part)) and name != current:
                 return name
     return None

@@ -824,6 +824,13 @@ async def _apply_correction(turn: Turn, text: str, who_only: bool = False) -> bo
             turn.set(village=None)
         set_place(turn, place)
         changed = True
+    elif not who_only and _GROUP_WORD.search(text) and current and current != NOT_SAID:
+        # "村对的，组不对，不是三组，是五组": only the group of the village read back.
+        settled = without_denied(said_in_the_end(text) or text)
+        group = ((await _details(settled, answers_place=True)).get("place") or {}).get("group")
+        if group and group != turn.slot("village_group"):
+            turn.set(village_group=group)
+            changed = True
     phone = answer_phone(text, turn.channel_phone)
     if not phone or phone == "none":
         phone = corrected_phone(text, turn.slot("phone")) or phone
@@ -854,6 +861,7 @@ _SAYS_WHAT_IT_IS = re.compile(
 )
 
 
+_GROUP_WORD = re.compile(r"[一二三四五六七八九十两\d]\s*(?:组|队)")
 _MATTER = re.compile(r"事|钱|款|补|费|保|助|贴|项目|工程")
 _PLACE_WORD = re.compile(r"村|镇|乡|社区|组")
 
@@ -987,7 +995,10 @@ _ADDS_TO_IT = re.compile(
 # More said on from the story just read back: "还有，那个专干是村主任的儿媳妇…".
 _GOES_ON = re.compile(r"^(?:还有|另外|而且|对了|哦对了|再有|再一个)(?:啊|呀|哈|就是)?[，,：:\s]")
 # Another person or time with the same matter: 他家的也是, 也没发, 一样的情况.
-_SAME_AGAIN = re.compile(r"也是|也没(?:发|给|领|到|拿)|也被|也给|也停|也一样|一样的情况|同样")
+_SAME_AGAIN = re.compile(
+    r"也是|也没(?:发|给|领|到|拿)|也被|也给|也停|也一样|一样的情况|同样|"
+    r"都是这样|都这样|都一样|一个样"  # "我们五组四十多户都是这样"
+)
 
 
 async def _another_matter(turn: Turn, text: str) -> bool:

@@ -752,6 +752,24 @@ def test_residents_words_from_fresh_dev_batch_25():
     assert (place.village, place.township) == ("张家湾村", "万佛湖镇")
 
 
+def test_residents_words_from_fresh_dev_batch_26():
+    """Misread in fresh batch 26: a name corrected with its character and the phone after a
+    semicolon, a worry about the phone number reaching the village taken for a story, and a
+    notice board not updated for a year answered as a policy question about 村务公开."""
+    from actions import meaning
+    from actions.details import corrected_name
+
+    fixed = "两处打错了：名字是钢铁的钢，赵建钢；电话最后两位是81，13705629481"
+    assert corrected_name(fixed, "赵建刚") == "赵建钢"
+    assert asks_about_anonymity("问一下，要是我在这反映事情，你们会不会把我的手机号给村里？")
+    board = (
+        "我妈让我帮她问一下：我们余冲村的村务公开栏，一年多没换过了，"
+        "村里办了啥事、有啥政策，老百姓都不知道"
+    )
+    assert meaning.tells_wrongdoing(board) and not meaning.asks_policy_at_length(board)
+    assert not meaning.tells_wrongdoing("这个政策公开了吗")
+
+
 def test_a_story_with_a_request_for_a_person_is_kept_without_the_request():
     """The request and why ("你是机器吧？俺跟机器说不清，给俺找个活人。") is in the handoff
     header; left in the story it pulled a 扶贫小额贷款 case to 清单外. A clause that goes on to
