@@ -187,7 +187,9 @@ def run_backend(backend: str, model_path: Path, seconds: int, connections: int) 
     print(
         f"{backend:<11} intake {result['intake_per_s']:>7}/s p95 {result['intake_p95_ms']:>6} ms"
         f" errors {intake['errors']} (status {intake['status_errors']}, over 5 s"
-        f" {intake['timeouts']}), stored {stored} of {result['intake_answered']} answered"
+        f" {intake['timeouts']}), stored {stored}: {result['intake_answered']} answered"
+        f" + {stored - result['intake_answered']} in flight at the end (at most {connections})"
+        f"{'  LOST FILINGS' if stored < result['intake_answered'] else ''}"
         f"   lookup {result['lookup_per_s']:>7}/s"
         f" p95 {result['lookup_p95_ms']:>6} ms errors {lookup['errors']}"
         f"   classified+clustered {intake['requests']} in {lag:.1f} s after the burst"
