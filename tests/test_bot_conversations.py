@@ -401,3 +401,16 @@ def test_an_angry_rating_with_its_reasons_after_the_status_is_a_rating(stack, st
     # complaint about the same money.
     assert "谢谢您的评价：不满意" in later.say("糊弄鬼呢，一分钱没分到，不满意！！")
     assert staff.get(f"/api/v1/cases/{number}").json()["state"] == "重新办理"
+
+
+def test_a_phone_given_with_a_worry_about_it_is_kept(stack, staff):
+    """ "电话真不给村里看吧？那好 1825…": the worry is answered and the phone is taken, not
+    asked for again (it was asked three times, then filed with no phone)."""
+    r = Resident(stack)
+    assert "匿名还是留名" in r.say("柳树村的低保给了村主任他侄子 他家开着小卖部")
+    assert "电话" in r.say("匿名")
+    reply = r.say(f"电话真不给村里看吧？那好 {r.phone}")
+    assert "村里不会知道" in reply and "我记的是" in reply
+    number = case_number_in(reply)
+    contact = staff.get(f"/api/v1/cases/{number}/contact").json()
+    assert contact["phone"] == r.phone and contact["anonymous"] is True

@@ -8,12 +8,14 @@ Requests are signed with twilio's own ``RequestValidator`` and the token the sta
 
 from __future__ import annotations
 
+import re
 import secrets
 import xml.etree.ElementTree as ET
 from typing import Any
 
 import httpx
 
+from bot.channels.twiml import SAY_MAX
 from common.digits import find_phone, to_digits
 from hotline.phone_commands import HOTLINE_NUMBER, SMS_PATH, VOICE_PATH, signing_token
 from tests.conversations.simulator import (
@@ -119,6 +121,9 @@ class VoiceChannel(PhoneChannel):
         }
         root = ET.fromstring(self.post(client, action, {**base, **form}).text)
         says = ["".join(s.itertext()).strip() for s in root.iter("Say")]
+        for line in says:  # as an elderly caller hears it: short, numbers one digit at a time
+            if len(line) > SAY_MAX or re.search(r"\d{3,}", line):
+                raise RuntimeError(f"<Say> too long or digits read as a number: {line}")
         gather = next(root.iter("Gather"), None)
         self.calls[conversation] = (
             call,
