@@ -113,7 +113,8 @@ async def handoff_message(turn: Turn) -> None:
         # request or refuses.
         # "俺要跟人说，俺家老头子去年查出来癌症…": the request again, with the story.
         story = han_count(text) >= 4 and (not wants_person(text) or _tells_something(text))
-        if story and not refuses_place(text):
+        # "不说" refuses; "…卖了多少钱谁也不知道" is the story (it had been dropped).
+        if story and not (refuses_place(text) and han_count(text) <= 8):
             turn.set(complaint_text=text)
             await _place_in(turn, text)
         turn.set(requested_slot=None)
@@ -229,7 +230,8 @@ def _should_ask_village(turn: Turn) -> bool:
 async def _village_answer(turn: Turn, text: str) -> None:
     """A village (kept), a refusal (fine), or more of the story (kept for the person)."""
     await _place_in(turn, text, answers_place=han_count(text) <= 8)
-    if not turn.slot("village") and han_count(text) >= 8 and not refuses_place(text):
+    refusal = refuses_place(text) and han_count(text) <= 12  # not "…钱去哪了谁也不知道"
+    if not turn.slot("village") and han_count(text) >= 8 and not refusal:
         draft = turn.slot("complaint_text")
         turn.set(complaint_text=f"{draft}。{text}" if draft else text)
 

@@ -265,6 +265,14 @@ def test_a_person_on_request_is_recorded(stack, staff):
     told = case_number_in(reply.replace("登记号", "登记号是"))
     assert staff.get(f"/api/v1/cases/{told}").json()["village"] == "柳树村"
     assert staff.get(f"/api/v1/cases/{told}").json()["anonymous"] is True
+    # A story that says "谁也不知道" is no refusal to say: it was dropped from the handoff.
+    seller = Resident(stack)
+    seller.say("我要找你们领导当面说，这个事电话里说不清")
+    seller.say("就是我们村的老小学，村里偷偷卖给一个老板了，卖了多少钱谁也不知道")
+    assert "匿名还是留名" in seller.say("柳树村")
+    assert "电话" in seller.say("匿名")
+    sold = case_number_in(seller.say(seller.phone).replace("登记号", "登记号是"))
+    assert "老小学" in staff.get(f"/api/v1/cases/{sold}").json()["text"]
     # "跟你们说个事" is about to tell, not a request; who the caller is stays in the handoff.
     assert "转人工" not in Resident(stack).say("跟你们说个事")
     farmer = Resident(stack)

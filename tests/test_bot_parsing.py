@@ -770,6 +770,18 @@ def test_residents_words_from_fresh_dev_batch_26():
     assert not meaning.tells_wrongdoing("这个政策公开了吗")
 
 
+def test_residents_words_from_fresh_dev_batch_27():
+    """Misread in fresh batch 27: 我想咨询一下 was not understood, and questions asked without
+    a question mark (啥条件能领，上哪儿去申请; 补贴是给我还是给种地的人) were filed."""
+    from actions import meaning
+
+    assert is_bare_request("我想咨询一下") and is_bare_request("打听个事")
+    rented = "我家的地租给种粮大户种了，那个种地的补贴是给我还是给种地的人"
+    assert meaning.asks_policy_at_length(rented)
+    assert meaning.asks_policy_at_length("俺娘今年八十了，听人说有个钱，啥条件能领，上哪儿去申请")
+    assert not meaning.asks_policy_at_length("村里把钱给了什么人我不知道，低保被会计扣了")
+
+
 def test_a_story_with_a_request_for_a_person_is_kept_without_the_request():
     """The request and why ("你是机器吧？俺跟机器说不清，给俺找个活人。") is in the handoff
     header; left in the story it pulled a 扶贫小额贷款 case to 清单外. A clause that goes on to

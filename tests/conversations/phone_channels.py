@@ -36,12 +36,15 @@ class PhoneChannel(ChannelAdapter):
 
         self.validator = RequestValidator(signing_token())
 
-    def new_conversation(self, scenario: Scenario, run_id: str) -> str:
+    def line_of(self, scenario: Scenario) -> str | None:
         said = to_digits(scenario.knows.get("phone", ""))
         # "135 0552 后面7193": the number the caller reads out, in pieces, is their own.
         pieces = "".join(ch for ch in said if ch.isdigit())
         phone = scenario.setup_phone or find_phone(said) or (find_phone(pieces) and pieces)
-        phone = phone if phone and phone.startswith("1") else None
+        return phone if phone and phone.startswith("1") else None
+
+    def new_conversation(self, scenario: Scenario, run_id: str) -> str:
+        phone = self.line_of(scenario)
         phone = phone or "13" + "".join(secrets.choice("0123456789") for _ in range(9))
         self._restart(phone)
         return phone

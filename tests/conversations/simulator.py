@@ -655,6 +655,12 @@ class ChannelAdapter(ABC):
     def send(self, client: httpx.Client, conversation: str, text: str) -> list[BotMessage]:
         """One resident message; the bot's replies to it."""
 
+    def line_of(self, scenario: Scenario) -> str | None:
+        """The phone line a scenario is played from, when the channel knows residents by it:
+        two scenarios on one line are played one after the other (one phone holds one call
+        at a time), never as one conversation."""
+        return None
+
 
 class WebChannel(ChannelAdapter):
     name = "web"
@@ -995,14 +1001,23 @@ class Simulator:
         from concurrent.futures import ThreadPoolExecutor
 
         todo = list(scenarios)
+        lines: dict[str, list[int]] = {}
+        for i, scenario in enumerate(todo):
+            lines.setdefault(self.channel.line_of(scenario) or f"#{i}", []).append(i)
+
+        def play_line(indexes: list[int]) -> list[ScenarioResult]:
+            return [self.play(todo[i]) for i in indexes]
+
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = [pool.submit(self.play, s) for s in todo]
-            results = []
-            for future in futures:
-                result = future.result()
-                if on_result is not None:
-                    on_result(result)
-                results.append(result)
+            played = {
+                i: result
+                for indexes, future in [(ix, pool.submit(play_line, ix)) for ix in lines.values()]
+                for i, result in zip(indexes, future.result(), strict=True)
+            }
+        results = [played[i] for i in range(len(todo))]
+        for result in results:
+            if on_result is not None:
+                on_result(result)
         return results
 
 
