@@ -319,10 +319,10 @@ async def on_message(turn: Turn) -> None:
             await _answer_anonymity(turn, text, await _details(text))
         elif han_count(without_questions(text)) >= 20 and is_story_piece(text):
             await absorb(turn, text, await _details(text))  # the question came with more story
-        elif requested == "phone" and find_phone(to_digits(statement)):
+        elif requested == "phone" and (given := find_phone(to_digits(statement))):
             # "电话真不给村里看吧？那好 18256039127": reassured, and the phone given with it
             # (only the phone: a fear said beside the question is no choice of 匿名).
-            turn.set(phone=find_phone(to_digits(statement)))
+            turn.set(phone=given)
     elif text and asks_if_handled(text):
         name = turn.slot("category_name")
         if name and turn.slot("category") != "OUT":

@@ -224,6 +224,9 @@ class EventBridge:
             touched.add(assignment.event_id)
             reasons[case_id] = assignment.why[:REASON_CHARS]
             self.last_case_id = max(self.last_case_id, case_id)
+        # A restart replays only cases newer than the saved state: one clustered again is saved
+        # with its new place in the same transaction (serialised before it, not while locked).
+        blob = self._state_blob() if again else None
         with self.factory() as session, session.begin():
             self._fence(session)
             results_may_lag(session)  # lost results are clustered again after a restart
@@ -235,10 +238,8 @@ class EventBridge:
                     .values(cluster_status="done", cluster_reason=why)
                 )
             self._write_events(session, touched)
-            if again:
-                # A restart replays only cases newer than the saved state: one clustered again
-                # is saved with its new place in the same transaction, or it would be lost.
-                self._store(session)
+            if blob is not None:
+                self._store(session, blob)
         return len(rows)
 
     def _apply_decisions(self) -> int:
@@ -308,8 +309,9 @@ class EventBridge:
         if self.clusterer is None:
             return
         started = time.monotonic()
+        blob = self._state_blob()
         with self.factory() as session, session.begin():
-            written = self._store(session)
+            written = self._store(session, blob)
         if not written:
             log.warning("clustering state not saved: another process holds the clusterer")
             self.forget()
@@ -317,15 +319,18 @@ class EventBridge:
         self._save_seconds = self._saved_at - started
         self._dirty = False
 
-    def _store(self, session: Session) -> int:
-        """Write the clusterer and how far it got to the state row, if it is still ours;
-        returns the rows written (0: another process holds the clusterer)."""
+    def _state_blob(self) -> bytes:
+        """The clusterer and how far it got, compressed for the state row."""
         saved = {
             "clusterer": self.clusterer.to_state(),
             "last_case_id": self.last_case_id,
             "last_decision_id": self.last_decision_id,
         }
-        blob = gzip.compress(json.dumps(saved, ensure_ascii=False).encode("utf-8"), 6)
+        return gzip.compress(json.dumps(saved, ensure_ascii=False).encode("utf-8"), 6)
+
+    def _store(self, session: Session, blob: bytes) -> int:
+        """Write ``blob`` to the state row if it is still ours; returns the rows written (0:
+        another process holds the clusterer)."""
         return session.execute(
             update(ClusterState)
             .where(ClusterState.id == STATE_ROW, ClusterState.generation == self.generation)
