@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+import time
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,6 +42,7 @@ from actions.meaning import (
     compact,
     denied_parts,
     fed_up,
+    goes_on_from,
     is_bare_request,
     is_filler,
     is_no,
@@ -48,10 +50,13 @@ from actions.meaning import (
     is_yes,
     just_asking,
     more_coming,
+    new_matter_story,
     opens_with_yes,
+    points_back,
     refuses_place,
     said_in_the_end,
     story_done,
+    tells_new_matter,
     tells_wrongdoing,
     without_denied,
     without_stutter,
@@ -111,12 +116,18 @@ _UNKNOWN_BARE_PLACE = re.compile(
 )
 
 
-async def start(turn: Turn, understood: dict | None = None, tells: bool = True) -> None:
+async def start(
+    turn: Turn, understood: dict | None = None, tells: bool = True, another: str | None = None
+) -> None:
     """A new filing. The message itself is the start of the complaint when it tells something
-    (``tells`` is False for a message that only asked, e.g. what 匿名 means)."""
+    (``tells`` is False for a message that only asked, e.g. what 匿名 means). ``another`` is the
+    story of a matter the resident said is not the one just filed ("还有个事，跟这个不是一码
+    事，…"): it starts a case of its own, never joined to that one."""
     turn.clear_filing()
     turn.set(task="file", awaiting=None, requested_slot=None, misunderstood=0)
     text = turn.content if tells else ""
+    if another is not None:
+        text, understood = another, None
     # "匿名是什么意思？匿名了还能办吗？" asks, it does not choose: only what is said outside
     # the questions ("我不想让村干部知道是我反映的") is a choice.
     if not tells and (wish := answer_anonymity(without_questions(turn.content), None)):
@@ -139,7 +150,7 @@ async def start(turn: Turn, understood: dict | None = None, tells: bool = True) 
             # "雨露计划是啥政策" answered, then "他同学家里都领到了…": the story leans on it.
             turn.set(complaint_text=f"{question}。{turn.slot('complaint_text')}")
             await _classify(turn)
-        if earlier and _same_matter(turn, earlier):
+        if earlier and another is None and _same_matter(turn, earlier):
             for slot in ("village", "township", "village_group", "village_known"):
                 turn.set(**{slot: earlier.get(slot)})
             await file(turn)  # more about the case just filed: added to it, nothing to ask
@@ -279,7 +290,7 @@ def take_details(turn: Turn, text: str, understood: dict) -> bool:
         if wish == "anonymous" or name:
             turn.set(anonymity=wish, name=name)
             kept = True
-    elif turn.slot("anonymity") is None and understood.get("name") and han_count(text) >= 60:
+    elif turn.slot("anonymity") is None and understood.get("name") and _signed(text, understood):
         turn.set(anonymity="named")  # a written petition signed with the writer's name
         kept = True
     return kept
@@ -288,6 +299,18 @@ def take_details(turn: Turn, text: str, understood: dict) -> bool:
 _CHANGES_MIND = re.compile(
     r"算了|想了想|考虑了|改主意|还是(?:留名|匿名|实名|写|别写|不写|不留)|不匿名了|不留名了"
 )
+
+
+# "本人王德明", "反映人：陈立平", "此致敬礼": a petition's own signature words.
+_SIGNATURE = re.compile(r"本人|反映人|举报人|联系人|署名|此致|特此反映")
+
+
+def _signed(text: str, understood: dict) -> bool:
+    """A long written petition with the writer's name and their number or signature words: a
+    choice of 留名. A name said in passing ("我叫周桂兰，白鹤岭村的。…") chooses nothing; the
+    resident is still asked 匿名 or 留名."""
+    said_phone = bool(understood.get("phone") or find_phone(to_digits(text)))
+    return han_count(text) >= 60 and (said_phone or bool(_SIGNATURE.search(text)))
 
 
 def set_place(turn: Turn, place: dict) -> bool:
@@ -621,6 +644,8 @@ async def next_step(turn: Turn) -> None:
         return
     if turn.slot("village") is None:
         _village_from_poster(turn)
+    if turn.slot("village") is None and not turn.slot("village_tries"):
+        _village_of_last_filing(turn)
     if _ask_township(turn):
         return
     if turn.slot("village") is None:
@@ -693,6 +718,21 @@ def _village_from_poster(turn: Turn) -> None:
     place = gazetteer_village(str(said)) if said else None
     if place:
         turn.set(village=place[1], township=place[0], village_known=True)
+
+
+# How long after a filing a new matter is taken to be from the same place (a resident texting
+# again next week may well be somewhere else).
+_SAME_CALL_SECONDS = 2 * 3600
+
+
+def _village_of_last_filing(turn: Turn) -> None:
+    """A second matter told in the same conversation is most likely from the same village: the
+    place of the case just filed is taken, not asked again, and read back to be corrected."""
+    earlier = turn.slot("last_filing") or {}
+    recent = time.time() - float(earlier.get("at") or 0) < _SAME_CALL_SECONDS
+    if recent and earlier.get("village") not in (None, NOT_SAID):
+        for slot in ("village", "township", "village_group", "village_known"):
+            turn.set(**{slot: earlier.get(slot)})
 
 
 def _unsure_out(turn: Turn) -> bool:
@@ -975,6 +1015,8 @@ async def file(turn: Turn, read_back: bool = True) -> None:
         slot: turn.slot(slot)
         for slot in ("village", "township", "village_group", "village_known", "anonymity", "name")
     }
+    last_filing["at"] = time.time()
+    last_filing["record"] = record or (turn.slot("last_filing") or {}).get("record")
     last_filing["items"] = sorted(
         {c for c in (confirmed, turn.slot("category"), *(turn.slot("top_items") or [])) if c}
     )
@@ -996,8 +1038,6 @@ _ADDS_TO_IT = re.compile(
     r"(?:刚才|刚刚|我|俺|咱)?(?:再?补(?:充|一句|两句|几句|一下|一点)|忘了说|忘说了|漏了|漏说了|"
     r"再说一句|再加一句|还有一点)"
 )
-# More said on from the story just read back: "还有，那个专干是村主任的儿媳妇…".
-_GOES_ON = re.compile(r"^(?:还有|另外|而且|对了|哦对了|再有|再一个)(?:啊|呀|哈|就是)?[，,：:\s]")
 # Another person or time with the same matter: 他家的也是, 也没发, 一样的情况.
 _SAME_AGAIN = re.compile(
     r"也是|也没(?:发|给|领|到|拿)|也被|也给|也停|也一样|一样的情况|同样|"
@@ -1005,22 +1045,46 @@ _SAME_AGAIN = re.compile(
 )
 
 
-async def _another_matter(turn: Turn, text: str) -> bool:
+async def _another_matter(turn: Turn, text: str, items: list[str] | None = None) -> bool:
     """The model is sure the words are about another item than the case's (a second matter,
     not more of the same)."""
     try:
         guess = await case_api.understand(text, classify=True)
     except case_api.ServiceUnavailable:
         return False
-    current = turn.slot("resident_category") or turn.slot("category")
+    current = items or [turn.slot("resident_category") or turn.slot("category")]
     top = (guess.get("top") or [[None, 0.0]])[0]
-    return top[0] not in (None, "OUT", current) and top[1] >= 0.5
+    return top[0] not in (None, "OUT", *current) and top[1] >= 0.5
+
+
+async def continues_matter(turn: Turn, text: str, items: list[str]) -> bool:
+    """ "还有，老人说她的住院发票…", "还有个事儿俺得说一下，…" after a case was filed or handed
+    over: more of that matter, unless said to be another or clearly about another item."""
+    if goes_on_from(text) is None or tells_new_matter(text) or is_question(text):
+        return False
+    return points_back(text) or not await _another_matter(turn, text, items)
+
+
+async def more_of_last(turn: Turn) -> bool:
+    """More of the case filed just before, told after its record was confirmed ("对" … "还有，
+    他上回…"): added to that case like any addendum, not made a second case."""
+    earlier = turn.slot("last_filing") or {}
+    record = earlier.get("record")
+    recent = time.time() - float(earlier.get("at") or 0) < _SAME_CALL_SECONDS
+    if not record or not recent or han_count(turn.content) < 8:
+        return False
+    if not await continues_matter(turn, turn.content, earlier.get("items") or []):
+        return False
+    turn.set(filed_record=record, awaiting="amend")
+    return await after_filing(turn)
 
 
 # Words that make a longer message after the record a correction, not a new message.
 _CORRECTS = re.compile(
     r"不对|不是|错了|搞错|弄错|改一下|改成|改为|应该是|其实是|换成|写成|^(?:算了|还是)|"
-    r"没说清|说得不清|我的意思是|我是说|准确(?:地)?说"  # "我刚才没说清楚，那个钱是…优待金"
+    r"没说清|说得不清|我的意思是|我是说|准确(?:地)?说|"  # "我刚才没说清楚，那个钱是…优待金"
+    # "俺说的补贴是…，别弄成别的了"
+    r"别(?:弄|搞|写|记|整|当)成|(?:我|俺)说的[^，。,.!！?？]{0,6}是"
 )
 # What a resident may correct after hearing the record, and what it is read back from: the
 # filing's slots but the bookkeeping of its questions, and the phone (kept across filings).
@@ -1055,6 +1119,11 @@ async def after_filing(turn: Turn) -> bool:
     if is_no(text) or (turn.intent == "deny" and han_count(text) <= 4):
         turn.await_answer("amend", "utter_ask_correction")
         return True
+    if tells_new_matter(text):
+        # "还有个事，跟这个不是一码事，…": a case of its own, whatever the model reads.
+        turn.set(awaiting=None, filed_record=None)
+        await start(turn, another=new_matter_story(text))
+        return True
     if asks_about_anonymity(text) or ("匿名" in text and is_question(text)):
         turn.say("utter_explain_anonymity")  # "这个名字村里会不会看到？…那还是匿名吧"
     if _ONLY_A_NUMBER.fullmatch(to_digits(text)) and not find_case_number(text)[0]:
@@ -1076,14 +1145,23 @@ async def after_filing(turn: Turn) -> bool:
     # The matter itself said again ("不对，是残疾人的护理补贴，我家老二是一级残疾"): the words
     # that say what it is about go into the case with the new item.
     new_item = turn.slot("resident_category") != record["slots"].get("resident_category")
+    # "俺说的补贴是重度残疾人护理补贴，…他残疾证是一级的": the item of the record said again.
+    same_item = item_named_in(text, load_policies()) in (
+        turn.slot("resident_category"),
+        turn.slot("category"),
+    )
     more = (
         han_count(text) >= 8
         and not is_question(text)
         and (
-            (not who_only and (tells_wrongdoing(text) or (new_item and han_count(text) >= 12)))
+            (
+                not who_only
+                and (tells_wrongdoing(text) or ((new_item or same_item) and han_count(text) >= 12))
+            )
             or _ADDS_TO_IT.search(text)
+            or points_back(text)  # "还有！他上回明着跟我说…"
             or (
-                (_SAME_AGAIN.search(text) or _GOES_ON.search(text))
+                (_SAME_AGAIN.search(text) or goes_on_from(text) is not None)
                 and not await _another_matter(turn, text)
             )
         )

@@ -63,7 +63,8 @@ async def start_handoff(turn: Turn, reason: str) -> None:
         await _place_in(turn, turn.content, answers_place=True)
     turn.set(task="handoff", handoff_reason=reason, awaiting=None)
     if not already:
-        turn.set(requested_slot=None)  # a filing's open question is not the handoff's
+        # A filing's open question is not the handoff's.
+        turn.set(requested_slot=None, phone_tries=0)
     told = turn.slot("complaint_text") or turn.slot("filed_number") or turn.slot("last_case")
     asked_for = reason == ASKED_FOR_PERSON  # not an offer after the bot failed to understand
     if asked_for and not already and not told:
@@ -153,7 +154,11 @@ async def handoff_message(turn: Turn) -> None:
         turn.set(complaint_text=f"{draft}。{text}" if draft else text)  # for the person
         await _place_in(turn, text)
     if phone in (None, "none"):
-        refused = han_count(text) <= 8 and answer_phone(text, None) == "none"
+        refused = han_count(text) <= 14 and answer_phone(text, None) == "none"
+        tries = int(turn.slot("phone_tries") or 0) + 1 if asked else 0
+        # Asked twice and no number either time: not asked a third time, taken as none.
+        refused = refused or tries >= 2
+        turn.set(phone_tries=tries)
         if asked and refused and han_count(turn.slot("complaint_text") or "") >= 8:
             # A matter told is never lost for want of a phone: it is filed (匿名 unless 留名
             # was chosen), with the request for a person in its history.
@@ -325,19 +330,29 @@ async def _hand_over(turn: Turn, phone: str) -> None:
         # The case the person will call about; asked again, the request joins it (no second).
         turn.set(last_case=number, filed_number=number)
         key = reply.body.get("idempotency_key")
-        if key and not tells_a_matter(turn.slot("complaint_text") or ""):
-            # Nothing told yet ("别问了，让人打我电话"): what is told next goes into this case.
-            turn.set(handoff_open={"number": number, "key": key})
+        if key:
+            # Nothing told yet ("别问了，让人打我电话"): what is told next goes into this case;
+            # with the story told, only more of it ("还有个事儿俺得说一下，…").
+            told = tells_a_matter(turn.slot("complaint_text") or "")
+            items = [c for c in (turn.slot("category"), *(turn.slot("top_items") or [])) if c]
+            turn.set(handoff_open={"number": number, "key": key, "told": told, "items": items})
     turn.signal(handoff=True)
     if turn.slot("complaint_text"):
         turn.clear_filing()
 
 
 async def add_to_handoff(turn: Turn, understood: dict) -> bool:
-    """The story told after a request for a person that told none: added to that case (with
-    a village said in it), so the person who calls back reads it and no second case is made.
-    False when the case no longer takes words (in staff hands, or too late): then it is filed."""
+    """The story told after a request for a person that told none, or more of the story told
+    with it: added to that case (with a village said in it), so the person who calls back reads
+    it and no second case is made. False for another matter, or when the case no longer takes
+    words (in staff hands, or too late): then it is filed."""
+    from actions import filing  # imported here: filing imports this module
+
     opened = turn.slot("handoff_open") or {}
+    if opened.get("told") and not await filing.continues_matter(
+        turn, turn.content, opened.get("items") or []
+    ):
+        return False  # another matter than the one handed over: a case of its own
     payload: dict = {"idempotency_key": opened.get("key"), "addendum": turn.content[:500]}
     place = understood.get("place") or {}
     if place.get("village"):
@@ -355,6 +370,7 @@ async def add_to_handoff(turn: Turn, understood: dict) -> bool:
         turn.set(handoff_open=None)
         return False
     turn.say("utter_handoff_added", **number_values(opened["number"]))
+    turn.set(handoff_open={**opened, "told": True})
     return True
 
 

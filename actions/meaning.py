@@ -27,7 +27,7 @@ _QUESTION = re.compile(
     # "以后还打给俺不", "能领不": asked with a final 不
     r"(?:还(?!是)|能|可以)[^，。,.!！?？\s]{1,6}不[啊呀哦嘛]?$|"
     # "啥条件能领，上哪儿去申请", "补贴是给我还是给种地的人": asked without a question mark
-    r"(?:啥|什么)(?:条件|钱|待遇|手续)|(?:上|去|到)哪(?:儿|里|块)?(?:去)?(?:申请|办|领|报)|"
+    r"(?:啥|什么)(?:条件|钱|待遇|手续)|(?:上|去|到)哪(?:儿|里|块|点)?(?:去)?(?:申请|办|领|报)|"
     r"是(?:给|归|发给)[^，。,.!！?？]{1,10}还是"
 )
 _ASKS_ABOUT_ANONYMITY = re.compile(
@@ -53,10 +53,28 @@ _BARE_REQUEST = re.compile(
     r"姥姥|姥爷|邻居|老伴|婆婆|公公|老头子?))?(?:我|俺|咱|偶)?(?:们)?"
     r"(?:要|想|得|来|有)?(?:(?:跟|和|给|同|向)(?:你|您|恁)们?)?"  # "跟你们说个事"
     r"(?:举报|反映|投诉|告状|说说?|讲讲?|问问?|咨询|打听)(?:一下|一个|个|点|些)?"
-    r"(?:么事|嘛事|啥事|什么事|事|事情|问题|情况|村里的事|个事|事儿)?(?:儿|哈|啊|呀)*$"
+    r"(?:么事|嘛事|啥事|什么事|事|事情|问题|情况|村里的事|个事|事儿)?(?:儿|哈|啊|呀)*"
+    # "俺跟恁说个事儿中不中": asking leave to tell
+    r"(?:[，,\s]*(?:中不中|中不|行不行|行不|好不好|成不成|成不|可以不|行吗|好吗|可以吗|中吗))?"
+    r"[啊呀哈嘛]*$"
+)
+# "跟你们说个我们村光伏的事": the matter announced, the story to come (not a request for a
+# person, whatever the intent model says).
+_ANNOUNCES_MATTER = re.compile(
+    r"^(?:我|俺|咱)?(?:们)?(?:要|想|来)?(?:跟|和|给|同|向)(?:你|您|恁)们?"
+    r"(?:说|讲|反映|汇报|唠)(?:一?个|一下|件|点|些)[^，。,.!！?？]{1,14}(?:的)?(?:事|事情|问题|情况)"
 )
 _RATING = re.compile(r"满意|不满|差评|好评|还行|凑合")
-_DISSATISFIED = re.compile(r"不(?:太|怎么|大|是很)?满意|不满|差评")
+_DISSATISFIED = re.compile(
+    # 唔/冇/莫 (粤、西南): 不; "满意个屁", "满意啥": said to mean the opposite
+    r"(?:不|唔|冇|没|莫|勿)(?:太|怎么|咋|大|是很|得)?满意|不满|差评|"
+    r"满意(?:个|个啥|啥|什么|个什么|才怪|不了|不起来)|满什么意|(?:哪|咋|怎么)(?:里|儿|个)?满意"
+)
+# What says the matter is still not put right, said with a rating ("桥面一下雨还是一滩水").
+_STILL_BAD = re.compile(
+    r"(?:还是|依然|仍然|照样|照旧|依旧|依家还是)(?:没|冇|不|老样子|一样|黑|坏|漏|一滩)|"
+    r"跟没(?:修|办|弄|搞)一样|(?:没|冇|没有)(?:解决|修好|办好|弄好|搞好|搞掂|落实|到位)"
+)
 _PARTLY = re.compile(r"基本|还行|凑合|一般|还算|马马虎虎|还可以")
 _WANTS_PERSON = re.compile(
     r"转.{0,2}人工|人工客服|人工服务|找人工|要人工|真人|活人|接线员|工作人员接|找个人说|跟人说|"
@@ -102,6 +120,9 @@ _HOW_TO = re.compile(
     r"要交什么|能不能申请|可以申请吗|能申请吗|怎么报名|咋报名|在哪报名|怎么报|是什么政策|是啥政策|"
     r"干啥的|什么意思|是啥意思|啥子意思|"
     r"能不能办|怎么个办法|啥手续(?!费)|什么手续(?!费)|能领多少|领多少|够不够条件|"
+    # "要去哪点申请嘛", "有个啥子补贴，是不是真的哦" (西南): where, and whether it exists
+    r"(?:去|到|上)哪(?:点|个地方|哈|块|旮旯)(?:去)?(?:办|申请|领|问|登记|报名|找|交)|"
+    r"有个(?:啥子?|什么|么子)(?:钱|补贴|补助|待遇)[^，。,.!！?？]{0,4}[，,\s]*是不是真的|"
     r"够条件|够不够|符合条件吗|能不能评|能评上吗|多大年纪|多大岁数|几岁|多少岁|年满多少|"
     r"发多少|一年多少|一个月多少|每个月多少|每月多少|多少钱一年|多少钱一个月|可以领|可不可以领|"
     r"能不能拿|能拿多少|有没有份|有份吗|发给谁|该给谁|归谁领|([给发])(?:俺|我|他|她|咱)(?:们)?不\1|"
@@ -360,6 +381,57 @@ _CHECKS_LINE = re.compile(
 )
 
 
+# "还有个事，跟这个不是一码事", "另外一件事": a second matter, said to be one.
+_NEW_MATTER = re.compile(
+    r"另(?:外)?一(?:个|件|桩|码)|另外(?:个|件)事|(?:不是|不算|不)一(?:码|回|个)事|两码事|两回事|"
+    r"不相干|不搭界|不挨着|别的事|其他(?:的)?事|其它(?:的)?事|新的事|新事|又一个事|又一件事"
+)
+# "还有！", "还有个事儿俺得说一下，", "嗯还有个事就是": going on from what was just told.
+_GOES_ON_FROM = re.compile(
+    r"^(?:嗯|哦|噢|啊|哎|对了)*[，,\s]*(?:还有|另外|而且|对了|再有|再一个)"
+    r"(?:个事儿?|一个事儿?|件事儿?|一件事儿?|一点|个情况)?(?:啊|呀|哈|嘛|哦|儿)*"
+    r"(?:[，,\s]*(?:俺|我)?(?:得|要|想)?(?:说一下|说一声|说说|讲一下|跟你说))?[，,：:！!。\s]*(?:就是)?"
+)
+# What the rest then points back at: the person, the thing or the time just told about.
+_POINTS_BACK = re.compile(
+    r"^(?:他|她|它|那个|这个|那些|这些|那笔|这笔|那条|这条|那家|老人|俺那|我那|俺家那|我家那|"
+    r"当时|后来|上回|那会|那时|还是那|也是那)"
+)
+
+
+def tells_new_matter(text: str) -> bool:
+    """'还有个事，跟这个不是一码事…': another matter than the one just told (said near the start;
+    "村里说两码事" inside a story is no such thing)."""
+    return bool(_NEW_MATTER.search(compact(text)[:20]))
+
+
+def new_matter_story(text: str) -> str:
+    """The story of a second matter without the words saying it is one ("还有个事，跟这个不是
+    一码事啊，俺们那个大鱼塘…" → "俺们那个大鱼塘…"); empty when nothing else was said."""
+    rest = goes_on_from(text)
+    rest = text.strip() if rest is None else rest
+    clauses = re.split(r"(?<=[，,。！!；;\s])", rest)
+    while clauses and (_NEW_MATTER.search(compact(clauses[0])) or not compact(clauses[0])):
+        clauses.pop(0)
+    return "".join(clauses).strip()
+
+
+def goes_on_from(text: str) -> str | None:
+    """The words after an opening 还有/另外/对了 ("还有！他上回…" → "他上回…"); None without one."""
+    m = _GOES_ON_FROM.match(text.strip())
+    return text.strip()[m.end() :] if m and m.end() else None
+
+
+def points_back(text: str) -> bool:
+    """'还有，他上回明着跟我说…', '还有个事就是那个路灯…': more of the matter just told."""
+    rest = goes_on_from(text)
+    return rest is not None and not tells_new_matter(text) and bool(_POINTS_BACK.match(rest))
+
+
+def announces_matter(text: str) -> bool:
+    return bool(_ANNOUNCES_MATTER.match(compact(_GREETING.sub("", text))))
+
+
 def is_bare_request(text: str) -> bool:
     """'我要举报', '俺要说个么事', '我跟你讲个事啊': a complaint is coming, not what it is;
     also after a greeting that asks whether this is the line ("喂，是那个管村里么事的电话吧？俺要
@@ -556,7 +628,7 @@ def about_a_case(text: str) -> bool:
 
 def rating_in(text: str) -> str | None:
     """满意 / 基本满意 / 不满意 as residents say them ('还凑合 基本满意', '一点都不满意')."""
-    if _DISSATISFIED.search(text):
+    if _DISSATISFIED.search(text) or (_RATING.search(text) and _STILL_BAD.search(text)):
         return "不满意"
     if _RATING.search(text) or (_PARTLY.search(compact(text)) and han_count(text) <= 6):
         return "基本满意" if _PARTLY.search(text) else "满意"

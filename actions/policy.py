@@ -20,6 +20,7 @@ class Policy:
     code: str
     name: str
     aliases: tuple[str, ...]
+    described: tuple[re.Pattern[str], ...]
     covers: str
     apply: str
     resident_can: str
@@ -40,6 +41,7 @@ def load_policies(data_dir: Path = DATA_DIR) -> dict[str, Policy]:
             code=item["code"],
             name=item["name"],
             aliases=tuple(dict.fromkeys([item["name"], *text.get("aliases", [])])),
+            described=tuple(re.compile(p) for p in text.get("described", [])),
             covers=text["covers"],
             apply=text["apply"],
             resident_can=text["resident_can"],
@@ -52,8 +54,8 @@ _MONEY_OF = re.compile(r"(?:的|那个|这个|那份)?(?:钱|补贴)")
 
 
 def item_named_in(text: str, policies: dict[str, Policy]) -> str | None:
-    """The item whose longest alias appears in the text ('五保户有啥待遇' → S02); None if no alias
-    appears. Out-of-list (OUT) is never picked by name."""
+    """The item whose longest alias appears in the text ('五保户有啥待遇' → S02), else the one
+    item the text describes; None if neither. Out-of-list (OUT) is never picked by name."""
     text = unicodedata.normalize("NFKC", text)
     # "种粮的钱", "残疾人那个钱", "种地的补贴": the programme named by its money.
     text += "\n" + _MONEY_OF.sub("补贴", text)
@@ -64,7 +66,11 @@ def item_named_in(text: str, policies: dict[str, Policy]) -> str | None:
         for alias in policy.aliases:
             if alias and alias in text and (best is None or len(alias) > best[0]):
                 best = (len(alias), policy.code)
-    return best[1] if best else None
+    if best:
+        return best[1]
+    # "八十岁以上的老人国家有个啥钱": described by who gets it, not named.
+    described = [p.code for p in policies.values() if any(r.search(text) for r in p.described)]
+    return described[0] if len(described) == 1 else None
 
 
 def answer(policy: Policy) -> str:

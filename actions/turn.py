@@ -18,6 +18,7 @@ from actions import case_api, filing, helpdesk, lookup
 from actions.conversation import Turn
 from actions.meaning import (
     about_a_case,
+    announces_matter,
     asks_about_anonymity,
     asks_can_report,
     asks_how_to,
@@ -95,7 +96,9 @@ async def route(turn: Turn) -> None:
         return
     asks_person = intent == "ask_human" and (turn.is_command or han_count(text) <= 12)
     # "跟你们说个事": about to tell, not asking for a person (whatever the intent model says).
-    if wants_person(text) or (asks_person and not is_bare_request(text)):
+    if wants_person(text) or (
+        asks_person and not is_bare_request(text) and not announces_matter(text)
+    ):
         await helpdesk.start_handoff(turn, helpdesk.ASKED_FOR_PERSON)
         return
     if intent == "goodbye" and han_count(text) <= 8 and not is_yes(text) and says_goodbye(text):
@@ -221,7 +224,11 @@ async def fresh(turn: Turn) -> None:
     if number or checks or status_words:
         await lookup.start_status(turn)
         return
-    if lookup.number_problem(text) and han_count(text) <= 6:
+    # "帮我查下这个号 11743080": a number that fails its check, with few words around it.
+    if lookup.number_problem(text) and (
+        han_count(text) <= 6
+        or (han_count(text) <= 16 and about_a_case(re.sub(r"\d", "", to_digits(text))))
+    ):
         await lookup.start_status(turn)
         return
     if intent == "rate_case" and rating_in(text):
@@ -241,9 +248,15 @@ async def fresh(turn: Turn) -> None:
         await filing.start(turn, understood, tells=tells)
         return
     story = tells_story(text, understood.get("category"), understood.get("confidence"))
-    if turn.slot("last_case") and is_question(text) and not story:
-        if named_item and intent == "ask_policy":
+    # A question after a filing or a status answer, with nothing said to have gone wrong ("那账
+    # 上的钱以后村里还能随便动不"), is answered, not filed.
+    if turn.slot("last_case") and is_question(text) and not (story and tells_wrongdoing(text)):
+        guess = understood.get("category")
+        sure = guess not in (None, "OUT") and (understood.get("confidence") or 0) >= 0.6
+        if named_item and (intent == "ask_policy" or how_to):
             helpdesk.policy(turn, named_item)
+        elif story and sure and not asks_status(text):
+            helpdesk.policy(turn, guess)  # about a programme, not about the case
         else:
             await lookup.follow_up(turn)
         return
@@ -255,7 +268,9 @@ async def fresh(turn: Turn) -> None:
         helpdesk.policy(turn, named_item, understood)
         return
     if story and turn.slot("handoff_open") and await helpdesk.add_to_handoff(turn, understood):
-        return  # told after asking for a person without saying what about: that case
+        return  # told after asking for a person (without saying what about, or more): that case
+    if story and await filing.more_of_last(turn):
+        return  # "还有，他上回…" after the record was confirmed: added to that case
     if story or intent in _STORY_INTENTS or is_bare_request(text):
         await filing.start(turn, understood)
         return

@@ -782,6 +782,40 @@ def test_residents_words_from_fresh_dev_batch_27():
     assert not meaning.asks_policy_at_length("村里把钱给了什么人我不知道，低保被会计扣了")
 
 
+def test_residents_words_from_fresh_dev_batches_28_to_30():
+    """Misread in fresh batches 28-30: a second matter said to be one was added to the first
+    case; 还有 + 他/那个 (more of the same) was not; a programme described by who gets it was
+    not answered; a borrowed phone looped the handoff's phone question; 满意个屁 and 唔满意
+    were stored as 满意; 俺跟恁说个事儿中不中 was no request to tell."""
+    from actions import meaning
+
+    second = "还有个事，跟这个不是一码事啊，俺们那个大鱼塘叫村主任包给他连襟了"
+    assert meaning.tells_new_matter(second)
+    assert meaning.new_matter_story(second) == "俺们那个大鱼塘叫村主任包给他连襟了"
+    inside = "俺们村修路那笔钱去年就拨下来了，村里说修路和买石子是两码事，可钱到现在也没个交代"
+    assert not meaning.tells_new_matter(inside)
+    assert meaning.points_back("还有！他上回明着跟我说要给他两千块")
+    assert not meaning.points_back("还有个事，跟这个不是一码事，他家低保也有问题")
+    assert meaning.goes_on_from("还有个事儿俺得说一下，俺去问过村会计") == "俺去问过村会计"
+    assert meaning.goes_on_from("俺去问过村会计") is None
+    assert is_bare_request("俺跟恁说个事儿中不中")
+    assert meaning.announces_matter("跟你们说个我们村光伏的事")
+    assert not meaning.announces_matter("我要转人工")
+
+    policies = load_policies()
+    assert item_named_in("八十岁以上的老人国家有个啥钱，咋领", policies) == "S05"
+    assert item_named_in("俺爹今年八十了，身体还硬朗", policies) is None
+
+    assert answer_phone("没有手机，这是借别人的", None) == "none"
+    assert answer_phone("手机是借的", None) == "none"
+    assert answer_phone("借我儿子的手机 13905641234", None) == "13905641234"
+
+    assert rating_in("满意个屁，桥面一下雨还是一滩水") == "不满意"
+    assert rating_in("唔满意啦，搞了三个月都冇搞掂") == "不满意"
+    assert rating_in("满意，路灯修好了") == "满意"
+    assert rating_in("基本满意，就是慢了点") == "基本满意"
+
+
 def test_a_story_with_a_request_for_a_person_is_kept_without_the_request():
     """The request and why ("你是机器吧？俺跟机器说不清，给俺找个活人。") is in the handoff
     header; left in the story it pulled a 扶贫小额贷款 case to 清单外. A clause that goes on to

@@ -215,7 +215,7 @@ def test_a_caller_put_down_for_a_call_back_may_tell_the_matter_first(stack):
     said = spoken(root)
     assert "工作人员" in said and "现在就说" in said and root.find("Gather") is not None
     said = spoken(caller.say("柳树村修水渠的钱拨下来两年了 渠到现在一锹土都没挖"))
-    assert "记到您的登记里" in said
+    assert "补到您的登记里" in said
     with admin(stack) as staff:
         listed = staff.get("/api/v1/cases", params={"limit": 500}).json()["items"]
         told = [

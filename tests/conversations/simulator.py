@@ -70,6 +70,7 @@ CASE_KEYS = frozenset(
         "category",
         "village",
         "township",
+        "group",
         "anonymous",
         "name",
         "phone",
@@ -512,6 +513,9 @@ def compare(expect: dict[str, Any], seen: Observed) -> list[CheckFailure]:
                         want_case[key],
                         case.get(key),
                     )
+            if "group" in want_case:
+                actual = case.get("village_group")
+                check("case.group", actual == want_case["group"], want_case["group"], actual)
             if "anonymous" in want_case:
                 actual = case.get("anonymous")
                 check(
@@ -937,7 +941,9 @@ class Simulator:
         slots = self.tracker_slots(client, conversation)
 
         seen.replies = "\n".join(m.shown for m in replies)
-        filed = slots.get("filed_number") or _last_number(replies, setup_number)
+        # The case checked is the first this conversation filed: a second matter told later
+        # is a case of its own ("还有个事，跟这个不是一码事…").
+        filed = _first_filed(staff, replies, setup_number) or slots.get("filed_number")
         # Every case this conversation made or was told about.
         numbers = [n for n in (filed, setup_number) if n] + [
             n for m in replies for n in case_numbers_in(m.text)
@@ -1028,6 +1034,18 @@ def _last_number(replies: list[BotMessage], setup_number: str | None = None) -> 
         numbers = [n for n in case_numbers_in(message.text) if n != setup_number]
         if numbers:
             return numbers[-1]
+    return None
+
+
+def _first_filed(
+    staff: httpx.Client, replies: list[BotMessage], setup_number: str | None = None
+) -> str | None:
+    """The first case number read out that is a stored case (not the setup case of a status
+    check, nor a mistyped number the bot read back as not found)."""
+    numbers = [n for m in replies for n in case_numbers_in(m.text) if n != setup_number]
+    for number in dict.fromkeys(numbers):
+        if staff.get(f"/api/v1/cases/{number}").status_code == 200:
+            return number
     return None
 
 
