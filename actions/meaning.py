@@ -70,6 +70,7 @@ _DISSATISFIED = re.compile(
     r"(?:不|唔|冇|没|莫|勿)(?:太|怎么|咋|大|是很|得)?满意|不满|差评|"
     r"满意(?:个|个啥|啥|什么|个什么|才怪|不了|不起来)|满什么意|(?:哪|咋|怎么)(?:里|儿|个)?满意"
 )
+_ASKS_RATING = re.compile(r"满意不满意|满不满意|满意还是不满意|满意不(?![了起])")
 # What says the matter is still not put right, said with a rating ("桥面一下雨还是一滩水").
 _STILL_BAD = re.compile(
     r"(?:还是|依然|仍然|照样|照旧|依旧|依家还是)(?:没|冇|不|老样子|一样|黑|坏|漏|一滩)|"
@@ -123,7 +124,7 @@ _HOW_TO = re.compile(
     # "要去哪点申请嘛", "有个啥子补贴，是不是真的哦" (西南): where, and whether it exists
     r"(?:去|到|上)哪(?:点|个地方|哈|块|旮旯)(?:去)?(?:办|申请|领|问|登记|报名|找|交)|"
     r"有个(?:啥子?|什么|么子)(?:钱|补贴|补助|待遇)[^，。,.!！?？]{0,4}[，,\s]*是不是真的|"
-    r"够条件|够不够|符合条件吗|能不能评|能评上吗|多大年纪|多大岁数|几岁|多少岁|年满多少|"
+    r"够条件|够不够|符合条件吗|能不能评|能评上吗|多大年纪|多大岁数|(?<![十一二两三四五六七八九\d])几岁|多少岁|年满多少|"
     r"发多少|一年多少|一个月多少|每个月多少|每月多少|多少钱一年|多少钱一个月|可以领|可不可以领|"
     r"能不能拿|能拿多少|有没有份|有份吗|发给谁|该给谁|归谁领|([给发])(?:俺|我|他|她|咱)(?:们)?不\1|"
     # "地包出去了，种粮的钱以后还打给俺不": whose the money is now
@@ -147,6 +148,7 @@ _HOW_TO = re.compile(
 _ASKING = re.compile(r"问一下|问个事|问件事|问问|想问|请问|咨询|打听")
 _WRONGDOING = re.compile(
     r"没给|没发|不给我|不给俺|扣了|克扣|贪|挪|占了|冒领|关系户|优亲厚友|凭什么|卡着|拖着|不公|"
+    r"没得了|报漏|漏报|给漏了|漏掉了|"  # "去年下半年就没得了…会计说我名字报漏了"
     r"回扣|私分|私自|偷偷|骗|拿走|领走|取消了|停了|一分钱都|没有了|没了|莫得了|冇得了|凭啥|"
     r"没修|没动|一直没|钱去哪|钱哪去|钱呢|欠.{0,6}不给|拖欠|欠着不|不结账|"
     r"被.{0,4}(?:拿|领|占|扣|删|取消|顶)|说好.{0,10}(?:到手|只给|只发)|只给了|少给|少发|"
@@ -538,8 +540,9 @@ def just_asking(text: str) -> bool:
 
 
 def wants_to_rate(text: str) -> bool:
-    """'我要给那个路灯的事打个分', '评个满意': a rating is coming (or given)."""
-    return bool(
+    """'我要给那个路灯的事打个分', '评个满意', '我说一下满不满意': a rating is coming (or
+    given)."""
+    return bool(_ASKS_RATING.search(text)) or bool(
         re.search(
             r"打分|打个分|评价一下|评个价|我来评价|我要评价|想评价|给个评价|怎么评价|咋评价|如何评价|"
             r"(?:来|要|想)评一?(?:下|评)|"  # "说是办完了 我来评一下"
@@ -628,6 +631,8 @@ def about_a_case(text: str) -> bool:
 
 def rating_in(text: str) -> str | None:
     """满意 / 基本满意 / 不满意 as residents say them ('还凑合 基本满意', '一点都不满意')."""
+    # "俺说说俺满意不满意": the question of a rating, not one given
+    text = _ASKS_RATING.sub("", text)
     if _DISSATISFIED.search(text) or (_RATING.search(text) and _STILL_BAD.search(text)):
         return "不满意"
     if _RATING.search(text) or (_PARTLY.search(compact(text)) and han_count(text) <= 6):

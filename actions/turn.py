@@ -27,6 +27,7 @@ from actions.meaning import (
     asks_status,
     asks_to_repeat,
     asks_when,
+    asks_who,
     asks_who_handles,
     compact,
     fed_up,
@@ -264,7 +265,9 @@ async def fresh(turn: Turn) -> None:
     policy_question = (intent == "ask_policy" and not story) or asks_policy_at_length(text)
     grievance = tells_wrongdoing(text) and not just_asking(text)  # "老板欠俺工钱不给，找谁都不管"
     short_how_to = how_to and not grievance and (not story or han_count(text) <= 20)
-    if policy_question or (how_to and just_asking(text)) or short_how_to:
+    # "俺邻居家瘫着的那个，重度残疾人护理补贴是谁管？": who runs a programme named.
+    who_runs = named_item and asks_who(text) and is_question(text) and not grievance
+    if policy_question or (how_to and just_asking(text)) or short_how_to or who_runs:
         helpdesk.policy(turn, named_item, understood)
         return
     if story and turn.slot("handoff_open") and await helpdesk.add_to_handoff(turn, understood):
@@ -288,6 +291,9 @@ async def fresh(turn: Turn) -> None:
         return
     if _about_own_family(text):
         await filing.start(turn, understood)  # "俺孙子在县里读职高": the story's first line
+        return
+    if says_goodbye(text) and han_count(text) <= 8:
+        helpdesk.goodbye(turn)  # "中，谢谢恁啊" with nothing asked: thanks, not a riddle
         return
     helpdesk.misunderstood(turn)
 

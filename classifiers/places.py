@@ -24,6 +24,11 @@ DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "places.yml"
 _CN_DIGITS = "一二三四五六七八九十"
 _CN_NUMBER = {ch: i for i, ch in enumerate("零一二三四五六七八九十", start=0)}
 _GROUP = re.compile(r"(?:第)?([一二三四五六七八九十\d]{1,3})(?:村民)?(?:组|队|小组)")
+_TAIL_WORD = re.compile(r"\s([\u4e00-\u9fff]{2,4})$")
+# "俺们五组好几户都这样": the resident's own group, said in a story before any village.
+_OWN_GROUP = re.compile(
+    r"(?:俺|我|咱)(?:们|家)?(?:是|在)?(?:第)?[一二三四五六七八九十\d]{1,3}(?:村民)?(?:组|队|小组)"
+)
 # 村 of 村长/村委/村里… starts a word of its own: 低保村长 holds no village 低保村.
 _SUFFIXED = re.compile(
     r"([\u4e00-\u9fa5]{2,5}?)(村|社区)"
@@ -350,8 +355,15 @@ def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Plac
         )
     if township is not None:
         return Place(township=township.name, group=group, said="".join(said))
-    if group and answer:
+    if group and (answer or _OWN_GROUP.search(clean)):
         return Place(group=group, said=group)
+    # "鱼塘偷偷包给书记连襟 一年才500 没开会没公示 王家弯": a terse text's last word, set off
+    # by a space, that sounds like a village of the county.
+    tail = _TAIL_WORD.search(text.strip())
+    if not answer and tail and len(text.strip()) <= 48:
+        found = find_place(tail.group(1), gazetteer, answer=True)
+        if found is not None and found.known and found.village:
+            return found
     return None
 
 

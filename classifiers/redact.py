@@ -253,6 +253,8 @@ _SELF_CUE = re.compile(
     # 找老孙就行: whom to call back
     r"|(?:找|联系)(?=\S{2,3}(?:就行|就可以|就好))"
 )
+# The 姓…，叫 cue alone ("我姓叶，叫叶长青"), told apart from the other self cues.
+_SURNAME_THEN_CALLED = re.compile(r"^[，,]?叫$")
 _LIST_CUE = re.compile(r"举报人|反映人|联名|签名|署名|落款|签字|代表")
 _SURNAME_ONLY = re.compile(r"(?:我|俺|咱|本人)(?:就)?姓(?=(\S))|(?<=[，,\s])姓(?=(\S))")
 _RELATIVES = (
@@ -414,6 +416,8 @@ def _names(text: str, phones: list[Found]) -> list[Found]:
             if span and span[1] == m.end():
                 spans.append(span)
     for cue in _SELF_CUE.finditer(text):
+        if _SURNAME_THEN_CALLED.match(cue.group()) and not _writer_speaks(text, cue.start()):
+            continue  # 那个会计姓胡，叫胡德明: the surname and name of someone else
         span = _name_after(text, cue.end())
         if span:
             spans.extend(_with_list(text, span, bool(_LIST_CUE.search(cue.group()))))

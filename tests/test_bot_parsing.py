@@ -815,6 +815,28 @@ def test_residents_words_from_fresh_dev_batches_28_to_30():
     assert rating_in("满意，路灯修好了") == "满意"
     assert rating_in("基本满意，就是慢了点") == "基本满意"
 
+    gazetteer = load_gazetteer()
+    told = "地力补贴一直只按五亩发，村里报面积的时候给少报了，俺们五组好几户都这样"
+    assert find_place(told, gazetteer).group == "五组"
+    assert find_place("工作组来了三次，村里三组的路还是没修", gazetteer) is None
+
+
+def test_residents_words_from_fresh_dev_batch_31():
+    """Misread in fresh batch 31: 才七十几岁 in a story asked how old one must be (the grievance
+    was answered as policy); 俺说说俺满意不满意 rated 不满意 before the resident said anything;
+    a terse text's village set off at its end (… 王家弯) was asked again."""
+    from actions import meaning
+
+    story = "那个高龄补贴去年下半年就没得了，会计说我名字报漏了。隔壁那个才七十几岁的倒是在领"
+    assert not asks_how_to(story) and meaning.tells_wrongdoing(story)
+    assert asks_how_to("高龄津贴要几岁才能领")
+    assert rating_in("俺说说俺满意不满意") is None
+    assert meaning.wants_to_rate("嗯 我那个事说是办完了 我说一下满不满意")
+    assert rating_in("这样我满意不了") == "不满意"
+    terse = find_place("村里鱼塘偷偷包给书记连襟 一年才500 没开会没公示 王家弯", load_gazetteer())
+    assert terse is not None and terse.village == "王家湾村"
+    assert find_place("修路钱被贪了 没人管", load_gazetteer()) is None
+
 
 def test_a_story_with_a_request_for_a_person_is_kept_without_the_request():
     """The request and why ("你是机器吧？俺跟机器说不清，给俺找个活人。") is in the handoff

@@ -75,6 +75,7 @@ def test_spoken_digits_are_read_as_a_phone(text: str, number: str):
         ("举报人：陈德明", "陈德明"),
         ("反映人：赵桂芳，女，68岁", "赵桂芳"),
         ("我姓王，是李庄村的", "王"),
+        ("我姓叶，叫叶长青，低保的事", "叶长青"),
         ("我是他邻居老刘，他家的事我知道", "老刘"),
         ("我是李庄村三组村民王秀英，反映低保问题", "王秀英"),
         ("我替我妈反映，她叫李桂兰，补贴没到", "李桂兰"),
@@ -104,6 +105,8 @@ def test_the_complainants_own_name_is_masked(text: str, name: str):
         "郭集村会计郭春来挪用集体资金，亏了十几万",
         # A speech transcript: 我们 is no 我 before a name, and 管护费 is a charge, not a 管.
         "我们每家 每年还交那个管护费 三十块 交了钱没人管",
+        # The surname and then the name of the cadre, not the writer's (我姓叶，叫叶长青 is).
+        "对了，那个会计姓胡，叫胡德明，交钱的时候刘嫂子也看到了",
     ],
 )
 def test_cadres_third_parties_and_places_are_kept(text: str):
