@@ -916,11 +916,16 @@ class Simulator:
         # is asked its details again).
         state = ResidentState()
         then_said = False
+        # Cases filed, in the order the tracker held them (an SMS reply does not repeat the
+        # number: the receipt text carries it).
+        filed_in_order: list[str] = []
         while True:
             if seen.turns >= cap:
                 transcript.append(Line("harness", f"stopped at the cap of {cap} messages"))
                 break
             slots = self.tracker_slots(client, conversation)
+            if (number := slots.get("filed_number")) and number not in filed_in_order:
+                filed_in_order.append(number)
             answer = next_answer(scenario, slots, state)
             if answer is not None:
                 say(*answer)
@@ -943,7 +948,11 @@ class Simulator:
         seen.replies = "\n".join(m.shown for m in replies)
         # The case checked is the first this conversation filed: a second matter told later
         # is a case of its own ("还有个事，跟这个不是一码事…").
-        filed = _first_filed(staff, replies, setup_number) or slots.get("filed_number")
+        filed = (
+            _first_filed(staff, replies, setup_number)
+            or next(iter(filed_in_order), None)
+            or slots.get("filed_number")
+        )
         # Every case this conversation made or was told about.
         numbers = [n for n in (filed, setup_number) if n] + [
             n for m in replies for n in case_numbers_in(m.text)
