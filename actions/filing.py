@@ -38,10 +38,12 @@ from actions.meaning import (
     asks_about_anonymity,
     asks_how_to,
     asks_if_handled,
+    asks_status,
     cannot_name_place,
     compact,
     denied_parts,
     fed_up,
+    finished_words,
     goes_on_from,
     is_bare_request,
     is_filler,
@@ -53,11 +55,14 @@ from actions.meaning import (
     new_matter_story,
     opens_with_yes,
     points_back,
+    rating_in,
     refuses_place,
+    reported_before,
     said_in_the_end,
     story_done,
     tells_new_matter,
     tells_wrongdoing,
+    wants_to_rate,
     without_denied,
     without_stutter,
 )
@@ -98,7 +103,13 @@ _OUT_REFERRALS = (
         re.compile(r"假货|假的|质量|商家|退货|种子|化肥|农药|网购|快递|超市|买的"),
         "utter_referral_consumer",
     ),
-    (re.compile(r"工资|工钱|包工头|欠薪|劳务费|老板.{0,6}(?:不给|拖|欠)"), "utter_referral_wages"),
+    (
+        re.compile(
+            r"工资|工钱|包工头|欠薪|劳务费|老板.{0,12}(?:不给|没给|拖|欠|找不着|跑了)|"
+            r"(?:干|做)了.{0,4}(?:个?月|天|年).{0,12}(?:没给|不给|没拿|没结)"
+        ),
+        "utter_referral_wages",
+    ),
     (
         re.compile(
             r"邻居|隔壁|对门|吵架|吵起来|吵了|打架|纠纷|婆媳|赡养|离婚|矛盾|"
@@ -487,6 +498,19 @@ async def _not_a_story_after_all(turn: Turn, text: str) -> bool:
         turn.intent == "ask_policy" and han_count(text) < 24
     ):
         await _policy_instead(turn, text)
+        return True
+    # "俺上个月反映了个事，想问问办得咋样了", "俺那个事短信说办完了，俺不满意": about a case
+    # reported before, not a new one.
+    rates = wants_to_rate(text) or (
+        rating_in(text) and (finished_words(text) or reported_before(text) or han_count(text) <= 6)
+    )
+    status = find_case_number(text)[0] or (
+        asks_status(text) and (reported_before(text) or han_count(text) <= 16)
+    )
+    if (rates or status) and not grievance:
+        turn.clear_filing()
+        turn.set(task=None, requested_slot=None)
+        await (lookup.start_rating(turn) if rates else lookup.start_status(turn))
         return True
     return False
 

@@ -171,13 +171,35 @@ async def handoff_message(turn: Turn) -> None:
             await filing.next_step(turn)
             return
         if asked and refused:
-            turn.say("utter_handoff_no_phone")
             turn.set(task=None, requested_slot=None)
+            if number := await _note_on_last_filing(turn):
+                # "那你给我转个人工，我还要补充几句" after the filing, and no phone: the wish
+                # is in that case's history, and more words can still be told here.
+                turn.say("utter_handoff_no_phone_noted", **number_values(number))
+                record = (turn.slot("last_filing") or {}).get("record")
+                turn.set(filed_record=record, awaiting="amend")  # what is told next: added
+                return
+            turn.say("utter_handoff_no_phone")
             return
         turn.ask("phone", "utter_ask_handoff_phone")
         return
     turn.set(phone=phone)
     await _hand_over(turn, phone)
+
+
+async def _note_on_last_filing(turn: Turn) -> str | None:
+    """The case this conversation has just filed, with the wish for a person written into its
+    history (no phone: nobody can call back, but staff see it was asked). None when there is
+    no such case or it no longer takes changes."""
+    record = (turn.slot("last_filing") or {}).get("record") or {}
+    if not record.get("key") or not record.get("number"):
+        return None
+    payload = {"idempotency_key": record["key"], "asked_for_person": True}
+    try:
+        reply = await case_api.amend_filing(record["number"], payload, turn.sender)
+    except case_api.ServiceUnavailable:
+        return None
+    return record["number"] if reply.status == 200 else None
 
 
 def _who_is_calling(turn: Turn, text: str) -> bool:

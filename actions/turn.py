@@ -40,6 +40,7 @@ from actions.meaning import (
     just_asking,
     lost_number,
     means_to_report,
+    only_asks_if_machine,
     only_upset,
     rating_in,
     reported_before,
@@ -94,6 +95,11 @@ async def route(turn: Turn) -> None:
     if asks_to_repeat(text) and (said := _said_last(turn)):
         for line in said:  # "你说慢一点 我没听清 再说一遍": the same words, nothing changed
             turn.say("utter_again", text=line)
+        return
+    if only_asks_if_machine(text):
+        turn.say("utter_who_answers")  # answered plainly; the way to a person is in it
+        if task == "file":
+            await filing.next_step(turn)  # the open question again
         return
     asks_person = intent == "ask_human" and (turn.is_command or han_count(text) <= 12)
     # "跟你们说个事": about to tell, not asking for a person (whatever the intent model says).

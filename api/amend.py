@@ -41,6 +41,10 @@ _FIELD_WORDS = {
 }
 
 
+# The same words as a filing made with the request (routes/public.py).
+NO_PHONE_HANDOFF = "居民请求人工服务，但没留电话，无法回电"
+
+
 class NotAmendable(LookupError):
     """No such case for this key (or none at all): answered like a missing case."""
 
@@ -63,6 +67,7 @@ class Amendment:
     phone: str | None = None
     clear_phone: bool = False
     addendum: str | None = None  # more words said with the correction, added to the text
+    asked_for_person: bool = False  # a person asked for after the filing, with no phone
 
 
 def amend(
@@ -89,6 +94,8 @@ def amend(
         if changed:
             words = "、".join(_FIELD_WORDS[c] for c in changed)
             record(session, case, "resident", "amended", f"居民听复述后更正了：{words}")
+        if change.asked_for_person:
+            record(session, case, "resident", "handoff", NO_PHONE_HANDOFF)
         session.flush()
         session.expunge(case)
     return case, changed

@@ -128,6 +128,9 @@ class AmendIn(Strict):
     phone: Phone | None = None
     no_phone: bool = Field(False, description="居民改为不留电话")
     addendum: ShortText | None = Field(None, description="更正时多说的内容，补在投诉正文后")
+    asked_for_person: bool = Field(
+        False, description="登记后居民要求转人工，但没留电话：记入办理记录，无法回电"
+    )
 
 
 class AmendAccepted(BaseModel):

@@ -238,7 +238,28 @@ def _pick(villages: list[Village], township: Township | None) -> Village | None:
 
 def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Place | None:
     """The place a message names, or None. ``answer`` is True when the message answers "哪个村？"
-    (then a bare or misheard name on its own counts)."""
+    (then a bare or misheard name on its own counts). Where the resident says where they live
+    and names another village besides ("我是东风村村民，现实名反映西风村的问题"), the other
+    village is where the matter is."""
+    home = None if answer else _RESIDENCE.search(text)
+    if home is not None:
+        lives = _find_place(home.group(), gazetteer)
+        other = _find_place(text[: home.start()] + "，" + text[home.end() :], gazetteer)
+        if lives and other and other.village and other.known and other.village != lives.village:
+            return other
+    return _find_place(text, gazetteer, answer=answer)
+
+
+# "我是东风村村民", "俺是石岗村的", "我嫁去了王庄村": where the resident lives (or married to).
+_RESIDENCE = re.compile(
+    r"(?:我|俺|本人|咱)(?:们|家)?(?:就)?(?:是|家住|住在|家在|住|嫁去了?|嫁到了?)"
+    r"[^，,。；;！!？?\s]{1,10}?(?:村|社区)(?:[一二三四五六七八九十\d]{1,3}组)?(?:的)?(?:村民|人)?|"
+    # "我叫王建军，是桃溪镇东风村村民"
+    r"(?<=[，,])是[^，,。；;！!？?\s]{1,10}?(?:村|社区)(?:[一二三四五六七八九十\d]{1,3}组)?(?:村民|居民)"
+)
+
+
+def _find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Place | None:
     text = _SAID_TWICE.sub(r"\1", text)  # "青石 青石村": a name said twice is one name
     clean = _FILLER.sub("", text)
     if not clean:
@@ -361,7 +382,7 @@ def find_place(text: str, gazetteer: Gazetteer, *, answer: bool = False) -> Plac
     # by a space, that sounds like a village of the county.
     tail = _TAIL_WORD.search(text.strip())
     if not answer and tail and len(text.strip()) <= 48:
-        found = find_place(tail.group(1), gazetteer, answer=True)
+        found = _find_place(tail.group(1), gazetteer, answer=True)
         if found is not None and found.known and found.village:
             return found
     return None

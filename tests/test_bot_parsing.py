@@ -838,6 +838,30 @@ def test_residents_words_from_fresh_dev_batch_31():
     assert find_place("修路钱被贪了 没人管", load_gazetteer()) is None
 
 
+def test_residents_words_from_fresh_dev_batch_32():
+    """Misread in fresh batch 32: 你是机器人还是人啊 started a handoff; 我想问哈子 and 我想帮我
+    阿妈反映啲嘢 were not understood; a policy question in 西南/粤 words was filed; the village
+    the resident lives in was taken for the village the matter is in; a private brick kiln's
+    unpaid wages got no 12333."""
+    from actions import meaning
+    from actions.filing import referral_for
+
+    assert meaning.only_asks_if_machine("你是机器人还是人啊")
+    assert meaning.only_asks_if_machine("你是啥子哦？是真人还是机器嘛？")
+    assert not meaning.only_asks_if_machine("你是机器吧？俺跟机器说不清，给俺找个活人。")
+    assert is_bare_request("我想问哈子") and is_bare_request("你好，我想帮我阿妈反映啲嘢")
+    assert asks_how_to("那个重度残疾人护理补贴要啥子条件才有得？在哪点申请？")
+    assert asks_how_to("那个耕地地力补贴还系不系发俾我的？定系发俾合作社？")
+    gazetteer = load_gazetteer()
+    formal = "我叫王建军，是桃溪镇东风村村民，电话1585512043。现实名反映西风村的问题：西风村村委会"
+    assert find_place(formal, gazetteer).village == "西风村"
+    assert find_place("俺是石岗村的，俺说的是龙潭村！", gazetteer).village == "龙潭村"
+    assert find_place("我是李庄村的，我们村会计把低保给了他亲戚", gazetteer).village == "李庄村"
+    assert find_place("我们柳树村，哦不对，我说岔了，是马河口村", gazetteer).village == "马河口村"
+    kiln = "俺在镇上那个私人砖厂干了仨月，老板一分钱没给，年底了人又找不着了"
+    assert referral_for(kiln) == "utter_referral_wages"
+
+
 def test_a_story_with_a_request_for_a_person_is_kept_without_the_request():
     """The request and why ("你是机器吧？俺跟机器说不清，给俺找个活人。") is in the handoff
     header; left in the story it pulled a 扶贫小额贷款 case to 清单外. A clause that goes on to

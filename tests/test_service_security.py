@@ -323,6 +323,12 @@ def test_only_the_filing_conversation_amends_its_fresh_case(service):
     contact = sup.get(f"/api/v1/cases/{number}/contact").json()
     assert contact["name"] is None and contact["phone"] == phone
     assert said in contact["text_original"]  # the words as said, for the audited view only
+    # A person asked for after the filing, with no phone to call back: the wish is in the
+    # history, and nothing else changes.
+    wish = amend(number, {"idempotency_key": key, "asked_for_person": True}, _as_bot(service))
+    assert wish.status_code == 200 and wish.json()["changed"] == []
+    history = sup.get(f"/api/v1/cases/{number}").json()["history"]
+    assert [h["action"] for h in history].count("handoff") == 1
     # The same words filed again with the same key (a retry, or the same story told again on
     # another channel) are that case, though words were added to it since: no 409 for ever.
     again = httpx.post(

@@ -130,6 +130,7 @@ def amend_filing(number: str, body: AmendIn, context: Ctx, request: Request) -> 
         phone=body.phone,
         clear_phone=body.no_phone,
         addendum=body.addendum,
+        asked_for_person=body.asked_for_person,
     )
     if body.resident_category and body.resident_category not in context.taxonomy.by_code:
         raise HTTPException(422, f"没有这个事项代码：{body.resident_category}")

@@ -10,6 +10,7 @@ from pydantic import AfterValidator
 from sqlalchemy import select
 
 from api.access import DB, Ctx, OptionalUser, actor
+from api.amend import NO_PHONE_HANDOFF
 from api.auth import Role
 from api.clean import clean_line
 from api.context import ServiceContext
@@ -41,7 +42,6 @@ _STAFF_CHANNELS = {
 # Channels on which the resident gets a text receipt with the case number: they spoke or
 # texted and saw no screen, or a grid worker filed for them.
 RECEIPT_CHANNELS = {Channel.VOICE, Channel.SMS, Channel.GRID_WORKER}
-NO_PHONE_HANDOFF = "居民请求人工服务，但没留电话，无法回电"
 NOT_READ_BACK = "来电人没听完复述就挂断了，按已说的内容登记，事项和地点请核实"
 
 
