@@ -95,6 +95,7 @@ _OUT_REFERRALS = (
     (
         re.compile(
             r"骗|保释|验证码|中奖|冒充|刷单|贷款.*先交|交.*保证金|安全账户|"
+            r"往.{0,6}卡上(?:打|转|汇)|被抓了?.{0,30}(?:打|转|汇).{0,6}钱|"
             rf"手续费|转.{{0,8}}保证金|{_SEND_MONEY}"  # (its alternatives, each on its own)
         ),
         "utter_referral_scam",
@@ -281,6 +282,8 @@ def take_details(turn: Turn, text: str, understood: dict) -> bool:
     elif place and place.get("township") and not turn.slot("township"):
         turn.set(township=place["township"])
         kept = True
+    if place and place.get("group") and not place.get("village") and not turn.slot("village_group"):
+        turn.set(village_group=place["group"])  # "我们五组的承包地…": the village comes later
     if understood.get("name") and not turn.slot("name"):
         turn.set(name=understood["name"])
         kept = True

@@ -43,7 +43,7 @@ _INTRODUCED = re.compile(
 )
 _INTRODUCED_BARE = re.compile(r"(?:我们|俺们|咱们|我是|俺是|住在|家在)([\u4e00-\u9fa5]{3,4})")
 # Words around a bare name that say it is a place: 在梨园, 俺是梨园的, 梨园那边.
-_BEFORE_PLACE = re.compile(r"(?:在|住|是|到|去|们|咱|俺|我|从|属于|就是|镇|乡)$")
+_BEFORE_PLACE = re.compile(r"(?:在|住|是|到|去|们|咱|俺|我|从|属于|就是|镇|乡|叫|名叫|叫做)$")
 # 嘞/哩/咧/滴 are 的 in Henan, Shandong, Sichuan speech: 王家湾嘞.
 _AFTER_PLACE = re.compile(
     r"^(?:那边|那里|那儿|那块|这边|这里|那|的|嘞|哩|咧|滴|人|组|队|片|庄子|"

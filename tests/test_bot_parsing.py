@@ -862,6 +862,25 @@ def test_residents_words_from_fresh_dev_batch_32():
     assert referral_for(kiln) == "utter_referral_wages"
 
 
+def test_residents_words_from_fresh_dev_batch_33():
+    """Misread in fresh batch 33: 村里说俺不够条件 asked whether one qualifies (the grievance was
+    answered as policy); 俺们那儿叫白鹤岭 named no village; 我不是要告状，就是想打听个政策 was
+    filed as a complaint; a fake grandson's arrest and money to a card was sent to 12348."""
+    from actions import meaning
+    from actions.filing import referral_for
+
+    told = "前年俺报了危房改造，村里说俺不够条件。"
+    assert not asks_how_to(told) and meaning.tells_wrongdoing(told)
+    assert asks_how_to("俺这样的够不够条件") and meaning.tells_wrongdoing("低保俺没评上")
+    place = find_place("俺们那儿叫白鹤岭，在山里头", load_gazetteer(), answer=True)
+    assert place is not None and place.village == "白鹤岭村"
+    assert is_bare_request("你好，我不是要告状，就是想打听个政策")
+    assert not is_bare_request("我不是要告状，就是村里低保不公")
+    scam = "有人打电话说我孙子打架被抓了，让我往一个卡上打三万块钱保他出来"
+    assert referral_for(scam) == "utter_referral_scam"
+    assert item_named_in("叫雨露什么的，这个咋申请？", load_policies()) == "S10"
+
+
 def test_a_story_with_a_request_for_a_person_is_kept_without_the_request():
     """The request and why ("你是机器吧？俺跟机器说不清，给俺找个活人。") is in the handoff
     header; left in the story it pulled a 扶贫小额贷款 case to 清单外. A clause that goes on to

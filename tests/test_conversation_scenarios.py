@@ -36,11 +36,12 @@ from tests.conversations.simulator import (
 )
 
 # Thresholds on the held-out split: a guard against going back, set under what the bot reaches
-# today (0.83 overall on 2026-12-04, 44 of 53; the weakest personas at 2 of 4) with room for a
-# scenario or two that depends on timing. The target is 0.95 overall and 0.9 for every
-# persona; it is not met yet and is reported, not hidden here.
-HELDOUT_MIN_SUCCESS = 0.75
-HELDOUT_MIN_PERSONA_SUCCESS = 0.25
+# today (0.91 overall since 2026-12-05, 48 of 53; the weakest personas at 2 of 3) with room for
+# a scenario or two that depends on timing (one of a persona's three may slip). The issue's
+# target is 0.95 overall and 0.9 for every persona; it is not met yet and is reported, not
+# hidden here.
+HELDOUT_MIN_SUCCESS = 0.85
+HELDOUT_MIN_PERSONA_SUCCESS = 0.3
 JOBS = 4
 HERE = Path(__file__).resolve().parent / "conversations"
 
