@@ -48,6 +48,7 @@ _NOT_NAMED = re.compile(
 )
 _NO_PHONE = re.compile(
     r"不留|没有电话|没电话|不方便留|不想留|不给|不用了|算了|冇得电话|没有?手机|没得电话|莫得电话|"
+    r"(?:没|冇|莫)得?(?:手机|座机)|"  # "我没得手机，座机也没得"
     # "这是借别人的", "手机是借的": a borrowed phone will not reach them
     r"借(?:别人|人家|邻居|儿子|闺女|女儿|孙子|孙女|亲戚)?的(?:手机|电话)?|(?:手机|电话)是借的|"
     r"打不(?:到|着|通)(?:我|俺)|"
@@ -271,7 +272,7 @@ _CORRECTED_NAME = re.compile(
 def corrected_name(text: str, current: str | None = None) -> str | None:
     """The name in a read-back correction ("名字写错了，是张国福，福气的福，不是富贵的富";
     "不是张国富，是张国福" when the name read back was 张国富)."""
-    about_name = re.search(r"名字|名|姓", text)
+    about_name = re.search(r"名字|(?<![村实匿留署具])名|姓", text)  # 村名, 实名: no name
     text = without_spelling(text)
     for match in _CORRECTED_NAME.finditer(text):
         name = match.group(1)

@@ -384,6 +384,8 @@ async def on_message(turn: Turn) -> None:
         return
     elif text:
         answers_place = requested in ("village", "township")
+        if not answers_place and turn.slot("village") not in (None, NOT_SAID):
+            await _place_said_again(turn, text)
         understood = await _details(text, answers_place=answers_place)
         settled = said_in_the_end(text) if answers_place else None
         later = await _details(settled, answers_place=True) if settled else {}
@@ -406,6 +408,27 @@ async def on_message(turn: Turn) -> None:
         elif not answered:
             take_details(turn, text, understood)
     await next_step(turn)
+
+
+# "刚才村名说错了", "就是周郢村 三组": the place comes up again with another answer.
+_PLACE_AGAIN = re.compile(r"村名|说错|记错|搞错|弄错|说岔|讲错|不对")
+
+
+async def _place_said_again(turn: Turn, text: str) -> None:
+    """ "15155902364 刚才村名错了 是新河 不是新街", "匿名 就是周郢村 三组": the place said
+    before, corrected or made exact while another question is answered, replaces it."""
+    again = _PLACE_AGAIN.search(text)
+    if not (again or _GROUP_WORD.search(text)):
+        return
+    place = (await _details(without_denied(text))).get("place") or {}
+    if not place.get("village"):
+        return
+    if place["village"] == turn.slot("village"):
+        if place.get("group"):
+            turn.set(village_group=place["group"])  # the same village, now with its 组
+    elif again and place.get("known"):
+        turn.set(village_group=None)
+        set_place(turn, place)
 
 
 async def _answer_story(turn: Turn, text: str, understood: dict) -> bool:

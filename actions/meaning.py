@@ -524,7 +524,9 @@ _FED_UP = re.compile(
 # Words that name a matter: with them, the anger comes with something that happened.
 _CONCRETE = re.compile(
     r"钱|低保|五保|补|贴|款|费|路|桥|渠|井|地|房|账|分红|工资|粮|林|塘|选举|票|占|扣|贪了|"
-    r"拿了|给了|盖|修|租|卖|批|证明|章|医保|社保|养老|救助|名额|亲戚|小舅子|儿子|侄"
+    r"拿了|给了|盖|修|租|卖|批|证明|章|医保|社保|养老|救助|名额|亲戚|小舅子|儿子|侄|"
+    # "村主任一个月有二十天不在村里！办个事找不到人，打电话也不接": a cadre never there
+    r"不在村|找不到人|找不着人|不接电话|电话.{0,4}不接|不在岗|不上班|不办事"
 )
 
 

@@ -92,6 +92,13 @@ async def route(turn: Turn) -> None:
     if turn.metadata.get("call_ended"):
         await filing.call_ended(turn)
         return
+    if _sent_again(turn):
+        # The same long message twice (a double tap, a resend): kept once, not a correction
+        # nor a second case.
+        turn.say("utter_said_already")
+        if task == "file" and not awaiting:
+            await filing.next_step(turn)
+        return
     if asks_to_repeat(text) and (said := _said_last(turn)):
         for line in said:  # "你说慢一点 我没听清 再说一遍": the same words, nothing changed
             turn.say("utter_again", text=line)
@@ -313,6 +320,25 @@ _OWN_FAMILY = re.compile(
 
 def _about_own_family(text: str) -> bool:
     return bool(_OWN_FAMILY.match(compact(text))) and han_count(text) >= 6 and not is_question(text)
+
+
+def _sent_again(turn: Turn) -> bool:
+    """This message is the resident's previous one again, word for word, and long (a short
+    answer said twice is an answer to a question asked twice)."""
+    if han_count(turn.content) < 20:
+        return False
+    # Only a story already taken: what was asked again ("是什么事？") may be answered with the
+    # same words, and a request for a person said twice is still that request.
+    stored = compact(turn.slot("complaint_text") or "")
+    taken = turn.slot("awaiting") == "amend" or (
+        turn.slot("task") == "file" and compact(turn.content) in stored
+    )
+    if not taken:
+        return False
+    users = [e for e in turn.metadata.get("events") or [] if e.get("event") == "user"]
+    # The events end with this message itself; the one before it is the previous message.
+    previous = users[-2].get("text") if len(users) >= 2 else None
+    return previous is not None and compact(str(previous)) == compact(turn.content)
 
 
 def _said_last(turn: Turn) -> list[str]:

@@ -881,6 +881,23 @@ def test_residents_words_from_fresh_dev_batch_33():
     assert item_named_in("叫雨露什么的，这个咋申请？", load_policies()) == "S10"
 
 
+def test_residents_words_from_fresh_dev_batches_34_and_35():
+    """Misread in fresh batches 34-35: 微房改造 (危房改造 as speech recognition writes it) named
+    no programme; 我没得手机，座机也没得 left no phone but was asked again; 村名我说错了 in a
+    correction of the item made the name 重度残疾; an angry cadre-never-there story was taken
+    for anger alone."""
+    from actions import meaning
+    from actions.details import corrected_name
+
+    assert item_named_in("那个微房改造 要啥子条件才评得上", load_policies()) == "S16"
+    assert answer_phone("我没得手机，座机也没得", None) == "none"
+    fix = "不对，不是低保的事，是重度残疾的护理补贴。还有村名我说错了，是金冲村，不是金墩"
+    assert corrected_name(fix, "黄秀兰") is None
+    assert corrected_name("名字写错了，是张国福，不是张国富", "张国富") == "张国福"
+    angry = "我们村主任一个月有二十天不在村里！办个事找不到人，打电话也不接，什么玩意！"
+    assert not meaning.fed_up(angry) and not meaning.only_upset(angry)
+
+
 def test_a_story_with_a_request_for_a_person_is_kept_without_the_request():
     """The request and why ("你是机器吧？俺跟机器说不清，给俺找个活人。") is in the handoff
     header; left in the story it pulled a 扶贫小额贷款 case to 清单外. A clause that goes on to
