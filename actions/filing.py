@@ -775,12 +775,16 @@ def _village_from_poster(turn: Turn) -> None:
 _SAME_CALL_SECONDS = 2 * 3600
 
 
+def _filed_this_call(earlier: dict) -> bool:
+    """The last filing was made in this call (within ``_SAME_CALL_SECONDS``)."""
+    return time.time() - float(earlier.get("at") or 0) < _SAME_CALL_SECONDS
+
+
 def _village_of_last_filing(turn: Turn) -> None:
     """A second matter told in the same conversation is most likely from the same village: the
     place of the case just filed is taken, not asked again, and read back to be corrected."""
     earlier = turn.slot("last_filing") or {}
-    recent = time.time() - float(earlier.get("at") or 0) < _SAME_CALL_SECONDS
-    if recent and earlier.get("village") not in (None, NOT_SAID):
+    if _filed_this_call(earlier) and earlier.get("village") not in (None, NOT_SAID):
         for slot in ("village", "township", "village_group", "village_known"):
             turn.set(**{slot: earlier.get(slot)})
 
@@ -1120,8 +1124,7 @@ async def more_of_last(turn: Turn) -> bool:
     他上回…"): added to that case like any addendum, not made a second case."""
     earlier = turn.slot("last_filing") or {}
     record = earlier.get("record")
-    recent = time.time() - float(earlier.get("at") or 0) < _SAME_CALL_SECONDS
-    if not record or not recent or han_count(turn.content) < 8:
+    if not record or not _filed_this_call(earlier) or han_count(turn.content) < 8:
         return False
     if not await continues_matter(turn, turn.content, earlier.get("items") or []):
         return False

@@ -172,11 +172,10 @@ async def handoff_message(turn: Turn) -> None:
             return
         if asked and refused:
             turn.set(task=None, requested_slot=None)
-            if number := await _note_on_last_filing(turn):
+            if record := await _note_on_last_filing(turn):
                 # "那你给我转个人工，我还要补充几句" after the filing, and no phone: the wish
                 # is in that case's history, and more words can still be told here.
-                turn.say("utter_handoff_no_phone_noted", **number_values(number))
-                record = (turn.slot("last_filing") or {}).get("record")
+                turn.say("utter_handoff_no_phone_noted", **number_values(record["number"]))
                 turn.set(filed_record=record, awaiting="amend")  # what is told next: added
                 return
             turn.say("utter_handoff_no_phone")
@@ -187,10 +186,10 @@ async def handoff_message(turn: Turn) -> None:
     await _hand_over(turn, phone)
 
 
-async def _note_on_last_filing(turn: Turn) -> str | None:
-    """The case this conversation has just filed, with the wish for a person written into its
-    history (no phone: nobody can call back, but staff see it was asked). None when there is
-    no such case or it no longer takes changes."""
+async def _note_on_last_filing(turn: Turn) -> dict | None:
+    """The record of the case this conversation has just filed, with the wish for a person
+    written into its history (no phone: nobody can call back, but staff see it was asked).
+    None when there is no such case or it no longer takes changes."""
     record = (turn.slot("last_filing") or {}).get("record") or {}
     if not record.get("key") or not record.get("number"):
         return None
@@ -199,7 +198,7 @@ async def _note_on_last_filing(turn: Turn) -> str | None:
         reply = await case_api.amend_filing(record["number"], payload, turn.sender)
     except case_api.ServiceUnavailable:
         return None
-    return record["number"] if reply.status == 200 else None
+    return record if reply.status == 200 else None
 
 
 def _who_is_calling(turn: Turn, text: str) -> bool:
