@@ -39,6 +39,7 @@ from actions.meaning import (
     asks_how_to,
     asks_if_handled,
     asks_status,
+    beyond_fear,
     cannot_name_place,
     compact,
     denied_parts,
@@ -80,11 +81,15 @@ from common.digits import (
 
 NOT_SAID = "未说明"  # the village slot when the resident would not or could not say
 # Money sent away: 转钱, 转账, 汇款, 打钱, and with the sum said (转三万块钱, 打五千块过去).
-_SEND_MONEY = r"(?:转|汇)(?:个|了)?[\d一二两三四五六七八九十百千万几块元]{0,8}(?:钱|账|款)|打钱"
+_SEND_MONEY = (
+    r"(?:转|汇)(?:个|了)?[\d一二两三四五六七八九十百千万几块元]{0,8}(?:钱|账|款)|打钱|"
+    # "要我打三万块保证金过去"
+    r"(?:打|转|汇|交)(?:个|了)?[\d一二两三四五六七八九十百千万几块元]{0,8}(?:保证金|保释金)"
+)
 _SCAM = re.compile(
     r"骗子|诈骗|安全账户|验证码|冒充.{0,6}(?:局|公安|警察|客服)|中奖.{0,6}(?:交|转)|保释|"
     rf"(?:电话|短信|微信).{{0,12}}(?:说是|自称).{{0,40}}(?:{_SEND_MONEY})|"
-    rf"(?:冻结|停用|涉嫌|洗钱|被抓|抓起来|判刑).{{0,20}}(?:{_SEND_MONEY})|"
+    rf"(?:冻结|停用|涉嫌|洗钱|被抓|抓起来|抓了|判刑).{{0,20}}(?:{_SEND_MONEY})|"
     r"转了.{0,10}(?:打不通|联系不上|拉黑|关机)|"
     # "打电话给我，说他是镇上民政所的…叫我先交五百块手续费，我就转给他了"
     r"(?:电话|短信|微信)[^。]{0,12}(?:说他是|说她是|说是|自称是?)[^。]{0,40}"
@@ -240,6 +245,11 @@ async def _classify(turn: Turn, newest: str = "") -> None:
     except case_api.ServiceUnavailable:
         return
     _keep_item(turn, guess)
+
+
+def tells_scam(text: str) -> bool:
+    """A scam told (被抓了要打保证金, 安全账户): a danger to stop, even when put as a question."""
+    return bool(_SCAM.search(text))
 
 
 def _keep_item(turn: Turn, guess: dict) -> None:
@@ -436,6 +446,12 @@ async def _answer_story(turn: Turn, text: str, understood: dict) -> bool:
         return True  # nothing to add; the question is asked again
     if fed_up(text):
         turn.say("utter_heard_you")  # "俺说到做到": more anger, still no matter
+        return True
+    if asks_about_anonymity(text) and han_count(beyond_fear(text)) < 6:
+        # "我怕村书记晓得了找我麻烦": a fear, not the matter; reassured, then asked again.
+        turn.say("utter_explain_anonymity")
+        if wish := answer_anonymity(text, None):
+            turn.set(anonymity=wish)
         return True
     await absorb(turn, text, understood)
     return True
@@ -1177,7 +1193,8 @@ async def after_filing(turn: Turn) -> bool:
         turn.set(awaiting=None, filed_record=None)
         await start(turn, another=new_matter_story(text))
         return True
-    if asks_about_anonymity(text) or ("匿名" in text and is_question(text)):
+    asks_anonymity = asks_about_anonymity(text) or ("匿名" in text and is_question(text))
+    if asks_anonymity:
         turn.say("utter_explain_anonymity")  # "这个名字村里会不会看到？…那还是匿名吧"
     if _ONLY_A_NUMBER.fullmatch(to_digits(text)) and not find_case_number(text)[0]:
         # "电话是幺五九 六二" … "洞三 七七八幺": a phone said in pieces is one correction.
@@ -1223,6 +1240,8 @@ async def after_filing(turn: Turn) -> bool:
     # that changes nothing is told so ("没有变"), not taken as a new message.
     about_record = bool(_CORRECTS.search(text)) and han_count(text) <= 30 and not is_question(text)
     if not changed and not more and not about_record:
+        if asks_anonymity and han_count(beyond_fear(text)) < 8:
+            return True  # "那村里会不会晓得是我说的？": answered; the record can still be fixed
         turn.clear_filing()
         turn.set(awaiting=None, filed_record=None)
         return False

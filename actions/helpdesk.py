@@ -65,6 +65,9 @@ async def start_handoff(turn: Turn, reason: str) -> None:
     if not already:
         # A filing's open question is not the handoff's.
         turn.set(requested_slot=None, phone_tries=0)
+    said = answer_phone(turn.content, None)  # "别问了 直接让人打我电话 1872…": never asked again
+    if turn.slot("phone") in (None, "none") and said and said != "none":
+        turn.set(phone=said)
     told = turn.slot("complaint_text") or turn.slot("filed_number") or turn.slot("last_case")
     asked_for = reason == ASKED_FOR_PERSON  # not an offer after the bot failed to understand
     if asked_for and not already and not told:

@@ -29,6 +29,7 @@ from actions.meaning import (
     asks_when,
     asks_who,
     asks_who_handles,
+    beyond_fear,
     compact,
     fed_up,
     finished_words,
@@ -257,14 +258,22 @@ async def fresh(turn: Turn) -> None:
     ):
         # "我不想让村干部知道是我反映的": explained first; a story only if the words tell one.
         turn.say("utter_explain_anonymity")
+        # "你们管不管村干部的事？我怕他知道了报复我，他兄弟横得很": fear, no matter yet.
+        matter = beyond_fear(text)
         in_list = understood.get("category") not in (None, "OUT")
-        tells = in_list and (understood.get("confidence") or 0) >= 0.5 and han_count(text) >= 12
+        sure = in_list and (understood.get("confidence") or 0) >= 0.5
+        tells = han_count(matter) >= 8 and (
+            tells_wrongdoing(matter) or (sure and han_count(matter) >= 12)
+        )
         await filing.start(turn, understood, tells=tells)
         return
     story = tells_story(text, understood.get("category"), understood.get("confidence"))
+    # "…被派出所抓了，要我打三万块保证金，我现在去银行还来得及吗": a scam, never a policy question.
+    scam = filing.tells_scam(text)
+    wrong = tells_wrongdoing(text) or scam
     # A question after a filing or a status answer, with nothing said to have gone wrong ("那账
     # 上的钱以后村里还能随便动不"), is answered, not filed.
-    if turn.slot("last_case") and is_question(text) and not (story and tells_wrongdoing(text)):
+    if turn.slot("last_case") and is_question(text) and not (story and wrong):
         guess = understood.get("category")
         sure = guess not in (None, "OUT") and (understood.get("confidence") or 0) >= 0.6
         if named_item and (intent == "ask_policy" or how_to):
@@ -275,8 +284,10 @@ async def fresh(turn: Turn) -> None:
             await lookup.follow_up(turn)
         return
     # A grievance put as a question ("村长贪污，你们管不管？") is still a grievance.
-    policy_question = (intent == "ask_policy" and not story) or asks_policy_at_length(text)
-    grievance = tells_wrongdoing(text) and not just_asking(text)  # "老板欠俺工钱不给，找谁都不管"
+    policy_question = not scam and (
+        (intent == "ask_policy" and not story) or asks_policy_at_length(text)
+    )
+    grievance = wrong and not just_asking(text)  # "老板欠俺工钱不给，找谁都不管"
     short_how_to = how_to and not grievance and (not story or han_count(text) <= 20)
     # "俺邻居家瘫着的那个，重度残疾人护理补贴是谁管？": who runs a programme named.
     who_runs = named_item and asks_who(text) and is_question(text) and not grievance

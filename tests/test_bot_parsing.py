@@ -898,6 +898,27 @@ def test_residents_words_from_fresh_dev_batches_34_and_35():
     assert not meaning.fed_up(angry) and not meaning.only_upset(angry)
 
 
+def test_residents_words_from_fresh_dev_batches_37_to_40():
+    """Misread in fresh batches 37-40: a scam told as a question (还来得及吗) was a policy
+    question; fear with no matter yet was filed as the story; 你是机器人吧 was a demand for a
+    person, and 我要跟人说话 was not; 直接让人打我电话 was not understood."""
+    from actions import meaning
+    from actions.filing import tells_scam
+
+    scam = "说我儿子在外面出事被派出所抓了，要我打三万块保证金过去，我现在去银行还来得及吗"
+    assert tells_scam(scam)
+    assert not tells_scam("村里的保证金收了不退，说是押在镇上")
+    fear = "你们管不管村干部的事？我怕他知道了报复我，他兄弟在村里横得很"
+    assert meaning.beyond_fear(fear) == "他兄弟在村里横得很"
+    told = "我想匿名反映，村主任把低保给他小舅子了，怕他报复"
+    assert meaning.beyond_fear(told) == "村主任把低保给他小舅子了"
+    assert meaning.beyond_fear("我怕村书记晓得了找我麻烦") == ""
+    assert meaning.only_asks_if_machine("你是机器人吧？")
+    assert not meaning.only_asks_if_machine("你是机器人吧？我要跟人说话")
+    assert meaning.wants_person("别问了 直接让人打我电话 18726609152")
+    assert not meaning.wants_person("村里让人打我电话骂我")
+
+
 def test_a_story_with_a_request_for_a_person_is_kept_without_the_request():
     """The request and why ("你是机器吧？俺跟机器说不清，给俺找个活人。") is in the handoff
     header; left in the story it pulled a 扶贫小额贷款 case to 清单外. A clause that goes on to

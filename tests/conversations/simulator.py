@@ -487,6 +487,19 @@ def _digits(value: Any) -> str | None:
     return None if value is None else re.sub(r"\D", "", str(value))
 
 
+def _classified(staff: httpx.Client, number: str, wait: float = 10.0) -> httpx.Response:
+    """The case as staff see it once the triage worker has read it: a request for a person is
+    classified in the background, a moment after the conversation ends (a filing at once)."""
+    deadline = time.monotonic() + wait
+    while True:
+        r = staff.get(f"/api/v1/cases/{number}")
+        if r.status_code != 200 or r.json().get("triage_status") != "待分类":
+            return r
+        if time.monotonic() > deadline:
+            return r
+        time.sleep(0.2)
+
+
 def compare(expect: dict[str, Any], seen: Observed) -> list[CheckFailure]:
     """Every listed expectation that does not hold. Pure: the unit tests use it directly."""
     failures: list[CheckFailure] = []
@@ -960,7 +973,7 @@ class Simulator:
         if "handoff" in scenario.expect:
             seen.handoff = any(self._is_handoff(staff, n) for n in dict.fromkeys(numbers))
         if filed and "case" in scenario.expect:
-            r = staff.get(f"/api/v1/cases/{filed}")
+            r = _classified(staff, filed)
             if r.status_code == 200:
                 seen.case = r.json()
                 contact = staff.get(f"/api/v1/cases/{filed}/contact")
