@@ -575,15 +575,28 @@ _DETAIL_QUESTIONS = ("village", "township", "anonymity", "name")
 
 async def _asked_policy_all_along(turn: Turn, text: str) -> bool:
     """ "退耕还林的补助咋个算的…要找哪个领？" taken for a story, and asked the village: the
-    resident asks the question again ("就是退耕还林的钱找哪个领"). When neither the story nor
-    the answer tells of anything done wrong, it was a question: answered, the filing dropped."""
+    resident asks the question again ("就是退耕还林的钱找哪个领"), or gives the number of a case
+    reported before. When neither the story nor the answer tells of anything done wrong, it was
+    a question: answered, the filing dropped."""
     story = turn.slot("complaint_text") or ""
-    if not (asks_how_to(text) and asks_how_to(story)):
-        return False
     if tells_wrongdoing(story) or tells_wrongdoing(text) or turn.slot("filed_record"):
         return False
-    await _policy_instead(turn, f"{story}。{text}")
-    return True
+    # "我家是监测户 闺女考上了职业技术学院" … "雨露计划是怎么回事 去哪申请": the opener was
+    # only who is asking; the programme is named now.
+    named_now = item_named_in(text, load_policies()) is not None
+    if asks_how_to(text) and (asks_how_to(story) or named_now):
+        await _policy_instead(turn, f"{story}。{text}")
+        return True
+    # "我是上个月反映低保的那个…" … "案件号我念给你 八四五四四洞七六": a case reported before,
+    # its number given; checked (or rated: "钱是补发了"), not filed again.
+    number, _near = find_case_number(text)
+    if number:
+        turn.clear_filing()
+        turn.set(task=None, requested_slot=None)
+        rates = rating_in(text) or finished_words(text) or wants_to_rate(text)
+        await (lookup.start_rating(turn) if rates else lookup.start_status(turn))
+        return True
+    return False
 
 
 def is_story_piece(text: str) -> bool:

@@ -901,7 +901,9 @@ def test_residents_words_from_fresh_dev_batches_34_and_35():
 def test_residents_words_from_fresh_dev_batches_37_to_40():
     """Misread in fresh batches 37-40: a scam told as a question (还来得及吗) was a policy
     question; fear with no matter yet was filed as the story; 你是机器人吧 was a demand for a
-    person, and 我要跟人说话 was not; 直接让人打我电话 was not understood."""
+    person, and 我要跟人说话 was not; 直接让人打我电话 was not understood. Batches 41-42:
+    找个人比登天还难 is a grievance, not a request; 写老人的名字 is 留名; a petitioner living
+    (现住) elsewhere reports the village the matter is in."""
     from actions import meaning
     from actions.filing import tells_scam
 
@@ -917,6 +919,15 @@ def test_residents_words_from_fresh_dev_batches_37_to_40():
     assert not meaning.only_asks_if_machine("你是机器人吧？我要跟人说话")
     assert meaning.wants_person("别问了 直接让人打我电话 18726609152")
     assert not meaning.wants_person("村里让人打我电话骂我")
+    assert not meaning.wants_person("村委会天天锁门！！找个人比登天还难！")
+    assert meaning.wants_person("给我找个人说说")
+    assert answer_anonymity("写老人的名字吧，钱有福，我只是帮他打的", None) == "named"
+    petition = (
+        "反映人吴德兵，现住城关镇东门社区，手机15305648812，现实名反映老家南港镇板桥村的问题："
+        "板桥村2024年的账目中有大量招待费以白条入账"
+    )
+    place = find_place(petition, load_gazetteer())
+    assert place is not None and (place.township, place.village) == ("南港镇", "板桥村")
 
 
 def test_a_story_with_a_request_for_a_person_is_kept_without_the_request():
