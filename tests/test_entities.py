@@ -268,7 +268,9 @@ def test_a_verb_before_a_title_is_no_sound_alike_surname():
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
-        ("那口井坏了半年", "water"),
+        ("那口井坏了半年", "well"),
+        ("自来水管冻裂了", "tap_water"),  # another matter than the well
+        ("河边的护坡塌了", "embankment"),
         ("村里扫大路的换人了", "cleaner"),
         ("占良田盖房", "illegal_building"),
     ],
