@@ -910,6 +910,10 @@ def test_residents_words_from_fresh_dev_batches_37_to_40():
     scam = "说我儿子在外面出事被派出所抓了，要我打三万块保证金过去，我现在去银行还来得及吗"
     assert tells_scam(scam)
     assert not tells_scam("村里的保证金收了不退，说是押在镇上")
+    # 骗子 shouted at the village is no scam call; asked about a caller, it is.
+    shouted = "养老保险交了十五年 到手才一百多！村里代缴的那几年根本没给我交上 骗子"
+    assert not tells_scam(shouted)
+    assert tells_scam("我妈差点就去银行转了，这是不是骗子？")
     fear = "你们管不管村干部的事？我怕他知道了报复我，他兄弟在村里横得很"
     assert meaning.beyond_fear(fear) == "他兄弟在村里横得很"
     told = "我想匿名反映，村主任把低保给他小舅子了，怕他报复"
