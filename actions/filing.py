@@ -557,11 +557,16 @@ async def _not_a_story_after_all(turn: Turn, text: str) -> bool:
         asks_status(text) and (reported_before(text) or han_count(text) <= 16)
     )
     if (rates or status) and not grievance:
-        turn.clear_filing()
-        turn.set(task=None, requested_slot=None)
-        await (lookup.start_rating(turn) if rates else lookup.start_status(turn))
+        await _lookup_instead(turn, rates)
         return True
     return False
+
+
+async def _lookup_instead(turn: Turn, rates: bool) -> None:
+    """Drop the filing (nothing was told) and rate or look up the case the resident means."""
+    turn.clear_filing()
+    turn.set(task=None, requested_slot=None)
+    await (lookup.start_rating(turn) if rates else lookup.start_status(turn))
 
 
 async def _policy_instead(turn: Turn, asked: str) -> None:
@@ -598,10 +603,7 @@ async def _asked_policy_all_along(turn: Turn, text: str) -> bool:
     # its number given; checked (or rated: "钱是补发了"), not filed again.
     number, _near = find_case_number(text)
     if number:
-        turn.clear_filing()
-        turn.set(task=None, requested_slot=None)
-        rates = rating_in(text) or finished_words(text) or wants_to_rate(text)
-        await (lookup.start_rating(turn) if rates else lookup.start_status(turn))
+        await _lookup_instead(turn, rating_in(text) or finished_words(text) or wants_to_rate(text))
         return True
     return False
 

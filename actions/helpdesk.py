@@ -65,13 +65,11 @@ async def start_handoff(turn: Turn, reason: str) -> None:
     if not already:
         # A filing's open question is not the handoff's.
         turn.set(requested_slot=None, phone_tries=0)
-    said = answer_phone(turn.content, None)  # "别问了 直接让人打我电话 1872…": never asked again
-    if turn.slot("phone") in (None, "none") and said and said != "none":
-        turn.set(phone=said)
     told = turn.slot("complaint_text") or turn.slot("filed_number") or turn.slot("last_case")
     asked_for = reason == ASKED_FOR_PERSON  # not an offer after the bot failed to understand
     if asked_for and not already and not told:
         if not _tells_something(turn.content):
+            _keep_phone(turn, turn.content)  # "别问了 直接让人打我电话 1872…": never asked again
             turn.ask("complaint_text", "utter_ask_handoff_story")
             return
         # "…给俺找个活人。俺是光明村的，就是那个扶贫的小额贷款…": the story came with the
@@ -122,10 +120,7 @@ async def handoff_message(turn: Turn) -> None:
             turn.set(complaint_text=text)
             await _place_in(turn, text)
         turn.set(requested_slot=None)
-    read_out = answer_phone(text, None)  # also a number read out in pieces, words between
-    read_out = None if read_out == "none" else read_out
-    if turn.slot("phone") in (None, "none") and (found := turn.channel_phone or read_out):
-        turn.set(phone=found)  # said with an answer to another question: never asked again
+    _keep_phone(turn, text)  # said with an answer to another question: never asked again
     if turn.slot("requested_slot") in ("anonymity", "name", "phone") and han_count(text) >= 3:
         await _place_in(turn, text)  # "我们是沙埂村的" said late, at another question
     if turn.slot("requested_slot") == "village":
@@ -187,6 +182,15 @@ async def handoff_message(turn: Turn) -> None:
         return
     turn.set(phone=phone)
     await _hand_over(turn, phone)
+
+
+def _keep_phone(turn: Turn, text: str) -> None:
+    """The caller's number (SMS, voice) or one said in ``text``, read out in pieces with words
+    between included, when no phone is kept yet."""
+    read_out = answer_phone(text, None)
+    read_out = None if read_out == "none" else read_out
+    if turn.slot("phone") in (None, "none") and (found := turn.channel_phone or read_out):
+        turn.set(phone=found)
 
 
 async def _note_on_last_filing(turn: Turn) -> dict | None:
